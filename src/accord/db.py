@@ -1,0 +1,83 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL.
+
+Users write plain URLs (``sqlite:///accord.db``, ``postgresql://user@host/db``); the driver is chosen
+here: the standard-library sqlite3 or aiosqlite for SQLite, psycopg 3 (sync and async) for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseURLError(ValueError):
+    """The configured database URL cannot be used."""
+
+
+def driver_url(url: str | URL, *, use_async: bool) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite" if use_async else "sqlite+pysqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise DatabaseURLError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside one writer; the busy timeout makes writers queue instead of failing
+    # with "database is locked"; SQLite enforces foreign keys (and so ON DELETE CASCADE) only when asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        return {}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+
+
+def create_sync_engine(url: str | URL, **overrides: Any) -> Engine:
+    """A blocking engine for the CLI, migrations and bulk loads."""
+    target = driver_url(url, use_async=False)
+    options = _engine_options(target) | overrides
+    engine = create_engine(target, **options)
+    if target.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def create_async_db_engine(url: str | URL, **overrides: Any) -> AsyncEngine:
+    """The engine the web application uses: resolvers never block the event loop."""
+    target = driver_url(url, use_async=True)
+    options = _engine_options(target) | overrides
+    if target.get_backend_name() == "sqlite" and target.database in (None, "", ":memory:"):
+        options.setdefault("poolclass", NullPool)
+    engine = create_async_engine(target, **options)
+    if target.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: objects stay readable after the commit that ends a mutation.
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with factory() as session:
+        yield session

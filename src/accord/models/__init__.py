@@ -1,0 +1,34 @@
+"""The tables. Importing this package registers every table on ``SQLModel.metadata``."""
+
+from accord.models.agreement import Agreement
+from accord.models.enums import AgreementKind, EventKind, ExhibitKind, Locale, PartnerKind, Status
+from accord.models.event import Event
+from accord.models.exhibit import Exhibit
+from accord.models.links import (
+    AgreementParty,
+    EventAgreement,
+    EventExhibit,
+    EventPartner,
+    EventTag,
+    ExhibitAgreement,
+)
+from accord.models.partner import Partner
+
+__all__ = [
+    "Agreement",
+    "AgreementKind",
+    "AgreementParty",
+    "Event",
+    "EventAgreement",
+    "EventExhibit",
+    "EventKind",
+    "EventPartner",
+    "EventTag",
+    "Exhibit",
+    "ExhibitAgreement",
+    "ExhibitKind",
+    "Locale",
+    "Partner",
+    "PartnerKind",
+    "Status",
+]
