@@ -1,0 +1,258 @@
+"""The ``accord`` command: serve, migrate, load and move content, print the schema."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from accord.content.document import DocumentError
+from accord.content.files import FileFormat, bundled_fixtures_dir, fixture_files, read_document
+from accord.content.loader import LoadReport
+from accord.content.rows import SECTIONS
+from accord.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="accord: a GraphQL content service for a cooperation timeline.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
+fixtures_app = typer.Typer(no_args_is_help=True, help="Load bundled or synthetic content.")
+app.add_typer(db_app, name="db")
+app.add_typer(fixtures_app, name="fixtures")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ACCORD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        fail(f"invalid settings: {problems}", 2)
+
+
+def sync_engine(settings: Settings) -> Engine:
+    from accord.db import create_sync_engine
+
+    return create_sync_engine(settings.database_url)
+
+
+def database_error(settings: Settings, exc: SQLAlchemyError) -> NoReturn:
+    from accord.startup import describe_database_error
+
+    fail(describe_database_error(settings, exc))
+
+
+def print_report(report: LoadReport) -> None:
+    table = Table("content", "inserted", "updated", "unchanged")
+    for section in SECTIONS:
+        table.add_row(
+            section, str(report.inserted[section]), str(report.updated[section]), str(report.unchanged[section])
+        )
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Migrate the database (loading the fixtures into an empty SQLite one) and serve HTTP + WebSocket."""
+    import uvicorn
+
+    from accord.startup import DatabaseUnavailable, prepare_database
+
+    settings = load_settings()
+    try:
+        report = prepare_database(settings)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    except DocumentError as exc:
+        fail(f"bundled fixtures: {exc}")
+    if report is not None:
+        out.print(f"loaded the bundled fixtures: {sum(report.inserted.values())} records")
+    out.print(f"accord on http://{host}:{port}/graphql (GraphiQL in a browser)")
+    uvicorn.run(
+        "accord.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from accord.migrate import upgrade
+    from accord.startup import migration_lock
+
+    settings = load_settings()
+    engine = sync_engine(settings)
+    try:
+        with migration_lock(engine):
+            upgrade(engine, revision)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    out.print(f"database at revision {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision and whether it is the newest."""
+    from accord.migrate import current_revision, head_revision
+
+    settings = load_settings()
+    try:
+        with sync_engine(settings).connect() as conn:
+            current = current_revision(conn)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    head = head_revision()
+    out.print(f"current: {current or 'none'}  newest: {head}")
+    if current != head:
+        raise typer.Exit(1)
+
+
+def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> LoadReport:
+    from accord.content.service import bulk_mode, load_document, read_documents
+
+    document = read_documents(document_paths)
+    totals = {section: len(getattr(document, section)) for section in SECTIONS}
+    with Progress(
+        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=sum(totals.values()) < 5_000,
+    ) as progress:
+        tasks = {section: progress.add_task(section, total=totals[section]) for section in SECTIONS}
+
+        def advance(section: str, done: int) -> None:
+            progress.update(tasks[section], completed=done)
+
+        try:
+            with bulk_mode():
+                return load_document(engine, document, advance)
+        except SQLAlchemyError as exc:
+            database_error(settings, exc)
+
+
+@fixtures_app.command("load")
+def fixtures_load(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="YAML or JSON content files (default: the bundled fixtures).")
+    ] = None,
+) -> None:
+    """Insert or update content by slug (idempotent: loading a file twice changes nothing)."""
+    settings = load_settings()
+    files = paths or fixture_files(bundled_fixtures_dir())
+    try:
+        report = _load(files, sync_engine(settings), settings)
+    except DocumentError as exc:
+        fail(str(exc))
+    print_report(report)
+
+
+@fixtures_app.command("synth")
+def fixtures_synth(
+    events: Annotated[int, typer.Option(min=1, max=5_000_000, help="Events to create.")] = 1000,
+    partners: Annotated[int | None, typer.Option(min=3, help="Partners (default: events / 5).")] = None,
+    agreements: Annotated[int | None, typer.Option(min=2, help="Agreements (default: 30% of events).")] = None,
+    exhibits: Annotated[int | None, typer.Option(min=2, help="Exhibits (default: 10% of events).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same content.")] = 20240601,
+) -> None:
+    """Load deterministic synthetic content at scale (for benchmarks)."""
+    from accord.content.service import bulk_mode, load_document
+    from accord.content.synth import synthesize
+
+    settings = load_settings()
+    with bulk_mode():
+        document = synthesize(
+            events=events, partners=partners or max(3, events // 5), agreements=agreements, exhibits=exhibits,
+            seed=seed,
+        )
+    engine = sync_engine(settings)
+    with Progress(
+        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as progress:
+        tasks = {s: progress.add_task(s, total=len(getattr(document, s))) for s in SECTIONS}
+        try:
+            with bulk_mode():
+                report = load_document(
+                    engine, document, lambda section, done: progress.update(tasks[section], completed=done)
+                )
+        except SQLAlchemyError as exc:
+            database_error(settings, exc)
+        except DocumentError as exc:
+            fail(str(exc))
+    print_report(report)
+
+
+@app.command("export")
+def export(
+    file: Annotated[Path | None, typer.Argument(help="Write here instead of standard output.")] = None,
+    fmt: Annotated[FileFormat | None, typer.Option("--format", help="json or yaml (default: from FILE).")] = None,
+) -> None:
+    """Write all content, drafts and timestamps included, as one document."""
+    from accord.content.files import format_for
+    from accord.content.service import export_document
+
+    settings = load_settings()
+    if fmt is None:
+        try:
+            fmt = format_for(file) if file is not None else FileFormat.YAML
+        except DocumentError as exc:
+            fail(str(exc), 2)
+    try:
+        data = export_document(sync_engine(settings), fmt)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    if file is None:
+        sys.stdout.buffer.write(data)
+    else:
+        file.write_bytes(data)
+        out.print(f"exported to {file}")
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="A document written by `accord export`.")]) -> None:
+    """Load an exported document, timestamps and status included (upsert by slug)."""
+    settings = load_settings()
+    try:
+        read_document(file)  # fail fast on a bad file, before touching the database
+        report = _load([file], sync_engine(settings), settings)
+    except DocumentError as exc:
+        fail(str(exc))
+    print_report(report)
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the GraphQL schema (SDL) the server serves."""
+    from accord.schema import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The content exchange format: fixtures, exports and imports share one document shape."""

@@ -1,0 +1,218 @@
+"""The content document: what fixture files, ``accord export`` and ``accord import`` carry.
+
+One YAML or JSON mapping with four lists (partners, agreements, exhibits, events); records link to
+each other by slug. Validation happens here, before anything touches the database, and every
+problem is reported with the record and the field it is in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from accord.dates import PartialDate, PartialDateError, check_period
+from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
+
+FORMAT_VERSION = 1
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+TAG_PATTERN = SLUG_PATTERN
+SLUG_RE = re.compile(SLUG_PATTERN)
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
+Tag = Annotated[str, Field(pattern=TAG_PATTERN, max_length=60)]
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+LongText = Annotated[str, Field(max_length=20_000)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalizedTitle(Record):
+    en: Annotated[Title, AfterValidator(_not_blank)]
+    zh_tw: Title | None = None
+
+
+class LocalizedText(Record):
+    en: LongText = ""
+    zh_tw: LongText | None = None
+
+
+class LocalizedPlace(Record):
+    en: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+    zh_tw: Annotated[str, Field(max_length=200)] | None = None
+
+
+class DateRecord(Record):
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @model_validator(mode="after")
+    def _exists(self) -> Self:
+        self.to_partial()
+        return self
+
+    def to_partial(self) -> PartialDate:
+        try:
+            return PartialDate(self.year, self.month, self.day)
+        except PartialDateError as exc:
+            raise ValueError(f"{exc.field}: {exc}") from exc
+
+
+class ContentRecord(Record):
+    slug: Slug
+    status: Status = Status.PUBLISHED
+    published_at: AwareDatetime | None = None
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+
+class PartnerRecord(ContentRecord):
+    name: LocalizedTitle
+    short_name: Annotated[str, Field(max_length=40)] | None = None
+    kind: PartnerKind = PartnerKind.OTHER
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    website: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)] | None = None
+
+
+class AgreementRecord(ContentRecord):
+    title: LocalizedTitle
+    summary: LocalizedText = LocalizedText()
+    kind: AgreementKind = AgreementKind.OTHER
+    signed_on: DateRecord | None = None
+    parties: list[Slug] = []
+
+
+class ExhibitRecord(ContentRecord):
+    title: LocalizedTitle
+    description: LocalizedText = LocalizedText()
+    kind: ExhibitKind = ExhibitKind.OTHER
+    image_url: Annotated[str, Field(pattern=r"^(https?://|/)\S+$", max_length=500)] | None = None
+    origin: Slug | None = None
+    agreements: list[Slug] = []
+
+
+class EventRecord(ContentRecord):
+    title: LocalizedTitle
+    summary: LocalizedText = LocalizedText()
+    date: DateRecord
+    end_date: DateRecord | None = None
+    kind: EventKind = EventKind.OTHER
+    milestone: bool = False
+    places: list[LocalizedPlace] = []
+    tags: list[Tag] = []
+    partners: list[Slug] = []
+    agreements: list[Slug] = []
+    exhibits: list[Slug] = []
+
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        if self.end_date is not None:
+            try:
+                check_period(self.date.to_partial(), self.end_date.to_partial())
+            except PartialDateError as exc:
+                raise ValueError(f"end_date: {exc}") from exc
+        if len(set(self.tags)) != len(self.tags):
+            raise ValueError("tags: a tag is listed twice")
+        return self
+
+
+class ContentDocument(Record):
+    version: int = FORMAT_VERSION
+    partners: list[PartnerRecord] = []
+    agreements: list[AgreementRecord] = []
+    exhibits: list[ExhibitRecord] = []
+    events: list[EventRecord] = []
+
+    @model_validator(mode="after")
+    def _supported(self) -> Self:
+        if self.version != FORMAT_VERSION:
+            raise ValueError(f"version: unsupported format version {self.version} (expected {FORMAT_VERSION})")
+        return self
+
+
+class DocumentError(ValueError):
+    """A content file that cannot be loaded; the message names the file, the record and the field."""
+
+
+def describe_validation_error(source: str, raw: Any, error: ValidationError) -> DocumentError:
+    """Turn pydantic's locations into 'FILE: events[3] (slug x): date.month: message' lines."""
+    lines = []
+    for problem in error.errors()[:20]:
+        loc = list(problem["loc"])
+        where = ""
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+            section, index = loc[0], loc[1]
+            slug = _slug_at(raw, section, index)
+            where = f"{section}[{index}]" + (f" (slug {slug})" if slug else "")
+            loc = loc[2:]
+        field = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+        message = problem["msg"].removeprefix("Value error, ")
+        parts = [part for part in (where, field) if part]
+        lines.append(f"{source}: {': '.join(parts)}: {message}" if parts else f"{source}: {message}")
+    more = len(error.errors()) - 20
+    if more > 0:
+        lines.append(f"{source}: ... and {more} more problems")
+    return DocumentError("\n".join(lines))
+
+
+def _slug_at(raw: Any, section: str, index: int) -> str | None:
+    try:
+        slug = raw[section][index]["slug"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return slug if isinstance(slug, str) else None
+
+
+def parse_document(source: str, raw: Any) -> ContentDocument:
+    if not isinstance(raw, dict):
+        raise DocumentError(f"{source}: expected a mapping with partners, agreements, exhibits and events")
+    try:
+        document = ContentDocument.model_validate(raw)
+    except ValidationError as exc:
+        raise describe_validation_error(source, raw, exc) from None
+    check_unique_slugs(source, document)
+    return document
+
+
+def check_unique_slugs(source: str, document: ContentDocument) -> None:
+    for section in ("partners", "agreements", "exhibits", "events"):
+        seen: dict[str, int] = {}
+        for index, record in enumerate(getattr(document, section)):
+            if record.slug in seen:
+                raise DocumentError(
+                    f"{source}: {section}[{index}] (slug {record.slug}): slug: "
+                    f"duplicate of {section}[{seen[record.slug]}]"
+                )
+            seen[record.slug] = index
+
+
+def merge_documents(documents: list[ContentDocument]) -> ContentDocument:
+    return ContentDocument(
+        partners=[r for d in documents for r in d.partners],
+        agreements=[r for d in documents for r in d.agreements],
+        exhibits=[r for d in documents for r in d.exhibits],
+        events=[r for d in documents for r in d.events],
+    )
+
+
+def timestamp_or(value: datetime | None, default: datetime) -> datetime:
+    return value if value is not None else default

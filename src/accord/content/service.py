@@ -1,0 +1,65 @@
+"""Content operations the CLI runs: load files, export, import, synthesize."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from accord.content.document import ContentDocument, DocumentError, merge_documents
+from accord.content.files import FileFormat, dump_document, read_document
+from accord.content.loader import ContentLoader, LoadReport, Progress
+from accord.content.reader import read_document as read_stored_document
+from accord.content.rows import SECTIONS, TABLE_OF_SECTION, table
+
+
+def read_documents(paths: list[Path]) -> ContentDocument:
+    """All files parsed and validated before any is loaded: one bad file loads nothing."""
+    documents = [read_document(path) for path in paths]
+    return documents[0] if len(documents) == 1 else merge_documents(documents)
+
+
+def load_document(engine: Engine, document: ContentDocument, progress: Progress | None = None) -> LoadReport:
+    with engine.begin() as conn:
+        return ContentLoader(conn, progress=progress).load(document)
+
+
+def load_files(engine: Engine, paths: list[Path], progress: Progress | None = None) -> LoadReport:
+    document = read_documents(paths)
+    sources = ", ".join(str(path) for path in paths)
+    try:
+        return load_document(engine, document, progress)
+    except DocumentError as exc:
+        raise DocumentError(f"{sources}: {exc}") from None
+
+
+def export_document(engine: Engine, fmt: FileFormat) -> bytes:
+    with engine.connect() as conn:
+        return dump_document(read_stored_document(conn), fmt)
+
+
+def content_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            section: conn.execute(select(func.count()).select_from(table(TABLE_OF_SECTION[section]))).scalar_one()
+            for section in SECTIONS
+        }
+
+
+def is_empty(engine: Engine) -> bool:
+    return not any(content_counts(engine).values())
+
+
+@contextmanager
+def bulk_mode() -> Iterator[None]:
+    """No cyclic garbage collection while millions of short-lived records exist: it only rescans them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
