@@ -37,10 +37,15 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from accord.search.index import is_complete, rebuild_all
+
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        # Content that predates the search index (or was written around it) gets indexed here.
+        if revision == "head" and not is_complete(connection):
+            rebuild_all(connection)
 
 
 def head_revision() -> str | None:

@@ -21,10 +21,12 @@ from accord.content.reader import chunks, read_records, slug_map
 from accord.content.rows import SECTIONS, TABLE_OF_SECTION, content_row, full_row, table
 from accord.models.columns import utcnow
 from accord.models.enums import Status
+from accord.search.index import refresh as refresh_search
 
 Progress = Callable[[str, int], None]
 TIMESTAMPS = ("published_at", "created_at", "updated_at")
 INSERT_BATCH = 2_000
+SEARCH_KIND = {"partners": "partner", "agreements": "agreement", "exhibits": "exhibit", "events": "event"}
 
 
 @dataclass
@@ -100,6 +102,7 @@ class ContentLoader:
             old = [r for r in records if r.slug in self.ids[section]]
             self._insert(section, new, report)
             self._upsert_existing(section, old, report)
+            refresh_search(self.conn, SEARCH_KIND[section], report.changed_ids[section])
         return report
 
     def _row(self, section: str, record: ContentRecord) -> dict[str, Any]:

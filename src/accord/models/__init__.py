@@ -13,6 +13,7 @@ from accord.models.links import (
     ExhibitAgreement,
 )
 from accord.models.partner import Partner
+from accord.models.search import SearchDocument
 
 __all__ = [
     "Agreement",
@@ -29,6 +30,7 @@ __all__ = [
     "ExhibitKind",
     "Locale",
     "Partner",
+    "SearchDocument",
     "PartnerKind",
     "Status",
 ]

@@ -1,0 +1,62 @@
+"""The ASGI application: ``create_app(settings)``; the lifespan owns the engine."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from sqlalchemy import text
+
+from accord.db import create_async_db_engine
+from accord.http.graphql_http import GraphQLHTTPEndpoint
+from accord.migrate import head_revision
+from accord.schema import build_schema
+from accord.services import Services
+from accord.settings import Settings
+
+
+def create_app(settings: Settings) -> Starlette:
+    engine = create_async_db_engine(settings.database_url)
+    services = Services(settings=settings, engine=engine, schema=build_schema(production=settings.is_production))
+    graphql = GraphQLHTTPEndpoint(services)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with engine.connect() as conn:
+                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        except Exception as exc:  # noqa: BLE001  (any failure means "not ready", with the reason)
+            return JSONResponse({"ready": False, "database": f"unreachable: {type(exc).__name__}"}, status_code=503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse({"ready": False, "migrations": {"current": current, "head": head}}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+def create_app_from_environment() -> Starlette:
+    """The uvicorn factory (``accord serve`` and ``--workers``): settings from ACCORD_* variables."""
+    return create_app(Settings())

@@ -1,0 +1,183 @@
+"""GraphQL over HTTP (the GraphQL-over-HTTP spec), GET and POST, on a Starlette route.
+
+Written here rather than taken from strawberry's view so the transport rules are explicit:
+``application/graphql-response+json`` with 4xx for requests that never reach execution,
+``application/json`` with 200 for legacy clients, 405 for mutations over GET, 415 for bodies that
+are not JSON (which also stops cross-site "simple" form posts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
+from accord.services import Services
+
+GET_OPERATIONS = frozenset({OperationType.QUERY})
+POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
+class RequestError(Exception):
+    """The HTTP request itself is unusable: answered with ``status`` before any GraphQL work."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLParams:
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def _json_param(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, f"the {name} parameter is not valid JSON") from None
+
+
+def params_from_mapping(data: Any) -> GraphQLParams:
+    if not isinstance(data, dict):
+        raise RequestError(400, "the request body must be a JSON object with a query")
+    query = data.get("query")
+    variables = data.get("variables")
+    operation_name = data.get("operationName")
+    extensions = data.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise RequestError(400, "query must be a string")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "variables must be an object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError(400, "operationName must be a string")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError(400, "extensions must be an object")
+    return GraphQLParams(query, variables, operation_name, extensions)
+
+
+async def read_params(request: Request, max_body: int) -> GraphQLParams:
+    if request.method == "GET":
+        qp = request.query_params
+        return params_from_mapping(
+            {
+                "query": qp.get("query"),
+                "variables": _json_param(qp.get("variables"), "variables"),
+                "operationName": qp.get("operationName") or None,
+                "extensions": _json_param(qp.get("extensions"), "extensions"),
+            }
+        )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise RequestError(
+            415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body:
+        raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_body:
+            raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
+    if not body:
+        raise RequestError(400, "the request body is empty: send a JSON object with a query")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, "the request body is not valid JSON") from None
+    return params_from_mapping(data)
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """The document never executed: parse, validation or variable errors (none has a path)."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
+
+
+def result_body(result: ExecutionResult, *, include_data: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    if include_data:
+        body["data"] = result.data
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return body
+
+
+def json_response(body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
+    )
+
+
+def error_response(error: RequestError, media_type: str) -> Response:
+    body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
+    return json_response(body, error.status, media_type, error.headers)
+
+
+class GraphQLHTTPEndpoint:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def handle(self, request: Request) -> Response:
+        accept = request.headers.get("accept")
+        if request.method == "GET" and wants_html(accept) and "query" not in request.query_params:
+            return await self.services.graphiql(request)
+        media_type = response_media_type(accept)
+        if media_type is None:
+            return error_response(
+                RequestError(406, f"accept {GRAPHQL_RESPONSE_JSON} or {JSON}", code="NOT_ACCEPTABLE"), JSON
+            )
+        try:
+            params = await read_params(request, self.services.settings.max_body_bytes)
+            return await self.execute(request, params, media_type)
+        except RequestError as error:
+            return error_response(error, media_type)
+
+    async def execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+        allowed = GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS
+        context = await self.services.context_for(request)
+        try:
+            result = await self.services.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=params.extensions,
+            )
+        except MissingQueryError:
+            raise RequestError(400, "no GraphQL query found in the request") from None
+        except CannotGetOperationTypeError as exc:
+            raise RequestError(400, exc.as_http_error_reason()) from None
+        except InvalidOperationTypeError as exc:
+            raise RequestError(
+                405, exc.as_http_error_reason(request.method), code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"}
+            ) from None
+        finally:
+            await context.db.close()
+        request_error = is_request_error(result)
+        status = 400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
+        return json_response(result_body(result, include_data=not request_error), status, media_type)
+
+
+def format_errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
+    return [error.formatted for error in errors]

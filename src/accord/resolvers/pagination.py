@@ -1,0 +1,139 @@
+"""Cursor pagination (Relay connections) as keyset queries: no OFFSET, stable under inserts.
+
+A cursor carries the sort key of its row, tagged with the connection it belongs to, so a cursor of
+one list given to another is refused instead of silently misread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, or_
+
+from accord.resolvers.errors import BadInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if value < 0:
+                raise BadInput(f"{name} must not be negative", field=name)
+            if value > MAX_PAGE_SIZE:
+                raise BadInput(f"{name} must be at most {MAX_PAGE_SIZE} (asked for {value})", field=name)
+        if self.first is not None and self.last is not None:
+            raise BadInput("give first or last, not both", field="last")
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None or (self.before is not None and self.first is None)
+
+    @property
+    def size(self) -> int:
+        size = self.last if self.backwards else self.first
+        return DEFAULT_PAGE_SIZE if size is None else size
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def encode_cursor(tag: str, key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([tag, list(key)])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, tag: str, width: int, *, field: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        found_tag, key = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, TypeError):
+        raise BadInput(f"{field}: not a valid cursor", field=field) from None
+    if found_tag != tag or not isinstance(key, list) or len(key) != width:
+        raise BadInput(f"{field}: the cursor belongs to another list", field=field)
+    if not all(isinstance(part, (int, str)) or part is None for part in key):
+        raise BadInput(f"{field}: not a valid cursor", field=field)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """The ordered columns of a list (the last one unique) and the cursor tag of the list."""
+
+    tag: str
+    columns: tuple[ColumnElement[Any], ...]
+    descending: bool = False
+
+    def after(self, values: Sequence[Any], *, reverse: bool) -> ColumnElement[bool]:
+        """Rows strictly after ``values`` in this order (before them when ``reverse``)."""
+        forward = self.descending == reverse
+        clauses = []
+        for depth, column in enumerate(self.columns):
+            equal = [c == v for c, v in zip(self.columns[:depth], values[:depth], strict=True)]
+            value = values[depth]
+            step = column < value if not forward else column > value
+            clauses.append(and_(*equal, step))
+        return or_(*clauses)
+
+    def order(self, *, reverse: bool) -> list[ColumnElement[Any]]:
+        descending = self.descending != reverse
+        return [column.desc() if descending else column.asc() for column in self.columns]
+
+    def key_of(self, row: Any) -> list[Any]:
+        return [row._mapping[column] for column in self.columns]
+
+
+async def paginate(
+    run: Callable[[Select[Any]], Awaitable[list[Any]]],
+    query: Select[Any],
+    sort: SortKey,
+    page: PageRequest,
+    count: Callable[[], Awaitable[int]],
+) -> Page[Any]:
+    """Run ``query`` (already filtered) for one page; ``count`` is only awaited if asked for."""
+    reverse = page.backwards
+    cursor_text = page.before if reverse else page.after
+    bounded = query
+    if cursor_text is not None:
+        key = decode_cursor(cursor_text, sort.tag, len(sort.columns), field="before" if reverse else "after")
+        bounded = bounded.where(sort.after(key, reverse=reverse))
+    other_text = page.after if reverse else page.before
+    if other_text is not None:
+        key = decode_cursor(other_text, sort.tag, len(sort.columns), field="after" if reverse else "before")
+        bounded = bounded.where(sort.after(key, reverse=not reverse))
+    size = page.size
+    rows = await run(bounded.order_by(*sort.order(reverse=reverse)).limit(size + 1)) if size else []
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if reverse:
+        rows.reverse()
+    cursors = [encode_cursor(sort.tag, sort.key_of(row)) for row in rows]
+    return Page(
+        items=rows,
+        cursors=cursors,
+        has_next_page=has_more if not reverse else page.before is not None,
+        has_previous_page=has_more if reverse else page.after is not None,
+        count=count,
+    )

@@ -1,0 +1,40 @@
+"""Choosing the text of a localized field."""
+
+from __future__ import annotations
+
+from accord.models.enums import Locale
+
+
+def pick(en: str | None, zh: str | None, locale: Locale) -> str:
+    """The requested language, falling back to English where the translation is missing."""
+    if locale is Locale.ZH_TW and zh:
+        return zh
+    return en or ""
+
+
+def locale_from_accept_language(header: str | None) -> Locale:
+    """zh-TW, zh-Hant and plain zh ask for Traditional Chinese; anything else gets English.
+
+    The first language the client ranks highest wins (q-values respected); languages accord does
+    not have are skipped rather than answered in English at once.
+    """
+    if not header:
+        return Locale.EN
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            choices.append((-quality, position, tag.strip().lower()))
+    for _, _, tag in sorted(choices):
+        if tag == "zh" or tag.startswith(("zh-tw", "zh-hant", "zh-hk", "zh-mo")):
+            return Locale.ZH_TW
+        if tag == "en" or tag.startswith("en-"):
+            return Locale.EN
+    return Locale.EN

@@ -1,0 +1,1 @@
+"""Full-text search over every content type, in English and Traditional Chinese."""

@@ -1,0 +1,1 @@
+"""Pages served to browsers: GraphiQL and the timeline page."""
