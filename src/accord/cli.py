@@ -46,10 +46,21 @@ def load_settings() -> Settings:
         fail(f"invalid settings: {problems}", 2)
 
 
-def sync_engine(settings: Settings) -> Engine:
+def sync_engine(settings: Settings, *, migrated: bool = True) -> Engine:
+    """An engine on the configured database; with ``migrated``, one whose schema is the newest."""
     from accord.db import create_sync_engine
+    from accord.migrate import is_current
 
-    return create_sync_engine(settings.database_url)
+    engine = create_sync_engine(settings.database_url)
+    if migrated:
+        try:
+            with engine.connect() as conn:
+                current = is_current(conn)
+        except SQLAlchemyError as exc:
+            database_error(settings, exc)
+        if not current:
+            fail("the database schema is not the newest: run `accord db upgrade` first")
+    return engine
 
 
 def database_error(settings: Settings, exc: SQLAlchemyError) -> NoReturn:
@@ -109,7 +120,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     from accord.startup import migration_lock
 
     settings = load_settings()
-    engine = sync_engine(settings)
+    engine = sync_engine(settings, migrated=False)
     try:
         with migration_lock(engine):
             upgrade(engine, revision)

@@ -29,7 +29,9 @@ def build_schema(*, production: bool = False, extensions: list[Any] | None = Non
     schema = AccordSchema(
         query=Query,
         config=StrawberryConfig(disable_field_suggestions=production),
-        extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), *(extensions or [])],
+        # Factories, not instances: instances would share per-request state between requests. The
+        # caches themselves live at module level and are shared.
+        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512), *(extensions or [])],
     )
     schema.mask_unexpected_errors = production
     return schema
