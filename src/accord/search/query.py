@@ -90,10 +90,15 @@ def _sqlite(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[A
 
 
 def _postgres(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[Any]:
-    body = documents.c.body_en + literal(" ") + documents.c.body_zh
-    vector = func.to_tsvector(literal("simple"), body)
-    query = func.plainto_tsquery(literal("simple"), " ".join(terms))
-    score = func.ts_rank(vector, query)
+    # Inline SQL literals, not bound parameters: the expressions must read exactly like the ones
+    # the indexes were built on (migration 0002), or PostgreSQL will not use them.
+    body = documents.c.body_en.op("||")(literal_column("' '")).op("||")(documents.c.body_zh)
+    simple = literal_column("'simple'::regconfig")
+    vector = func.to_tsvector(simple, body)
+    query = func.plainto_tsquery(simple, " ".join(terms))
+    # Normalisation 2 divides by the document length, as bm25 does on SQLite: a partner whose name
+    # is the query outranks a long summary that mentions it.
+    score = func.ts_rank(vector, query, literal_column("2"))
     position = func.strpos(func.lower(body), terms[0].lower())
     matches = [body.ilike(_like_pattern(term), escape="\\") for term in terms]
     return (

@@ -1,0 +1,64 @@
+"""DataLoaders keep the number of SQL statements of a query constant, whatever the page size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from accord.content.service import load_document
+from accord.content.synth import synthesize
+from accord.db import create_async_db_engine
+from accord.resolvers.db import Reader
+from accord.schema import build_schema
+from accord.schema.context import Context
+from tests.harness.databases import migrated_engine
+
+FRONT_PAGE = """query($n: Int) { events(first: $n, orderBy: DATE_DESC) { edges { node {
+  title date { label } tags
+  partners { name agreements { title } }
+  agreements { title parties { name } }
+  exhibits { title origin { name } }
+} } } }"""
+
+# events page + tags + event partners + their agreements + event agreements + their parties
+# + event exhibits + exhibit origins
+EXPECTED_STATEMENTS = 8
+
+
+@pytest.fixture
+def synthetic_url(database_url: str) -> Iterator[str]:
+    engine = migrated_engine(database_url)
+    load_document(engine, synthesize(events=300, partners=60, seed=3))
+    engine.dispose()
+    yield database_url
+
+
+async def _statements_for(url: str, page_size: int) -> tuple[int, dict[str, Any]]:
+    engine = create_async_db_engine(url)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        context = Context(db=Reader(engine))
+        result = await build_schema().execute(FRONT_PAGE, variable_values={"n": page_size}, context_value=context)
+        await context.db.close()
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        return len(statements), result.data
+    finally:
+        await engine.dispose()
+
+
+async def test_statement_count_is_constant(synthetic_url: str) -> None:
+    small, small_data = await _statements_for(synthetic_url, 20)
+    large, large_data = await _statements_for(synthetic_url, 50)
+    assert len(large_data["events"]["edges"]) == 50
+    linked = sum(len(edge["node"]["partners"]) for edge in large_data["events"]["edges"])
+    assert linked > 50  # the relations were really loaded
+    assert small == large == EXPECTED_STATEMENTS
