@@ -12,8 +12,17 @@ from tests.harness.server import accord_env, live_server, run_accord
 
 @pytest.mark.parametrize(
     "verb",
-    [[], ["serve"], ["db"], ["db", "upgrade"], ["fixtures", "load"], ["fixtures", "synth"], ["export"], ["import"],
-     ["schema"]],
+    [
+        [],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["fixtures", "load"],
+        ["fixtures", "synth"],
+        ["export"],
+        ["import"],
+        ["schema"],
+    ],
 )
 def test_every_verb_has_help(verb: list[str], tmp_path: Path) -> None:
     result = run_accord(*verb, "--help", env=accord_env(f"sqlite:///{tmp_path}/x.db"))
@@ -21,7 +30,9 @@ def test_every_verb_has_help(verb: list[str], tmp_path: Path) -> None:
     assert "Usage" in result.stdout
 
 
-def test_export_import_round_trip_is_lossless(database_url: str, tmp_path: Path, postgres_or_sqlite_second: str) -> None:
+def test_export_import_round_trip_is_lossless(
+    database_url: str, tmp_path: Path, postgres_or_sqlite_second: str
+) -> None:
     env = accord_env(database_url)
     assert run_accord("db", "upgrade", env=env).returncode == 0
     assert run_accord("fixtures", "load", env=env).returncode == 0

@@ -9,10 +9,9 @@ import yaml
 from sqlalchemy import select
 
 from accord.content.document import DocumentError
-from accord.content.files import bundled_fixtures_dir, fixture_files, read_document
+from accord.content.files import FileFormat, bundled_fixtures_dir, fixture_files, read_document
 from accord.content.service import content_counts, export_document, load_files
-from accord.content.files import FileFormat
-from accord.models import Event
+from accord.resolvers.db import events as event_table
 from tests.harness.databases import migrated_engine
 
 
@@ -59,7 +58,11 @@ def test_the_named_agreements_partners_and_exhibits_are_there(seed_document) -> 
     assert {"APEC", "WTO", "SCCP"} <= short
     assert sum(partner.kind.value == "COMMITTEE" for partner in seed_document.partners) >= 4
     assert any("Japan" in name for name in names)
-    assert sorted(exhibit.kind.value for exhibit in seed_document.exhibits) == ["ARTIFACT", "DOCUMENT", "UNIFORM"]
+    assert sorted(exhibit.kind.value for exhibit in seed_document.exhibits) == [
+        "ARTIFACT",
+        "DOCUMENT",
+        "UNIFORM",
+    ]
 
 
 def test_loading_twice_changes_nothing(database_url: str) -> None:
@@ -89,7 +92,9 @@ def test_changed_record_is_updated_in_place(database_url: str, tmp_path: Path) -
         report = load_files(engine, [changed])
         assert report.updated["events"] == 1 and report.unchanged["events"] == 11
         with engine.connect() as conn:
-            title = conn.execute(select(Event.title_en).where(Event.slug == raw["events"][0]["slug"])).scalar()  # type: ignore[call-overload]
+            title = conn.execute(
+                select(event_table.c.title_en).where(event_table.c.slug == raw["events"][0]["slug"])
+            ).scalar()
         assert title == "A corrected title"
     finally:
         engine.dispose()
@@ -108,7 +113,10 @@ def _broken(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
     [
         (lambda raw: raw["events"][3]["date"].update(month=13), "events[3] (slug 1999-"),
         (lambda raw: raw["events"][3]["date"].update(month=2, day=30), "date"),
-        (lambda raw: raw["events"][5].update(partners=["no-such-partner"]), "unknown partner 'no-such-partner'"),
+        (
+            lambda raw: raw["events"][5].update(partners=["no-such-partner"]),
+            "unknown partner 'no-such-partner'",
+        ),
         (lambda raw: raw["partners"][0].update(slug="Not A Slug"), "partners[0]"),
         (lambda raw: raw["events"][0].pop("title"), "title: Field required"),
         (lambda raw: raw["events"][10]["end_date"].update(year=2010), "end date must come after"),

@@ -16,7 +16,9 @@ def test_graphql_http_audit_passes_every_audit(seeded_server: LiveServer) -> Non
 
 def test_queries_over_get(seeded_server: LiveServer) -> None:
     response = httpx.get(
-        seeded_server.graphql_url, params={"query": "{ events { totalCount } }"}, headers={"accept": "application/json"}
+        seeded_server.graphql_url,
+        params={"query": "{ events { totalCount } }"},
+        headers={"accept": "application/json"},
     )
     assert response.status_code == 200
     assert response.json() == {"data": {"events": {"totalCount": 12}}}
@@ -34,7 +36,10 @@ def test_response_media_types_and_status_codes(seeded_server: LiveServer) -> Non
     legacy = httpx.post(url, json={"query": "{ nope }"}, headers={"accept": "application/json"})
     assert legacy.status_code == 200
     syntax = httpx.post(url, json={"query": "{"}, headers=modern)
-    assert syntax.status_code == 400 and syntax.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert (
+        syntax.status_code == 400
+        and syntax.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    )
 
 
 def test_transport_refusals(seeded_server: LiveServer) -> None:
@@ -42,7 +47,9 @@ def test_transport_refusals(seeded_server: LiveServer) -> None:
     form = httpx.post(url, data={"query": "{ events { totalCount } }"})
     assert form.status_code == 415  # no "simple" cross-site form posts
     assert httpx.post(url, content=b"{", headers={"content-type": "application/json"}).status_code == 400
-    assert httpx.post(url, json={"query": "{ __typename }"}, headers={"accept": "text/plain"}).status_code == 406
+    assert (
+        httpx.post(url, json={"query": "{ __typename }"}, headers={"accept": "text/plain"}).status_code == 406
+    )
     assert httpx.put(url, json={"query": "{ __typename }"}).status_code == 405
     huge = {"query": "{ __typename }", "variables": {"x": "y" * 200_000}}
     assert httpx.post(url, json=huge).status_code == 413

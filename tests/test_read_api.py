@@ -18,13 +18,17 @@ def titles(connection: dict[str, Any]) -> list[str]:
 
 
 def test_events_default_order_and_count(seeded_server: LiveServer) -> None:
-    data = query(seeded_server, "{ events { totalCount edges { node { date { iso } } } pageInfo { hasNextPage } } }")
+    data = query(
+        seeded_server, "{ events { totalCount edges { node { date { iso } } } pageInfo { hasNextPage } } }"
+    )
     events = data["events"]
     assert events["totalCount"] == 12
     isos = [edge["node"]["date"]["iso"] for edge in events["edges"]]
     assert isos == sorted(isos) and isos[0] == "1972" and isos[-1] == "2015-08"
     assert events["pageInfo"]["hasNextPage"] is False
-    newest = query(seeded_server, "{ events(orderBy: DATE_DESC, first: 1) { edges { node { date { iso } } } } }")
+    newest = query(
+        seeded_server, "{ events(orderBy: DATE_DESC, first: 1) { edges { node { date { iso } } } } }"
+    )
     assert newest["events"]["edges"][0]["node"]["date"]["iso"] == "2015-08"
 
 
@@ -36,7 +40,9 @@ def test_lookups_by_slug_id_and_node(seeded_server: LiveServer) -> None:
     by_id = query(seeded_server, "query($id: ID) { event(id: $id) { slug } }", {"id": event["id"]})
     assert by_id["event"]["slug"] == event["slug"]
     node = query(
-        seeded_server, "query($id: ID!) { node(id: $id) { __typename id ... on Event { slug } } }", {"id": event["id"]}
+        seeded_server,
+        "query($id: ID!) { node(id: $id) { __typename id ... on Event { slug } } }",
+        {"id": event["id"]},
     )
     assert node["node"] == {"__typename": "Event", "id": event["id"], "slug": event["slug"]}
     assert query(seeded_server, '{ event(slug: "no-such-event") { id } }') == {"event": None}
@@ -60,7 +66,9 @@ def test_partner_page_with_agreements_and_events(seeded_server: LiveServer) -> N
         """{ partner(slug: "us-customs-service") {
                name shortName kind country
                agreements { slug kind signedOn { year } parties { slug } }
-               events(first: 1) { totalCount edges { node { date { year } } } pageInfo { hasNextPage endCursor } }
+               events(first: 1) {
+                 totalCount edges { node { date { year } } } pageInfo { hasNextPage endCursor }
+               }
            } }""",
     )
     partner = data["partner"]
@@ -72,7 +80,8 @@ def test_partner_page_with_agreements_and_events(seeded_server: LiveServer) -> N
     assert events["edges"][0]["node"]["date"]["year"] == 1999 and events["pageInfo"]["hasNextPage"]
     rest = query(
         seeded_server,
-        'query($after: String) { partner(slug: "us-customs-service") { events(after: $after) { edges { node { date { year } } } } } }',
+        """query($after: String) { partner(slug: "us-customs-service") {
+             events(after: $after) { edges { node { date { year } } } } } }""",
         {"after": events["pageInfo"]["endCursor"]},
     )
     assert [e["node"]["date"]["year"] for e in rest["partner"]["events"]["edges"]] == [2001]
@@ -91,7 +100,9 @@ def test_partner_page_with_agreements_and_events(seeded_server: LiveServer) -> N
         ({"partner": "no-such-partner"}, []),
     ],
 )
-def test_event_filters(seeded_server: LiveServer, event_filter: dict[str, Any], expected_years: list[int]) -> None:
+def test_event_filters(
+    seeded_server: LiveServer, event_filter: dict[str, Any], expected_years: list[int]
+) -> None:
     data = query(
         seeded_server,
         "query($f: EventFilter) { events(filter: $f) { totalCount edges { node { date { year } } } } }",
@@ -159,7 +170,9 @@ def test_localization(seeded_server: LiveServer) -> None:
         title date { label } en: title(locale: EN) zh: title(locale: ZH_TW) places(locale: ZH_TW)
     } } } }"""
     english = query(seeded_server, document)["events"]["edges"]
-    chinese = query(seeded_server, document, **{"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.5"})["events"]["edges"]
+    chinese = query(seeded_server, document, headers={"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.5"})[
+        "events"
+    ]["edges"]
     period, tfa = english[0]["node"], english[1]["node"]
     assert period["date"]["label"] == "2013 to 2015"
     assert tfa["date"]["label"] == "August 2015"
@@ -168,20 +181,28 @@ def test_localization(seeded_server: LiveServer) -> None:
     assert chinese[1]["node"]["date"]["label"] == "2015年8月"
     assert chinese[1]["node"]["title"] == tfa["zh"]
     for header in ("zh-Hant", "zh", "zh-hant-TW"):
-        hant = query(seeded_server, document, **{"Accept-Language": header})["events"]["edges"]
+        hant = query(seeded_server, document, headers={"Accept-Language": header})["events"]["edges"]
         assert hant[1]["node"]["title"] == tfa["zh"], header
-    assert query(seeded_server, document, **{"Accept-Language": "fr, en;q=0.5"})["events"]["edges"][1]["node"]["title"] == tfa["en"]
+    assert (
+        query(seeded_server, document, headers={"Accept-Language": "fr, en;q=0.5"})["events"]["edges"][1][
+            "node"
+        ]["title"]
+        == tfa["en"]
+    )
 
 
 def test_search_in_both_languages(seeded_server: LiveServer) -> None:
     doc = """query($q: String!, $n: Int) { search(query: $q, first: $n) {
-        __typename ... on Partner { slug } ... on Event { slug } ... on Agreement { slug } ... on Exhibit { slug } } }"""
+        __typename ... on Partner { slug } ... on Event { slug }
+        ... on Agreement { slug } ... on Exhibit { slug } } }"""
     apec = query(seeded_server, doc, {"q": "APEC"})["search"]
     assert apec[0] == {"__typename": "Partner", "slug": "apec"} or apec[0]["__typename"] == "Partner"
     assert {hit["__typename"] for hit in apec} >= {"Partner", "Event"}
     mra = query(seeded_server, doc, {"q": "相互承認"})["search"]
     assert {hit["__typename"] for hit in mra} >= {"Agreement"}
-    customs = query(seeded_server, doc, {"q": "海關", "n": 5})["search"]  # two characters: below the trigram size
+    customs = query(seeded_server, doc, {"q": "海關", "n": 5})[
+        "search"
+    ]  # two characters: below the trigram size
     assert len(customs) == 5
     uniforms = query(seeded_server, doc, {"q": "uniforms"})["search"]
     assert uniforms[0]["__typename"] == "Exhibit"
@@ -191,7 +212,11 @@ def test_search_in_both_languages(seeded_server: LiveServer) -> None:
 
 def test_search_bad_input(seeded_server: LiveServer) -> None:
     for variables in ({"q": "   "}, {"q": "x" * 500}, {"q": "wto", "n": 1000}):
-        response = post(seeded_server, "query($q: String!, $n: Int) { search(query: $q, first: $n) { __typename } }", variables)
+        response = post(
+            seeded_server,
+            "query($q: String!, $n: Int) { search(query: $q, first: $n) { __typename } }",
+            variables,
+        )
         (error,) = errors_of(response)
         assert error["extensions"]["code"] == "BAD_USER_INPUT", variables
 
@@ -241,7 +266,9 @@ def test_bad_pagination_is_bad_user_input(seeded_server: LiveServer, arguments: 
 
 
 def test_a_cursor_of_another_list_is_refused(seeded_server: LiveServer) -> None:
-    cursor = query(seeded_server, "{ partners(first: 1) { pageInfo { endCursor } } }")["partners"]["pageInfo"]["endCursor"]
+    cursor = query(seeded_server, "{ partners(first: 1) { pageInfo { endCursor } } }")["partners"][
+        "pageInfo"
+    ]["endCursor"]
     with pytest.raises(TransportQueryError) as raised:
         query(seeded_server, "query($c: String) { events(after: $c) { totalCount } }", {"c": cursor})
     assert raised.value.errors and raised.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"

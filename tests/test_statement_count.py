@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,11 +28,11 @@ EXPECTED_STATEMENTS = 8
 
 
 @pytest.fixture
-def synthetic_url(database_url: str) -> Iterator[str]:
+def synthetic_url(database_url: str) -> str:
     engine = migrated_engine(database_url)
     load_document(engine, synthesize(events=300, partners=60, seed=3))
     engine.dispose()
-    yield database_url
+    return database_url
 
 
 async def _statements_for(url: str, page_size: int) -> tuple[int, dict[str, Any]]:
@@ -46,7 +45,9 @@ async def _statements_for(url: str, page_size: int) -> tuple[int, dict[str, Any]
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         context = Context(db=Reader(engine))
-        result = await build_schema().execute(FRONT_PAGE, variable_values={"n": page_size}, context_value=context)
+        result = await build_schema().execute(
+            FRONT_PAGE, variable_values={"n": page_size}, context_value=context
+        )
         await context.db.close()
         assert result.errors is None, result.errors
         assert result.data is not None
@@ -56,7 +57,7 @@ async def _statements_for(url: str, page_size: int) -> tuple[int, dict[str, Any]
 
 
 async def test_statement_count_is_constant(synthetic_url: str) -> None:
-    small, small_data = await _statements_for(synthetic_url, 20)
+    small, _ = await _statements_for(synthetic_url, 20)
     large, large_data = await _statements_for(synthetic_url, 50)
     assert len(large_data["events"]["edges"]) == 50
     linked = sum(len(edge["node"]["partners"]) for edge in large_data["events"]["edges"])

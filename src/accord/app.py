@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from sqlalchemy import text
 
 from accord.db import create_async_db_engine
 from accord.http.graphql_http import GraphQLHTTPEndpoint
@@ -21,7 +21,9 @@ from accord.settings import Settings
 
 def create_app(settings: Settings) -> Starlette:
     engine = create_async_db_engine(settings.database_url)
-    services = Services(settings=settings, engine=engine, schema=build_schema(production=settings.is_production))
+    services = Services(
+        settings=settings, engine=engine, schema=build_schema(production=settings.is_production)
+    )
     graphql = GraphQLHTTPEndpoint(services)
 
     async def healthz(request: Request) -> Response:
@@ -31,11 +33,15 @@ def create_app(settings: Settings) -> Starlette:
         try:
             async with engine.connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception as exc:  # noqa: BLE001  (any failure means "not ready", with the reason)
-            return JSONResponse({"ready": False, "database": f"unreachable: {type(exc).__name__}"}, status_code=503)
+        except Exception as exc:
+            return JSONResponse(
+                {"ready": False, "database": f"unreachable: {type(exc).__name__}"}, status_code=503
+            )
         head = head_revision()
         if current != head:
-            return JSONResponse({"ready": False, "migrations": {"current": current, "head": head}}, status_code=503)
+            return JSONResponse(
+                {"ready": False, "migrations": {"current": current, "head": head}}, status_code=503
+            )
         return JSONResponse({"ready": True})
 
     @contextlib.asynccontextmanager

@@ -20,7 +20,11 @@ from accord.content.loader import LoadReport
 from accord.content.rows import SECTIONS
 from accord.settings import Settings
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, help="accord: a GraphQL content service for a cooperation timeline.")
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="accord: a GraphQL content service for a cooperation timeline.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
 fixtures_app = typer.Typer(no_args_is_help=True, help="Load bundled or synthetic content.")
 app.add_typer(db_app, name="db")
@@ -73,7 +77,10 @@ def print_report(report: LoadReport) -> None:
     table = Table("content", "inserted", "updated", "unchanged")
     for section in SECTIONS:
         table.add_row(
-            section, str(report.inserted[section]), str(report.updated[section]), str(report.unchanged[section])
+            section,
+            str(report.inserted[section]),
+            str(report.updated[section]),
+            str(report.unchanged[section]),
         )
     out.print(table)
 
@@ -152,8 +159,13 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
     document = read_documents(document_paths)
     totals = {section: len(getattr(document, section)) for section in SECTIONS}
     with Progress(
-        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=sum(totals.values()) < 5_000,
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=sum(totals.values()) < 5_000,
     ) as progress:
         tasks = {section: progress.add_task(section, total=totals[section]) for section in SECTIONS}
 
@@ -187,7 +199,9 @@ def fixtures_load(
 def fixtures_synth(
     events: Annotated[int, typer.Option(min=1, max=5_000_000, help="Events to create.")] = 1000,
     partners: Annotated[int | None, typer.Option(min=3, help="Partners (default: events / 5).")] = None,
-    agreements: Annotated[int | None, typer.Option(min=2, help="Agreements (default: 30% of events).")] = None,
+    agreements: Annotated[
+        int | None, typer.Option(min=2, help="Agreements (default: 30% of events).")
+    ] = None,
     exhibits: Annotated[int | None, typer.Option(min=2, help="Exhibits (default: 10% of events).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same content.")] = 20240601,
 ) -> None:
@@ -198,13 +212,20 @@ def fixtures_synth(
     settings = load_settings()
     with bulk_mode():
         document = synthesize(
-            events=events, partners=partners or max(3, events // 5), agreements=agreements, exhibits=exhibits,
+            events=events,
+            partners=partners or max(3, events // 5),
+            agreements=agreements,
+            exhibits=exhibits,
             seed=seed,
         )
     engine = sync_engine(settings)
     with Progress(
-        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         tasks = {s: progress.add_task(s, total=len(getattr(document, s))) for s in SECTIONS}
         try:
@@ -222,7 +243,9 @@ def fixtures_synth(
 @app.command("export")
 def export(
     file: Annotated[Path | None, typer.Argument(help="Write here instead of standard output.")] = None,
-    fmt: Annotated[FileFormat | None, typer.Option("--format", help="json or yaml (default: from FILE).")] = None,
+    fmt: Annotated[
+        FileFormat | None, typer.Option("--format", help="json or yaml (default: from FILE).")
+    ] = None,
 ) -> None:
     """Write all content, drafts and timestamps included, as one document."""
     from accord.content.files import format_for

@@ -37,7 +37,9 @@ class Settings(BaseSettings):
         description="`accord serve` loads the bundled fixtures into an empty SQLite database.",
     )
     log_level: str = "info"
-    max_body_bytes: int = Field(default=100 * 1024, ge=1024, description="Largest accepted request body (413 beyond).")
+    max_body_bytes: int = Field(
+        default=100 * 1024, ge=1024, description="Largest accepted request body (413 beyond)."
+    )
     graphiql: bool = Field(default=True, description="Serve GraphiQL at GET /graphql to browsers.")
 
     @field_validator("database_url")

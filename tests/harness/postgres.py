@@ -56,11 +56,14 @@ class PostgresServer:
     def pg_ctl(self, *args: str) -> None:
         subprocess.run(
             _as_postgres([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), *args]),
-            check=True, capture_output=True, timeout=60,
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1"
+        options += " -c fsync=off -c max_connections=300"
         self.pg_ctl("-o", options, "-l", str(self.data_dir / "server.log"), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -81,9 +84,23 @@ def running_postgres() -> Iterator[PostgresServer]:
         shutil.chown(root, "postgres")
         shutil.chown(data_dir, "postgres")
     subprocess.run(
-        _as_postgres([str(bin_dir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                      "--locale=C.UTF-8"]),
-        check=True, capture_output=True, timeout=120,
+        _as_postgres(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     server = PostgresServer(port=free_port(), data_dir=data_dir, bin_dir=bin_dir)
     server.start()

@@ -60,7 +60,9 @@ def accord_env(database_url: str, extra: Mapping[str, str] | None = None) -> dic
     return env
 
 
-def run_accord(*args: str, env: Mapping[str, str], timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_accord(
+    *args: str, env: Mapping[str, str], timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [ACCORD, *args], env=dict(env), capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
     )
@@ -81,7 +83,10 @@ def live_server(
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [ACCORD, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-            env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
         )
     server = LiveServer(port=port, process=process, log_path=log_path, env=env)
     try:

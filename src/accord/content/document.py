@@ -145,7 +145,9 @@ class ContentDocument(Record):
     @model_validator(mode="after")
     def _supported(self) -> Self:
         if self.version != FORMAT_VERSION:
-            raise ValueError(f"version: unsupported format version {self.version} (expected {FORMAT_VERSION})")
+            raise ValueError(
+                f"version: unsupported format version {self.version} (expected {FORMAT_VERSION})"
+            )
         return self
 
 

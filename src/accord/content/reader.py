@@ -85,11 +85,13 @@ def read_records(conn: Connection, section: str, ids: Sequence[int] | None = Non
     if section == "exhibits":
         agreements = _linked_slugs(conn, section, "agreements", ids)
         partner = table("partner")
-        origins = {id_: slug for id_, slug in conn.execute(select(partner.c.id, partner.c.slug))} if rows else {}
-        return [
-            exhibit_record(row, origins.get(row.origin_id), agreements.get(row.id, [])) for row in rows
-        ]
-    links = {field: _linked_slugs(conn, section, field, ids) for field in ("partners", "agreements", "exhibits")}
+        origins = (
+            {id_: slug for id_, slug in conn.execute(select(partner.c.id, partner.c.slug))} if rows else {}
+        )
+        return [exhibit_record(row, origins.get(row.origin_id), agreements.get(row.id, [])) for row in rows]
+    links = {
+        field: _linked_slugs(conn, section, field, ids) for field in ("partners", "agreements", "exhibits")
+    }
     tags = _tags(conn, ids)
     return [
         event_record(

@@ -23,7 +23,12 @@ from accord.models.enums import Status
 
 # Content sections in dependency order: a section only links to sections before it.
 SECTIONS = ("partners", "agreements", "exhibits", "events")
-TABLE_OF_SECTION = {"partners": "partner", "agreements": "agreement", "exhibits": "exhibit", "events": "event"}
+TABLE_OF_SECTION = {
+    "partners": "partner",
+    "agreements": "agreement",
+    "exhibits": "exhibit",
+    "events": "event",
+}
 
 
 def table(name: str) -> Table:

@@ -44,7 +44,9 @@ def export_document(engine: Engine, fmt: FileFormat) -> bytes:
 def content_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
-            section: conn.execute(select(func.count()).select_from(table(TABLE_OF_SECTION[section]))).scalar_one()
+            section: conn.execute(
+                select(func.count()).select_from(table(TABLE_OF_SECTION[section]))
+            ).scalar_one()
             for section in SECTIONS
         }
 

@@ -22,18 +22,76 @@ from accord.content.document import (
 )
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
 
-WORDS_EN = (
-    "customs cooperation trade facilitation border security mutual assistance recognition single "
-    "window clearance origin valuation tariff statistics smuggling enforcement exchange workshop "
-    "regional bilateral international forum committee negotiation capacity building authorized "
-    "economic operator supply chain risk management electronic data harmonized nomenclature"
-).split()
-CHARS_ZH = list("關務合作貿易便捷化邊境安全相互協助承認單一窗口通關原產地估價關稅統計走私查緝交流研討區域雙邊國際論壇委員會談判能力建構優質企業供應鏈風險管理電子資料調和")
+WORDS_EN = [
+    "customs",
+    "cooperation",
+    "trade",
+    "facilitation",
+    "border",
+    "security",
+    "mutual",
+    "assistance",
+    "recognition",
+    "single",
+    "window",
+    "clearance",
+    "origin",
+    "valuation",
+    "tariff",
+    "statistics",
+    "smuggling",
+    "enforcement",
+    "exchange",
+    "workshop",
+    "regional",
+    "bilateral",
+    "international",
+    "forum",
+    "committee",
+    "negotiation",
+    "capacity",
+    "building",
+    "authorized",
+    "economic",
+    "operator",
+    "supply",
+    "chain",
+    "risk",
+    "management",
+    "electronic",
+    "data",
+    "harmonized",
+    "nomenclature",
+]
+CHARS_ZH = list(
+    "關務合作貿易便捷化邊境安全相互協助承認單一窗口通關原產地估價關稅統計走私查緝交流研討區域雙邊國際論壇委員會談判能力建構優質企業供應鏈風險管理電子資料調和"
+)
 COUNTRIES = ["TW", "US", "JP", "KR", "SG", "IL", "PH", "VN", "MY", "AU", "NZ", "CA", "GB", "FR", "DE", "NL"]
-PLACES = [("Taipei", "臺北"), ("Kaohsiung", "高雄"), ("Tokyo", "東京"), ("Seoul", "首爾"), ("Singapore", "新加坡"),
-          ("Brussels", "布魯塞爾"), ("Geneva", "日內瓦"), ("Lima", "利馬"), ("Manila", "馬尼拉")]
-TAGS = ["apec", "wto", "aeo", "mra", "trade-facilitation", "workshop", "single-window", "rfid", "enforcement",
-        "capacity-building", "bilateral", "regional"]
+PLACES = [
+    ("Taipei", "臺北"),
+    ("Kaohsiung", "高雄"),
+    ("Tokyo", "東京"),
+    ("Seoul", "首爾"),
+    ("Singapore", "新加坡"),
+    ("Brussels", "布魯塞爾"),
+    ("Geneva", "日內瓦"),
+    ("Lima", "利馬"),
+    ("Manila", "馬尼拉"),
+]
+TAGS = [
+    "apec",
+    "wto",
+    "aeo",
+    "mra",
+    "trade-facilitation",
+    "workshop",
+    "single-window",
+    "rfid",
+    "enforcement",
+    "capacity-building",
+    "bilateral",
+    "regional",
+]
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 PARTNER_KINDS, AGREEMENT_KINDS = list(PartnerKind), list(AgreementKind)
 EXHIBIT_KINDS, EVENT_KINDS = list(ExhibitKind), list(EventKind)
@@ -59,31 +117,38 @@ def synthesize(
     exhibits = max(2, events // 10) if exhibits is None else exhibits
     if partners < 3 or agreements < 2 or exhibits < 2:
         raise ValueError("need at least 3 partners, 2 agreements and 2 exhibits")
-    rng = random.Random(seed)
-    stamp = {"created_at": EPOCH, "updated_at": EPOCH}
+    rng = random.Random(seed)  # noqa: S311  (reproducible test content, not secrets)
 
     partner_records = [
         PartnerRecord.model_construct(
             slug=f"synth-partner-{i:06d}",
-            name=LocalizedTitle.model_construct(en=f"{_en(rng, 1, 3)} {i}", zh_tw=_zh(rng, 3, 8) + "海關" if rng.random() < 0.95 else None),
+            name=LocalizedTitle.model_construct(
+                en=f"{_en(rng, 1, 3)} {i}", zh_tw=_zh(rng, 3, 8) + "海關" if rng.random() < 0.95 else None
+            ),
             short_name=f"SP{i}" if rng.random() < 0.8 else None,
             kind=rng.choice(PARTNER_KINDS),
             country=rng.choice(COUNTRIES) if rng.random() < 0.97 else None,
             published_at=EPOCH,
-            **stamp,
+            created_at=EPOCH,
+            updated_at=EPOCH,
         )
         for i in range(1, partners + 1)
     ]
     agreement_records = [
         AgreementRecord.model_construct(
             slug=f"synth-agreement-{i:06d}",
-            title=LocalizedTitle.model_construct(en=f"Agreement on {_en(rng, 2, 5).lower()}", zh_tw="關於" + _zh(rng, 4, 10) + "的協定"),
+            title=LocalizedTitle.model_construct(
+                en=f"Agreement on {_en(rng, 2, 5).lower()}", zh_tw="關於" + _zh(rng, 4, 10) + "的協定"
+            ),
             summary=LocalizedText.model_construct(en=_en(rng, 10, 25) + ".", zh_tw=_zh(rng, 15, 40) + "。"),
             kind=rng.choice(AGREEMENT_KINDS),
-            signed_on=DateRecord.model_construct(year=rng.randint(1990, 2024)) if rng.random() < 0.95 else None,
+            signed_on=DateRecord.model_construct(year=rng.randint(1990, 2024))
+            if rng.random() < 0.95
+            else None,
             parties=[partner_records[p].slug for p in sorted(rng.sample(range(partners), 2))],
             published_at=EPOCH,
-            **stamp,
+            created_at=EPOCH,
+            updated_at=EPOCH,
         )
         for i in range(1, agreements + 1)
     ]
@@ -91,11 +156,14 @@ def synthesize(
         ExhibitRecord.model_construct(
             slug=f"synth-exhibit-{i:06d}",
             title=LocalizedTitle.model_construct(en=_en(rng, 2, 6), zh_tw=_zh(rng, 3, 9)),
-            description=LocalizedText.model_construct(en=_en(rng, 10, 30) + ".", zh_tw=_zh(rng, 15, 50) + "。"),
+            description=LocalizedText.model_construct(
+                en=_en(rng, 10, 30) + ".", zh_tw=_zh(rng, 15, 50) + "。"
+            ),
             kind=rng.choice(EXHIBIT_KINDS),
             origin=partner_records[rng.randrange(partners)].slug if rng.random() < 0.5 else None,
             published_at=EPOCH,
-            **stamp,
+            created_at=EPOCH,
+            updated_at=EPOCH,
         )
         for i in range(1, exhibits + 1)
     ]
@@ -110,15 +178,24 @@ def synthesize(
             EventRecord.model_construct(
                 slug=f"synth-event-{i:06d}",
                 title=LocalizedTitle.model_construct(en=_en(rng, 3, 8), zh_tw=_zh(rng, 5, 14)),
-                summary=LocalizedText.model_construct(en=_en(rng, 20, 45) + ".", zh_tw=_zh(rng, 30, 80) + "。"),
+                summary=LocalizedText.model_construct(
+                    en=_en(rng, 20, 45) + ".", zh_tw=_zh(rng, 30, 80) + "。"
+                ),
                 date=DateRecord.model_construct(year=year, month=month, day=day),
                 kind=rng.choice(EVENT_KINDS),
                 milestone=rng.random() < 0.1,
                 places=[LocalizedPlace.model_construct(en=place[0], zh_tw=place[1])],
                 tags=sorted(rng.sample(TAGS, rng.randint(0, 3))),
-                partners=[partner_records[p].slug for p in sorted(rng.sample(range(partners), rng.randint(1, 3)))],
-                agreements=[agreement_records[a].slug for a in sorted(rng.sample(range(agreements), rng.randint(0, 2)))],
-                exhibits=[exhibit_records[x].slug for x in sorted(rng.sample(range(exhibits), rng.randint(0, 2)))],
+                partners=[
+                    partner_records[p].slug for p in sorted(rng.sample(range(partners), rng.randint(1, 3)))
+                ],
+                agreements=[
+                    agreement_records[a].slug
+                    for a in sorted(rng.sample(range(agreements), rng.randint(0, 2)))
+                ],
+                exhibits=[
+                    exhibit_records[x].slug for x in sorted(rng.sample(range(exhibits), rng.randint(0, 2)))
+                ],
                 status=Status.DRAFT if draft else Status.PUBLISHED,
                 published_at=None if draft else published,
                 created_at=published,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -31,7 +30,9 @@ POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 class RequestError(Exception):
     """The HTTP request itself is unusable: answered with ``status`` before any GraphQL work."""
 
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None):
+    def __init__(
+        self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -86,9 +87,7 @@ async def read_params(request: Request, max_body: int) -> GraphQLParams:
         )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
-        raise RequestError(
-            415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE"
-        )
+        raise RequestError(415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body:
         raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
@@ -122,7 +121,9 @@ def result_body(result: ExecutionResult, *, include_data: bool) -> dict[str, Any
     return body
 
 
-def json_response(body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None
+) -> Response:
     return Response(
         orjson.dumps(body), status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
     )
@@ -170,14 +171,13 @@ class GraphQLHTTPEndpoint:
             raise RequestError(400, exc.as_http_error_reason()) from None
         except InvalidOperationTypeError as exc:
             raise RequestError(
-                405, exc.as_http_error_reason(request.method), code="METHOD_NOT_ALLOWED", headers={"Allow": "POST"}
+                405,
+                exc.as_http_error_reason(request.method),
+                code="METHOD_NOT_ALLOWED",
+                headers={"Allow": "POST"},
             ) from None
         finally:
             await context.db.close()
         request_error = is_request_error(result)
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
         return json_response(result_body(result, include_data=not request_error), status, media_type)
-
-
-def format_errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
-    return [error.formatted for error in errors]

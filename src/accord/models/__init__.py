@@ -30,7 +30,7 @@ __all__ = [
     "ExhibitKind",
     "Locale",
     "Partner",
-    "SearchDocument",
     "PartnerKind",
+    "SearchDocument",
     "Status",
 ]

@@ -38,4 +38,3 @@ class Event(ContentBase, table=True):
     is_milestone: bool = Field(default=False)
     # [{"en": "Taipei", "zh_tw": "臺北"}, ...]: read whole with the event, never filtered on.
     places: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
-

@@ -12,7 +12,9 @@ from sqlmodel import Field, SQLModel
 
 def _ref(table: str, *, index: bool = False) -> int:
     column: int = Field(
-        sa_column=Column(Integer, ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True, index=index)
+        sa_column=Column(
+            Integer, ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True, index=index
+        )
     )
     return column
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from accord.resolvers.db import (
-    Reader,
     TABLE_OF_TYPE,
+    Reader,
     agreements,
     count,
     dialect_of,
@@ -63,7 +63,9 @@ EXHIBIT_SORT = SortKey("ex", (exhibits.c.title_en, exhibits.c.id))
 
 async def get_by_id(db: Reader, type_name: str, id_: int, visibility: Visibility) -> Any | None:
     table = TABLE_OF_TYPE[type_name]
-    return await fetch_one(db, select(table).where(table.c.id == id_, table.c.status.in_(visibility.statuses)))
+    return await fetch_one(
+        db, select(table).where(table.c.id == id_, table.c.status.in_(visibility.statuses))
+    )
 
 
 async def get_by_slug(db: Reader, type_name: str, slug: str, visibility: Visibility) -> Any | None:

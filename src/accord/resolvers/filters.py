@@ -70,7 +70,9 @@ def _partner_id_by_slug(slug: str) -> Any:
     return select(partners.c.id).where(partners.c.slug == slug).scalar_subquery()
 
 
-def event_conditions(f: EventFilter | None, statuses: tuple[str, ...], dialect: str) -> list[ColumnElement[bool]]:
+def event_conditions(
+    f: EventFilter | None, statuses: tuple[str, ...], dialect: str
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [events.c.status.in_(statuses)]
     if f is None:
         return conditions
@@ -83,7 +85,8 @@ def event_conditions(f: EventFilter | None, statuses: tuple[str, ...], dialect: 
     if f.partner is not None:
         conditions.append(
             exists().where(
-                event_partner.c.event_id == events.c.id, event_partner.c.partner_id == _partner_id_by_slug(f.partner)
+                event_partner.c.event_id == events.c.id,
+                event_partner.c.partner_id == _partner_id_by_slug(f.partner),
             )
         )
     if f.kind is not None:
@@ -99,7 +102,9 @@ def event_conditions(f: EventFilter | None, statuses: tuple[str, ...], dialect: 
     return conditions
 
 
-def partner_conditions(f: PartnerFilter | None, statuses: tuple[str, ...], dialect: str) -> list[ColumnElement[bool]]:
+def partner_conditions(
+    f: PartnerFilter | None, statuses: tuple[str, ...], dialect: str
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [partners.c.status.in_(statuses)]
     if f is None:
         return conditions
@@ -108,7 +113,9 @@ def partner_conditions(f: PartnerFilter | None, statuses: tuple[str, ...], diale
     if f.country is not None:
         conditions.append(partners.c.country == f.country.upper())
     if f.text is not None:
-        conditions.append(partners.c.id.in_(matching_ids(dialect, f.text, statuses, "partner", "filter.text")))
+        conditions.append(
+            partners.c.id.in_(matching_ids(dialect, f.text, statuses, "partner", "filter.text"))
+        )
     return conditions
 
 
@@ -139,7 +146,9 @@ def agreement_conditions(
     return conditions
 
 
-def exhibit_conditions(f: ExhibitFilter | None, statuses: tuple[str, ...], dialect: str) -> list[ColumnElement[bool]]:
+def exhibit_conditions(
+    f: ExhibitFilter | None, statuses: tuple[str, ...], dialect: str
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [exhibits.c.status.in_(statuses)]
     if f is None:
         return conditions
@@ -148,5 +157,7 @@ def exhibit_conditions(f: ExhibitFilter | None, statuses: tuple[str, ...], diale
     if f.partner is not None:
         conditions.append(exhibits.c.origin_id == _partner_id_by_slug(f.partner))
     if f.text is not None:
-        conditions.append(exhibits.c.id.in_(matching_ids(dialect, f.text, statuses, "exhibit", "filter.text")))
+        conditions.append(
+            exhibits.c.id.in_(matching_ids(dialect, f.text, statuses, "exhibit", "filter.text"))
+        )
     return conditions

@@ -50,42 +50,66 @@ async def _linked(
 
 async def partners_of_events(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=event_partner, own_column="event_id", target_column="partner_id",
-        target=partners, order=event_partner.c.partner_id,
+        db,
+        ids,
+        statuses,
+        link=event_partner,
+        own_column="event_id",
+        target_column="partner_id",
+        target=partners,
+        order=event_partner.c.partner_id,
     )
 
 
-async def agreements_of_events(
-    db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
-) -> list[list[Any]]:
+async def agreements_of_events(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=event_agreement, own_column="event_id", target_column="agreement_id",
-        target=agreements, order=event_agreement.c.agreement_id,
+        db,
+        ids,
+        statuses,
+        link=event_agreement,
+        own_column="event_id",
+        target_column="agreement_id",
+        target=agreements,
+        order=event_agreement.c.agreement_id,
     )
 
 
 async def exhibits_of_events(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=event_exhibit, own_column="event_id", target_column="exhibit_id",
-        target=exhibits, order=event_exhibit.c.exhibit_id,
+        db,
+        ids,
+        statuses,
+        link=event_exhibit,
+        own_column="event_id",
+        target_column="exhibit_id",
+        target=exhibits,
+        order=event_exhibit.c.exhibit_id,
     )
 
 
-async def parties_of_agreements(
-    db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
-) -> list[list[Any]]:
+async def parties_of_agreements(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=agreement_party, own_column="agreement_id", target_column="partner_id",
-        target=partners, order=agreement_party.c.partner_id,
+        db,
+        ids,
+        statuses,
+        link=agreement_party,
+        own_column="agreement_id",
+        target_column="partner_id",
+        target=partners,
+        order=agreement_party.c.partner_id,
     )
 
 
-async def events_of_agreements(
-    db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
-) -> list[list[Any]]:
+async def events_of_agreements(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=event_agreement, own_column="agreement_id", target_column="event_id",
-        target=events, order=events.c.sort_key,
+        db,
+        ids,
+        statuses,
+        link=event_agreement,
+        own_column="agreement_id",
+        target_column="event_id",
+        target=events,
+        order=events.c.sort_key,
     )
 
 
@@ -93,8 +117,14 @@ async def exhibits_of_agreements(
     db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
 ) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=exhibit_agreement, own_column="agreement_id", target_column="exhibit_id",
-        target=exhibits, order=exhibit_agreement.c.exhibit_id,
+        db,
+        ids,
+        statuses,
+        link=exhibit_agreement,
+        own_column="agreement_id",
+        target_column="exhibit_id",
+        target=exhibits,
+        order=exhibit_agreement.c.exhibit_id,
     )
 
 
@@ -102,15 +132,27 @@ async def agreements_of_partners(
     db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
 ) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=agreement_party, own_column="partner_id", target_column="agreement_id",
-        target=agreements, order=agreement_party.c.agreement_id,
+        db,
+        ids,
+        statuses,
+        link=agreement_party,
+        own_column="partner_id",
+        target_column="agreement_id",
+        target=agreements,
+        order=agreement_party.c.agreement_id,
     )
 
 
 async def events_of_exhibits(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=event_exhibit, own_column="exhibit_id", target_column="event_id",
-        target=events, order=events.c.sort_key,
+        db,
+        ids,
+        statuses,
+        link=event_exhibit,
+        own_column="exhibit_id",
+        target_column="event_id",
+        target=events,
+        order=events.c.sort_key,
     )
 
 
@@ -118,13 +160,21 @@ async def agreements_of_exhibits(
     db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
 ) -> list[list[Any]]:
     return await _linked(
-        db, ids, statuses, link=exhibit_agreement, own_column="exhibit_id", target_column="agreement_id",
-        target=agreements, order=exhibit_agreement.c.agreement_id,
+        db,
+        ids,
+        statuses,
+        link=exhibit_agreement,
+        own_column="exhibit_id",
+        target_column="agreement_id",
+        target=agreements,
+        order=exhibit_agreement.c.agreement_id,
     )
 
 
 async def partners_by_id(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[Any | None]:
-    rows = await fetch_all(db, select(partners).where(partners.c.id.in_(ids), partners.c.status.in_(statuses)))
+    rows = await fetch_all(
+        db, select(partners).where(partners.c.id.in_(ids), partners.c.status.in_(statuses))
+    )
     by_id = {row.id: row for row in rows}
     return [by_id.get(id_) for id_ in ids]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from accord.resolvers.db import Reader, TABLE_OF_TYPE, dialect_of, fetch_all
+from accord.resolvers.db import TABLE_OF_TYPE, Reader, dialect_of, fetch_all
 from accord.resolvers.errors import BadInput
 from accord.resolvers.pagination import MAX_PAGE_SIZE
 from accord.resolvers.visibility import Visibility
@@ -19,9 +19,7 @@ async def search(db: Reader, *, query: str, first: int, visibility: Visibility) 
     """(type name, row) pairs, best match first."""
     if first < 0 or first > MAX_PAGE_SIZE:
         raise BadInput(f"first must be between 0 and {MAX_PAGE_SIZE} (asked for {first})", field="first")
-    ranked = await fetch_all(
-        db, matching(dialect_of(db), query, visibility.statuses).limit(first)
-    )
+    ranked = await fetch_all(db, matching(dialect_of(db), query, visibility.statuses).limit(first))
     wanted: dict[str, list[int]] = {}
     for kind, ref_id, _rank in ranked:
         wanted.setdefault(kind, []).append(ref_id)

@@ -20,7 +20,9 @@ class AccordSchema(strawberry.Schema):
 
     mask_unexpected_errors = False
 
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         for error in errors:
             classify(error, mask=self.mask_unexpected_errors)
 
@@ -31,7 +33,11 @@ def build_schema(*, production: bool = False, extensions: list[Any] | None = Non
         config=StrawberryConfig(disable_field_suggestions=production),
         # Factories, not instances: instances would share per-request state between requests. The
         # caches themselves live at module level and are shared.
-        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512), *(extensions or [])],
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            *(extensions or []),
+        ],
     )
     schema.mask_unexpected_errors = production
     return schema

@@ -1,20 +1,39 @@
-"""The contract's enums, exposed from the plain Python enums the rest of the code uses."""
+"""The contract's enums: the plain Python enums the rest of the code uses, registered with strawberry.
+
+``strawberry.enum`` marks the class in place, so resolvers and the schema share one set of values.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from accord.dates import DatePrecision as _DatePrecision
-from accord.models import enums as model_enums
-from accord.resolvers.content import EventOrder as _EventOrder
-from accord.resolvers.content import PartnerOrder as _PartnerOrder
+from accord.dates import DatePrecision
+from accord.models.enums import AgreementKind, EventKind, ExhibitKind, Locale, PartnerKind, Status
+from accord.resolvers.content import EventOrder, PartnerOrder
 
-Locale = strawberry.enum(model_enums.Locale, description="Content languages. Localized fields fall back to EN when a translation is missing.")
-Status = strawberry.enum(model_enums.Status)
-EventKind = strawberry.enum(model_enums.EventKind)
-PartnerKind = strawberry.enum(model_enums.PartnerKind)
-AgreementKind = strawberry.enum(model_enums.AgreementKind)
-ExhibitKind = strawberry.enum(model_enums.ExhibitKind)
-DatePrecision = strawberry.enum(_DatePrecision)
-EventOrder = strawberry.enum(_EventOrder)
-PartnerOrder = strawberry.enum(_PartnerOrder)
+strawberry.enum(
+    Locale, description="Content languages. Localized fields fall back to EN when a translation is missing."
+)
+for _enum in (
+    Status,
+    EventKind,
+    PartnerKind,
+    AgreementKind,
+    ExhibitKind,
+    DatePrecision,
+    EventOrder,
+    PartnerOrder,
+):
+    strawberry.enum(_enum)
+
+__all__ = [
+    "AgreementKind",
+    "DatePrecision",
+    "EventKind",
+    "EventOrder",
+    "ExhibitKind",
+    "Locale",
+    "PartnerKind",
+    "PartnerOrder",
+    "Status",
+]

@@ -25,9 +25,14 @@ class EventFilter:
 
     def to_filter(self) -> filters.EventFilter:
         return filters.EventFilter(
-            year_from=self.year_from, year_to=self.year_to, partner=self.partner,
-            kind=self.kind.value if self.kind else None, tag=self.tag, milestones_only=self.milestones_only,
-            text=self.text, status=self.status.value if self.status else None,
+            year_from=self.year_from,
+            year_to=self.year_to,
+            partner=self.partner,
+            kind=self.kind.value if self.kind else None,
+            tag=self.tag,
+            milestones_only=self.milestones_only,
+            text=self.text,
+            status=self.status.value if self.status else None,
         )
 
 
@@ -38,7 +43,9 @@ class PartnerFilter:
     text: str | None = None
 
     def to_filter(self) -> filters.PartnerFilter:
-        return filters.PartnerFilter(kind=self.kind.value if self.kind else None, country=self.country, text=self.text)
+        return filters.PartnerFilter(
+            kind=self.kind.value if self.kind else None, country=self.country, text=self.text
+        )
 
 
 @strawberry.input
@@ -51,8 +58,11 @@ class AgreementFilter:
 
     def to_filter(self) -> filters.AgreementFilter:
         return filters.AgreementFilter(
-            kind=self.kind.value if self.kind else None, partner=self.partner, year_from=self.year_from,
-            year_to=self.year_to, text=self.text,
+            kind=self.kind.value if self.kind else None,
+            partner=self.partner,
+            year_from=self.year_from,
+            year_to=self.year_to,
+            text=self.text,
         )
 
 
@@ -63,4 +73,6 @@ class ExhibitFilter:
     text: str | None = None
 
     def to_filter(self) -> filters.ExhibitFilter:
-        return filters.ExhibitFilter(kind=self.kind.value if self.kind else None, partner=self.partner, text=self.text)
+        return filters.ExhibitFilter(
+            kind=self.kind.value if self.kind else None, partner=self.partner, text=self.text
+        )

@@ -43,7 +43,9 @@ class Query:
         return None if found is None else node_of(type_name, found[1])
 
     @strawberry.field
-    async def event(self, info: Info, id: strawberry.ID | None = None, slug: str | None = None) -> Event | None:
+    async def event(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Event | None:
         result: Event | None = await _lookup(info, "Event", id, slug)
         return result
 
@@ -59,13 +61,18 @@ class Query:
         before: str | None = None,
     ) -> EventConnection:
         page = await content.list_events(
-            info.context.db, visibility=info.context.visibility, filter=filter.to_filter() if filter else None,
-            order=order_by or EventOrder.DATE_ASC, page=PageRequest(first, after, last, before),
+            info.context.db,
+            visibility=info.context.visibility,
+            filter=filter.to_filter() if filter else None,
+            order=order_by or EventOrder.DATE_ASC,
+            page=PageRequest(first, after, last, before),
         )
         return EventConnection.of(page)
 
     @strawberry.field
-    async def partner(self, info: Info, id: strawberry.ID | None = None, slug: str | None = None) -> Partner | None:
+    async def partner(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Partner | None:
         result: Partner | None = await _lookup(info, "Partner", id, slug)
         return result
 
@@ -81,8 +88,11 @@ class Query:
         before: str | None = None,
     ) -> PartnerConnection:
         page = await content.list_partners(
-            info.context.db, visibility=info.context.visibility, filter=filter.to_filter() if filter else None,
-            order=order_by or PartnerOrder.NAME_ASC, page=PageRequest(first, after, last, before),
+            info.context.db,
+            visibility=info.context.visibility,
+            filter=filter.to_filter() if filter else None,
+            order=order_by or PartnerOrder.NAME_ASC,
+            page=PageRequest(first, after, last, before),
         )
         return PartnerConnection.of(page)
 
@@ -104,13 +114,17 @@ class Query:
         before: str | None = None,
     ) -> AgreementConnection:
         page = await content.list_agreements(
-            info.context.db, visibility=info.context.visibility, filter=filter.to_filter() if filter else None,
+            info.context.db,
+            visibility=info.context.visibility,
+            filter=filter.to_filter() if filter else None,
             page=PageRequest(first, after, last, before),
         )
         return AgreementConnection.of(page)
 
     @strawberry.field
-    async def exhibit(self, info: Info, id: strawberry.ID | None = None, slug: str | None = None) -> Exhibit | None:
+    async def exhibit(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Exhibit | None:
         result: Exhibit | None = await _lookup(info, "Exhibit", id, slug)
         return result
 
@@ -125,7 +139,9 @@ class Query:
         before: str | None = None,
     ) -> ExhibitConnection:
         page = await content.list_exhibits(
-            info.context.db, visibility=info.context.visibility, filter=filter.to_filter() if filter else None,
+            info.context.db,
+            visibility=info.context.visibility,
+            filter=filter.to_filter() if filter else None,
             page=PageRequest(first, after, last, before),
         )
         return ExhibitConnection.of(page)
@@ -133,12 +149,17 @@ class Query:
     @strawberry.field(description="Ranked full-text search across all content types and both locales.")
     async def search(self, info: Info, query: str, first: int | None = 20) -> list[SearchResult]:
         found = await run_search(
-            info.context.db, query=query, first=20 if first is None else first, visibility=info.context.visibility
+            info.context.db,
+            query=query,
+            first=20 if first is None else first,
+            visibility=info.context.visibility,
         )
         return [node_of(type_name, row) for type_name, row in found]
 
     @strawberry.field(description="Published events grouped by year, oldest first.")
-    async def timeline(self, info: Info, year_from: int | None = None, year_to: int | None = None) -> list[YearGroup]:
+    async def timeline(
+        self, info: Info, year_from: int | None = None, year_to: int | None = None
+    ) -> list[YearGroup]:
         groups = await content.timeline(
             info.context.db, visibility=info.context.visibility, year_from=year_from, year_to=year_to
         )

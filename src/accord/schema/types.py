@@ -47,7 +47,9 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type(description="A date known to a year, a month or a day: the seed's timeline says '1972', 'August 2015'.")
+@strawberry.type(
+    description="A date known to a year, a month or a day: the seed's timeline says '1972', 'August 2015'."
+)
 class PartialDate:
     year: int
     month: int | None
@@ -58,12 +60,19 @@ class PartialDate:
     period_end: strawberry.Private[PartialDateValue | None] = None
 
     @classmethod
-    def of(cls, value: PartialDateValue | None, period_end: PartialDateValue | None = None) -> PartialDate | None:
+    def of(
+        cls, value: PartialDateValue | None, period_end: PartialDateValue | None = None
+    ) -> PartialDate | None:
         if value is None:
             return None
         return cls(
-            year=value.year, month=value.month, day=value.day, precision=value.precision, iso=value.iso,
-            value=value, period_end=period_end,
+            year=value.year,
+            month=value.month,
+            day=value.day,
+            precision=value.precision,
+            iso=value.iso,
+            value=value,
+            period_end=period_end,
         )
 
     @strawberry.field(description="Human label in the requested locale: 'August 2015', '2015年8月'.")
@@ -71,7 +80,12 @@ class PartialDate:
         return period_label(self.value, self.period_end, _locale(info, locale))
 
 
-@strawberry.type(description="Something that happened on the cooperation timeline. Milestones are the events that feeds and subscriptions announce.")
+@strawberry.type(
+    description=(
+        "Something that happened on the cooperation timeline. "
+        "Milestones are the events that feeds and subscriptions announce."
+    )
+)
 class Event(Node):
     slug: str
     kind: EventKind
@@ -84,9 +98,14 @@ class Event(Node):
     @classmethod
     def from_row(cls, row: Any) -> Event:
         return cls(
-            id=strawberry.ID(to_global_id("Event", row.id)), slug=row.slug, kind=EventKind(row.kind),
-            is_milestone=row.is_milestone, status=Status(row.status), published_at=row.published_at,
-            updated_at=row.updated_at, row=row,
+            id=strawberry.ID(to_global_id("Event", row.id)),
+            slug=row.slug,
+            kind=EventKind(row.kind),
+            is_milestone=row.is_milestone,
+            status=Status(row.status),
+            published_at=row.published_at,
+            updated_at=row.updated_at,
+            row=row,
         )
 
     @strawberry.field
@@ -124,14 +143,18 @@ class Event(Node):
 
     @strawberry.field
     async def agreements(self, info: Info) -> list[Agreement]:
-        return [Agreement.from_row(row) for row in await info.context.loaders.event_agreements.load(self.row.id)]
+        return [
+            Agreement.from_row(row) for row in await info.context.loaders.event_agreements.load(self.row.id)
+        ]
 
     @strawberry.field
     async def exhibits(self, info: Info) -> list[Exhibit]:
         return [Exhibit.from_row(row) for row in await info.context.loaders.event_exhibits.load(self.row.id)]
 
 
-@strawberry.type(description="A customs administration, economy, international organization, forum or committee.")
+@strawberry.type(
+    description="A customs administration, economy, international organization, forum or committee."
+)
 class Partner(Node):
     slug: str
     short_name: str | None = strawberry.field(description="Common abbreviation, e.g. 'WTO', 'CBP'.")
@@ -147,9 +170,15 @@ class Partner(Node):
     @classmethod
     def from_row(cls, row: Any) -> Partner:
         return cls(
-            id=strawberry.ID(to_global_id("Partner", row.id)), slug=row.slug, short_name=row.short_name,
-            kind=PartnerKind(row.kind), country=row.country, website=row.website, status=Status(row.status),
-            updated_at=row.updated_at, row=row,
+            id=strawberry.ID(to_global_id("Partner", row.id)),
+            slug=row.slug,
+            short_name=row.short_name,
+            kind=PartnerKind(row.kind),
+            country=row.country,
+            website=row.website,
+            status=Status(row.status),
+            updated_at=row.updated_at,
+            row=row,
         )
 
     @strawberry.field
@@ -166,18 +195,28 @@ class Partner(Node):
         after: str | None = None,
     ) -> EventConnection:
         page = await content.list_partner_events(
-            info.context.db, partner_id=self.row.id, visibility=info.context.visibility,
-            filter=filter.to_filter() if filter else None, order=order_by or EventOrder.DATE_ASC,
+            info.context.db,
+            partner_id=self.row.id,
+            visibility=info.context.visibility,
+            filter=filter.to_filter() if filter else None,
+            order=order_by or EventOrder.DATE_ASC,
             page=PageRequest(first=first, after=after),
         )
         return EventConnection.of(page)
 
     @strawberry.field
     async def agreements(self, info: Info) -> list[Agreement]:
-        return [Agreement.from_row(row) for row in await info.context.loaders.partner_agreements.load(self.row.id)]
+        return [
+            Agreement.from_row(row) for row in await info.context.loaders.partner_agreements.load(self.row.id)
+        ]
 
 
-@strawberry.type(description="A signed instrument: mutual assistance agreement, AEO mutual recognition arrangement, accession, acceptance.")
+@strawberry.type(
+    description=(
+        "A signed instrument: mutual assistance agreement, AEO mutual recognition arrangement, "
+        "accession, acceptance."
+    )
+)
 class Agreement(Node):
     slug: str
     kind: AgreementKind
@@ -188,8 +227,12 @@ class Agreement(Node):
     @classmethod
     def from_row(cls, row: Any) -> Agreement:
         return cls(
-            id=strawberry.ID(to_global_id("Agreement", row.id)), slug=row.slug, kind=AgreementKind(row.kind),
-            status=Status(row.status), updated_at=row.updated_at, row=row,
+            id=strawberry.ID(to_global_id("Agreement", row.id)),
+            slug=row.slug,
+            kind=AgreementKind(row.kind),
+            status=Status(row.status),
+            updated_at=row.updated_at,
+            row=row,
         )
 
     @strawberry.field
@@ -206,7 +249,9 @@ class Agreement(Node):
 
     @strawberry.field
     async def parties(self, info: Info) -> list[Partner]:
-        return [Partner.from_row(row) for row in await info.context.loaders.agreement_parties.load(self.row.id)]
+        return [
+            Partner.from_row(row) for row in await info.context.loaders.agreement_parties.load(self.row.id)
+        ]
 
     @strawberry.field
     async def events(self, info: Info) -> list[Event]:
@@ -214,10 +259,16 @@ class Agreement(Node):
 
     @strawberry.field
     async def exhibits(self, info: Info) -> list[Exhibit]:
-        return [Exhibit.from_row(row) for row in await info.context.loaders.agreement_exhibits.load(self.row.id)]
+        return [
+            Exhibit.from_row(row) for row in await info.context.loaders.agreement_exhibits.load(self.row.id)
+        ]
 
 
-@strawberry.type(description="An item on display in the exhibition area: uniforms, documents, artifacts from the exchanges.")
+@strawberry.type(
+    description=(
+        "An item on display in the exhibition area: uniforms, documents, artifacts from the exchanges."
+    )
+)
 class Exhibit(Node):
     slug: str
     kind: ExhibitKind
@@ -229,8 +280,13 @@ class Exhibit(Node):
     @classmethod
     def from_row(cls, row: Any) -> Exhibit:
         return cls(
-            id=strawberry.ID(to_global_id("Exhibit", row.id)), slug=row.slug, kind=ExhibitKind(row.kind),
-            image_url=row.image_url, status=Status(row.status), updated_at=row.updated_at, row=row,
+            id=strawberry.ID(to_global_id("Exhibit", row.id)),
+            slug=row.slug,
+            kind=ExhibitKind(row.kind),
+            image_url=row.image_url,
+            status=Status(row.status),
+            updated_at=row.updated_at,
+            row=row,
         )
 
     @strawberry.field
@@ -254,7 +310,9 @@ class Exhibit(Node):
 
     @strawberry.field
     async def agreements(self, info: Info) -> list[Agreement]:
-        return [Agreement.from_row(row) for row in await info.context.loaders.exhibit_agreements.load(self.row.id)]
+        return [
+            Agreement.from_row(row) for row in await info.context.loaders.exhibit_agreements.load(self.row.id)
+        ]
 
 
 def _page_info(page: Page[Any]) -> PageInfo:
@@ -280,7 +338,9 @@ class EventConnection:
 
     @classmethod
     def of(cls, page: Page[Any]) -> EventConnection:
-        edges = [EventEdge(cursor=c, node=Event.from_row(r)) for c, r in zip(page.cursors, page.items, strict=True)]
+        edges = [
+            EventEdge(cursor=c, node=Event.from_row(r)) for c, r in zip(page.cursors, page.items, strict=True)
+        ]
         return cls(edges=edges, page_info=_page_info(page), counter=page.count)
 
     @strawberry.field
@@ -303,7 +363,8 @@ class PartnerConnection:
     @classmethod
     def of(cls, page: Page[Any]) -> PartnerConnection:
         edges = [
-            PartnerEdge(cursor=c, node=Partner.from_row(r)) for c, r in zip(page.cursors, page.items, strict=True)
+            PartnerEdge(cursor=c, node=Partner.from_row(r))
+            for c, r in zip(page.cursors, page.items, strict=True)
         ]
         return cls(edges=edges, page_info=_page_info(page), counter=page.count)
 
@@ -352,7 +413,8 @@ class ExhibitConnection:
     @classmethod
     def of(cls, page: Page[Any]) -> ExhibitConnection:
         edges = [
-            ExhibitEdge(cursor=c, node=Exhibit.from_row(r)) for c, r in zip(page.cursors, page.items, strict=True)
+            ExhibitEdge(cursor=c, node=Exhibit.from_row(r))
+            for c, r in zip(page.cursors, page.items, strict=True)
         ]
         return cls(edges=edges, page_info=_page_info(page), counter=page.count)
 

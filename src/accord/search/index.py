@@ -58,7 +58,9 @@ def _insert(conn: Connection, kind: str, rows: Iterable[Any]) -> None:
     values = []
     for row in rows:
         body_en, body_zh = _bodies(kind, row)
-        values.append({"kind": kind, "ref_id": row.id, "status": row.status, "body_en": body_en, "body_zh": body_zh})
+        values.append(
+            {"kind": kind, "ref_id": row.id, "status": row.status, "body_en": body_en, "body_zh": body_zh}
+        )
     if values:
         conn.execute(insert(_t(SearchDocument)), values)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, literal, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, or_, select, table
 
 from accord.models import SearchDocument
 from accord.resolvers.errors import BadInput
@@ -79,7 +79,7 @@ def _sqlite(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[A
             .where(*conditions)
             .order_by(position, documents.c.id)
         )
-    rank = literal_column("bm25(search_fts)")
+    rank: ColumnElement[float] = literal_column("bm25(search_fts)")
     return (
         select(documents.c.kind, documents.c.ref_id, rank.label("rank"))
         .select_from(FTS)
@@ -93,7 +93,7 @@ def _postgres(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select
     # Inline SQL literals, not bound parameters: the expressions must read exactly like the ones
     # the indexes were built on (migration 0002), or PostgreSQL will not use them.
     body = documents.c.body_en.op("||")(literal_column("' '")).op("||")(documents.c.body_zh)
-    simple = literal_column("'simple'::regconfig")
+    simple: ColumnElement[str] = literal_column("'simple'::regconfig")
     vector = func.to_tsvector(simple, body)
     query = func.plainto_tsquery(simple, " ".join(terms))
     # Normalisation 2 divides by the document length, as bm25 does on SQLite: a partner whose name
