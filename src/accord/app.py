@@ -17,12 +17,16 @@ from accord.migrate import head_revision
 from accord.schema import build_schema
 from accord.services import Services
 from accord.settings import Settings
+from accord.writes.transaction import create_write_engine
 
 
 def create_app(settings: Settings) -> Starlette:
     engine = create_async_db_engine(settings.database_url)
     services = Services(
-        settings=settings, engine=engine, schema=build_schema(production=settings.is_production)
+        settings=settings,
+        engine=engine,
+        write_engine=create_write_engine(settings.database_url, engine),
+        schema=build_schema(production=settings.is_production),
     )
     graphql = GraphQLHTTPEndpoint(services)
 
@@ -49,7 +53,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            await engine.dispose()
+            await services.close()
 
     app = Starlette(
         routes=[

@@ -29,6 +29,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
 fixtures_app = typer.Typer(no_args_is_help=True, help="Load bundled or synthetic content.")
 app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens for writes (Authorization: Bearer <token>).")
+app.add_typer(token_app, name="token")
 
 out = Console()
 err = Console(stderr=True)
@@ -286,6 +288,68 @@ def schema() -> None:
     from accord.schema import build_schema
 
     sys.stdout.write(build_schema().as_str() + "\n")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the token; shown in revision history.")],
+    role: Annotated[
+        str, typer.Option(help="editor (create, update, publish, archive) or admin (also delete).")
+    ] = "editor",
+) -> None:
+    """Create a token and print it once, alone on the last line (only its hash is stored)."""
+    from accord.auth import Role, TokenError, create_token
+
+    settings = load_settings()
+    try:
+        chosen = Role(role)
+    except ValueError:
+        fail(f"--role must be editor or admin, not {role!r}", 2)
+    engine = sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            token = create_token(conn, name=name, role=chosen)
+    except TokenError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    err.print(f"token {name!r} ({chosen.value}) created; it is shown once, store it now:")
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (names, roles, dates; never the tokens themselves)."""
+    from accord.auth import list_tokens, token_age
+
+    settings = load_settings()
+    try:
+        with sync_engine(settings).connect() as conn:
+            rows = list_tokens(conn)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    table = Table("name", "role", "created", "revoked")
+    for row in rows:
+        table.add_row(
+            row.name, row.role, token_age(row.created_at), token_age(row.revoked_at) if row.revoked_at else ""
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    from accord.auth import TokenError, revoke_token
+
+    settings = load_settings()
+    try:
+        with sync_engine(settings).begin() as conn:
+            revoke_token(conn, name)
+    except TokenError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    out.print(f"revoked {name!r}")
 
 
 def main() -> None:

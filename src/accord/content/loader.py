@@ -86,11 +86,20 @@ def _section_of(record: ContentRecord) -> str:
 
 
 class ContentLoader:
-    def __init__(self, conn: Connection, *, now: datetime | None = None, progress: Progress | None = None):
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        now: datetime | None = None,
+        progress: Progress | None = None,
+        preferred_ids: dict[tuple[str, str], int] | None = None,
+    ):
         self.conn = conn
         self.now = now or utcnow()
         self.progress = progress or _no_progress
         self.ids: dict[str, dict[str, int]] = {}
+        # (section, slug) -> row id to insert with: restoring deleted content keeps its global id.
+        self.preferred_ids = preferred_ids or {}
 
     def load(self, document: ContentDocument) -> LoadReport:
         self.ids = {section: slug_map(self.conn, section) for section in SECTIONS}
@@ -107,6 +116,8 @@ class ContentLoader:
 
     def _row(self, section: str, record: ContentRecord) -> dict[str, Any]:
         row = full_row(section, record, self.now)
+        if (section, record.slug) in self.preferred_ids:
+            row["id"] = self.preferred_ids[section, record.slug]
         if isinstance(record, ExhibitRecord):
             row["origin_id"] = self.ids["partners"][record.origin] if record.origin else None
         return row

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
+from accord.resolvers.errors import Unauthenticated
 from accord.services import Services
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
@@ -155,7 +156,11 @@ class GraphQLHTTPEndpoint:
 
     async def execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
         allowed = GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS
-        context = await self.services.context_for(request)
+        try:
+            viewer = await self.services.viewer_for(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
+        context = await self.services.context_for(request, viewer)
         try:
             result = await self.services.schema.execute(
                 params.query,

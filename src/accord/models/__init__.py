@@ -1,6 +1,7 @@
 """The tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from accord.models.agreement import Agreement
+from accord.models.audit import ApiToken, ChangeLog, Revision
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, Locale, PartnerKind, Status
 from accord.models.event import Event
 from accord.models.exhibit import Exhibit
@@ -19,6 +20,8 @@ __all__ = [
     "Agreement",
     "AgreementKind",
     "AgreementParty",
+    "ApiToken",
+    "ChangeLog",
     "Event",
     "EventAgreement",
     "EventExhibit",
@@ -31,6 +34,7 @@ __all__ = [
     "Locale",
     "Partner",
     "PartnerKind",
+    "Revision",
     "SearchDocument",
     "Status",
 ]

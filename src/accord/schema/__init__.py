@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from accord.schema.errors import classify
+from accord.schema.mutation import Mutation
 from accord.schema.query import Query
 
 
@@ -30,6 +31,7 @@ class AccordSchema(strawberry.Schema):
 def build_schema(*, production: bool = False, extensions: list[Any] | None = None) -> AccordSchema:
     schema = AccordSchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=production),
         # Factories, not instances: instances would share per-request state between requests. The
         # caches themselves live at module level and are shared.

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from accord.auth import Viewer
 from accord.models.enums import Locale
 from accord.resolvers import relations
 from accord.resolvers.db import Reader
@@ -56,7 +57,8 @@ class Context:
     locale: Locale = Locale.EN
     visibility: Visibility = PUBLIC
     request: Any = None
-    viewer: Any = None
+    viewer: Viewer | None = None
+    services: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
     loaders: Loaders = field(init=False)
 

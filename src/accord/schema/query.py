@@ -12,6 +12,7 @@ from accord.resolvers.pagination import PageRequest
 from accord.resolvers.search import search as run_search
 from accord.schema.enums import EventOrder, PartnerOrder
 from accord.schema.inputs import AgreementFilter, EventFilter, ExhibitFilter, PartnerFilter
+from accord.schema.revisions import Revision, revisions_of
 from accord.schema.types import (
     Agreement,
     AgreementConnection,
@@ -164,3 +165,9 @@ class Query:
             info.context.db, visibility=info.context.visibility, year_from=year_from, year_to=year_to
         )
         return [YearGroup(year=g.year, events=[Event.from_row(row) for row in g.events]) for g in groups]
+
+    @strawberry.field(
+        description="Every recorded write to one piece of content, newest first (token holders)."
+    )
+    async def revisions(self, info: Info, id: strawberry.ID) -> list[Revision]:
+        return await revisions_of(info, id)

@@ -1,0 +1,123 @@
+"""API tokens: created by the CLI, sent as ``Authorization: Bearer <token>``.
+
+Only the SHA-256 of a token is stored. Tokens are 32 random bytes, so a fast hash is safe: there is
+nothing to brute-force, and verification costs one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from accord.models import ApiToken
+from accord.models.columns import utcnow
+from accord.resolvers.errors import Forbidden, Unauthenticated
+
+TOKEN_PREFIX = "acc_"  # noqa: S105  (a recognisable prefix, not a secret)
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
+tokens = ApiToken.__table__  # type: ignore[attr-defined]
+
+
+class Role(StrEnum):
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+# What each role may do; admins may do everything editors may.
+EDITOR_ACTIONS = frozenset({"create", "update", "publish", "archive", "restore", "read_drafts"})
+ADMIN_ACTIONS = EDITOR_ACTIONS | {"delete"}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    name: str
+    role: Role
+
+    def allows(self, action: str) -> bool:
+        return action in (ADMIN_ACTIONS if self.role is Role.ADMIN else EDITOR_ACTIONS)
+
+
+class TokenError(ValueError):
+    """A token command that cannot be carried out (duplicate or unknown name, bad name)."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: Connection, *, name: str, role: Role) -> str:
+    if not NAME_PATTERN.match(name):
+        raise TokenError("a token name is 1-80 letters, digits and . _ @ - (starting with a letter or digit)")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    try:
+        conn.execute(
+            insert(tokens).values(
+                name=name, role=role.value, token_hash=hash_token(token), created_at=utcnow()
+            )
+        )
+    except IntegrityError:
+        raise TokenError(f"a token named {name!r} already exists (revoke it or pick another name)") from None
+    return token
+
+
+def list_tokens(conn: Connection) -> list[Any]:
+    return list(
+        conn.execute(
+            select(tokens.c.name, tokens.c.role, tokens.c.created_at, tokens.c.revoked_at).order_by(
+                tokens.c.name
+            )
+        )
+    )
+
+
+def revoke_token(conn: Connection, name: str) -> None:
+    result = conn.execute(
+        update(tokens).where(tokens.c.name == name, tokens.c.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    if result.rowcount == 0:
+        raise TokenError(f"no active token named {name!r}")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; raises for any other scheme."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the token as `Authorization: Bearer <token>`")
+    return token.strip()
+
+
+async def authenticate(engine: AsyncEngine, token: str) -> Viewer:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(tokens.c.name, tokens.c.role).where(
+                    tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None)
+                )
+            )
+        ).first()
+    if row is None:
+        raise Unauthenticated("unknown or revoked token")
+    return Viewer(name=row.name, role=Role(row.role))
+
+
+def require(viewer: Viewer | None, action: str) -> Viewer:
+    if viewer is None:
+        raise Unauthenticated(f"{action} needs a token: send `Authorization: Bearer <token>`")
+    if not viewer.allows(action):
+        raise Forbidden(f"the {viewer.role.value} role may not {action}")
+    return viewer
+
+
+def token_age(created_at: datetime) -> str:
+    return created_at.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,52 @@
+"""Revision history, for token holders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry.scalars import JSON
+
+from accord.auth import require
+from accord.models import Revision as RevisionModel
+from accord.resolvers.db import fetch_all
+from accord.resolvers.ids import from_global_id, to_global_id
+from accord.schema.types import Info
+
+revisions_table = RevisionModel.__table__  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="One write to one piece of content: who, when, and the record before and after.")
+class Revision:
+    id: strawberry.ID
+    action: str = strawberry.field(description="create, update, publish, archive, delete or restore.")
+    token_name: str
+    at: datetime
+    content_id: strawberry.ID
+    before: JSON | None
+    after: JSON | None
+
+
+async def revisions_of(info: Info, id: strawberry.ID) -> list[Revision]:
+    require(info.context.viewer, "read_drafts")
+    type_name, number = from_global_id(id)
+    rows: list[Any] = await fetch_all(
+        info.context.db,
+        select(revisions_table)
+        .where(revisions_table.c.content_type == type_name, revisions_table.c.content_id == number)
+        .order_by(revisions_table.c.id.desc()),
+    )
+    return [
+        Revision(
+            id=strawberry.ID(str(row.id)),
+            action=row.action,
+            token_name=row.token_name,
+            at=row.at,
+            content_id=strawberry.ID(to_global_id(type_name, number)),
+            before=row.before,
+            after=row.after,
+        )
+        for row in rows
+    ]
