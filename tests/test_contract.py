@@ -26,8 +26,14 @@ def contract_schema(*roots: str) -> GraphQLSchema:
 
 def test_no_breaking_change_from_the_contract() -> None:
     served = build_served_schema()._schema
-    changes = find_breaking_changes(contract_schema("query"), served)
+    changes = find_breaking_changes(contract_schema("query", "mutation"), served)
     assert changes == [], "\n".join(f"{c.type.name}: {c.description}" for c in changes)
+
+
+def test_mutation_inputs_keep_the_contract() -> None:
+    served = build_served_schema()._schema
+    for name in ("EventInput", "EventPatch", "LocalizedTextInput", "PartialDateInput"):
+        assert served.get_type(name) is not None, name
 
 
 def test_the_check_sees_a_breaking_change() -> None:

@@ -255,6 +255,9 @@ def test_pagination_both_ways(seeded_server: LiveServer) -> None:
         ("first: 101", "at most 100"),
         ("first: -1", "must not be negative"),
         ('after: "garbage"', "not a valid cursor"),
+        ('after: "WyJldisiLFtudWxsLDFdXQ"', "not a valid cursor"),  # ["ev+",[null,1]]
+        ('after: "WyJldisiLFt0cnVlLDFdXQ"', "not a valid cursor"),  # ["ev+",[true,1]]
+        ('after: "WyJldisiLFsiMSIsMV1d"', "not a valid cursor"),  # ["ev+",["1",1]]
         ("first: 1, last: 1", "first or last"),
     ],
 )
@@ -263,6 +266,25 @@ def test_bad_pagination_is_bad_user_input(seeded_server: LiveServer, arguments: 
     (error,) = errors_of(response)
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert fragment in error["message"]
+
+
+def test_first_zero_still_tells_whether_there_is_more(seeded_server: LiveServer) -> None:
+    data = query(
+        seeded_server, "{ events(first: 0) { edges { cursor } pageInfo { hasNextPage } totalCount } }"
+    )
+    assert data["events"] == {"edges": [], "pageInfo": {"hasNextPage": True}, "totalCount": 12}
+
+
+def test_a_cursor_of_another_order_is_refused(seeded_server: LiveServer) -> None:
+    cursor = query(seeded_server, "{ events(first: 1) { pageInfo { endCursor } } }")["events"]["pageInfo"][
+        "endCursor"
+    ]
+    with pytest.raises(TransportQueryError):
+        query(
+            seeded_server,
+            "query($c: String) { events(orderBy: DATE_DESC, after: $c) { totalCount } }",
+            {"c": cursor},
+        )
 
 
 def test_a_cursor_of_another_list_is_refused(seeded_server: LiveServer) -> None:

@@ -50,12 +50,12 @@ class PartnerOrder(StrEnum):
 
 
 EVENT_SORT = {
-    EventOrder.DATE_ASC: SortKey("ev", (events.c.sort_key, events.c.id)),
-    EventOrder.DATE_DESC: SortKey("ev", (events.c.sort_key, events.c.id), descending=True),
+    EventOrder.DATE_ASC: SortKey("ev+", (events.c.sort_key, events.c.id)),
+    EventOrder.DATE_DESC: SortKey("ev-", (events.c.sort_key, events.c.id), descending=True),
 }
 PARTNER_SORT = {
-    PartnerOrder.NAME_ASC: SortKey("pa", (partners.c.name_en, partners.c.id)),
-    PartnerOrder.NAME_DESC: SortKey("pa", (partners.c.name_en, partners.c.id), descending=True),
+    PartnerOrder.NAME_ASC: SortKey("pa+", (partners.c.name_en, partners.c.id)),
+    PartnerOrder.NAME_DESC: SortKey("pa-", (partners.c.name_en, partners.c.id), descending=True),
 }
 AGREEMENT_SORT = SortKey("ag", (agreements.c.title_en, agreements.c.id))
 EXHIBIT_SORT = SortKey("ex", (exhibits.c.title_en, exhibits.c.id))

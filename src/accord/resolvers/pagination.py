@@ -65,7 +65,7 @@ def encode_cursor(tag: str, key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([tag, list(key)])).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, tag: str, width: int, *, field: str) -> list[Any]:
+def decode_cursor(cursor: str, tag: str, width: int, *, field: str, types: Sequence[type] = ()) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         found_tag, key = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -73,7 +73,8 @@ def decode_cursor(cursor: str, tag: str, width: int, *, field: str) -> list[Any]
         raise BadInput(f"{field}: not a valid cursor", field=field) from None
     if found_tag != tag or not isinstance(key, list) or len(key) != width:
         raise BadInput(f"{field}: the cursor belongs to another list", field=field)
-    if not all(isinstance(part, (int, str)) or part is None for part in key):
+    expected = types or [type(part) for part in key]
+    if not all(type(part) is kind and kind in (int, str) for part, kind in zip(key, expected, strict=True)):
         raise BadInput(f"{field}: not a valid cursor", field=field)
     return key
 
@@ -85,6 +86,10 @@ class SortKey:
     tag: str
     columns: tuple[ColumnElement[Any], ...]
     descending: bool = False
+
+    @property
+    def types(self) -> list[type]:
+        return [column.type.python_type for column in self.columns]
 
     def after(self, values: Sequence[Any], *, reverse: bool) -> ColumnElement[bool]:
         """Rows strictly after ``values`` in this order (before them when ``reverse``)."""
@@ -117,14 +122,19 @@ async def paginate(
     cursor_text = page.before if reverse else page.after
     bounded = query
     if cursor_text is not None:
-        key = decode_cursor(cursor_text, sort.tag, len(sort.columns), field="before" if reverse else "after")
+        key = decode_cursor(
+            cursor_text, sort.tag, len(sort.columns), field="before" if reverse else "after", types=sort.types
+        )
         bounded = bounded.where(sort.after(key, reverse=reverse))
     other_text = page.after if reverse else page.before
     if other_text is not None:
-        key = decode_cursor(other_text, sort.tag, len(sort.columns), field="after" if reverse else "before")
+        key = decode_cursor(
+            other_text, sort.tag, len(sort.columns), field="after" if reverse else "before", types=sort.types
+        )
         bounded = bounded.where(sort.after(key, reverse=not reverse))
     size = page.size
-    rows = await run(bounded.order_by(*sort.order(reverse=reverse)).limit(size + 1)) if size else []
+    # One row more than asked tells whether there is a next page (also for first: 0).
+    rows = await run(bounded.order_by(*sort.order(reverse=reverse)).limit(size + 1))
     has_more = len(rows) > size
     rows = rows[:size]
     if reverse:
