@@ -9,10 +9,12 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from accord.db import create_async_db_engine
 from accord.http.graphql_http import GraphQLHTTPEndpoint
+from accord.live.sse import milestone_events
+from accord.live.ws import graphql_websocket
 from accord.migrate import head_revision
 from accord.schema import build_schema
 from accord.services import Services
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.start()
         try:
             yield
         finally:
@@ -58,6 +61,8 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_websocket),
+            Route("/feeds/milestones/stream", milestone_events, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

@@ -119,6 +119,9 @@ def serve(
         log_level=settings.log_level,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_interval=settings.ws_ping_seconds,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
 
 

@@ -9,6 +9,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from accord.auth import Viewer, authenticate, bearer_token
+from accord.live.groups import GroupRegistry
+from accord.live.hub import MilestoneHub
+from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
 from accord.resolvers.db import Reader
 from accord.resolvers.visibility import EDITOR, PUBLIC
 from accord.schema import AccordSchema
@@ -16,7 +19,7 @@ from accord.schema.context import Context
 from accord.schema.localize import locale_from_accept_language
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
-from accord.writes.content import ContentWriter
+from accord.writes.content import ContentWriter, WriteResult
 
 
 @dataclass
@@ -26,11 +29,24 @@ class Services:
     write_engine: AsyncEngine
     schema: AccordSchema
     writer: ContentWriter = field(init=False)
+    hub: MilestoneHub = field(init=False)
+    groups: GroupRegistry = field(init=False)
     graphiql_page: str = field(init=False)
+    live_connections: int = 0
 
     def __post_init__(self) -> None:
-        self.writer = ContentWriter(self.write_engine)
+        self.hub = MilestoneHub(self.engine, create_signal(self.settings))
+        self.groups = GroupRegistry(self, self.hub)
+        self.writer = ContentWriter(self.write_engine, on_commit=self._committed)
         self.graphiql_page = graphiql_html()
+
+    async def _committed(self, result: WriteResult) -> None:
+        # Before the mutation answers: this worker's subscribers are served at once, the others
+        # are told through the signal (PostgreSQL was told inside the transaction).
+        await self.hub.committed(result.change_id)
+
+    async def start(self) -> None:
+        await self.hub.start()
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
@@ -53,6 +69,20 @@ class Services:
         return HTMLResponse(self.graphiql_page)
 
     async def close(self) -> None:
+        await self.hub.stop()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
         await self.engine.dispose()
+
+
+def create_signal(settings: Settings) -> Signal:
+    backend = settings.pubsub_backend
+    if backend == "redis":
+        assert settings.redis_url is not None
+        return RedisSignal(settings.redis_url)
+    if backend == "postgres":
+        dsn = settings.database.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresSignal(dsn)
+    if backend == "poll":
+        return LocalSignal("poll", settings.change_poll_seconds)
+    return LocalSignal("memory", 2.0)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+PubSub = Literal["auto", "memory", "poll", "postgres", "redis"]
 
 
 class Environment(StrEnum):
@@ -41,6 +44,29 @@ class Settings(BaseSettings):
         default=100 * 1024, ge=1024, description="Largest accepted request body (413 beyond)."
     )
     graphiql: bool = Field(default=True, description="Serve GraphiQL at GET /graphql to browsers.")
+    redis_url: str | None = Field(
+        default=None, description="redis://HOST:PORT/DB: fan live milestones out through Redis."
+    )
+    pubsub: PubSub = Field(
+        default="auto",
+        description="How workers and instances learn of new changes: auto, memory, poll, postgres or redis.",
+    )
+    change_poll_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        le=60,
+        description="How often `poll` (SQLite with several workers) reads the change log.",
+    )
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    ws_max_subscriptions: int = Field(
+        default=20, ge=1, le=1000, description="Operations per WebSocket connection."
+    )
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_ping_seconds: float = Field(default=20.0, gt=0, description="WebSocket keep-alive ping interval.")
+    ws_per_message_deflate: bool = Field(
+        default=False,
+        description="Compress WebSocket messages (costs about 40 KiB of memory per connection).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -60,6 +86,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @property
+    def pubsub_backend(self) -> str:
+        """The chosen backend: Redis when configured, LISTEN/NOTIFY on PostgreSQL, else polling."""
+        if self.pubsub != "auto":
+            return self.pubsub
+        if self.redis_url:
+            return "redis"
+        return "poll" if self.is_sqlite else "postgres"
 
     @property
     def is_production(self) -> bool:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, specified_rules
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from accord.schema.errors import classify
 from accord.schema.mutation import Mutation
 from accord.schema.query import Query
+from accord.schema.subscription import Subscription
 
 
 class AccordSchema(strawberry.Schema):
@@ -20,6 +22,12 @@ class AccordSchema(strawberry.Schema):
     for the client's own mistakes, and messages of unexpected errors masked when asked."""
 
     mask_unexpected_errors = False
+    # Validation rules beyond the specification's (the abuse limits), for transports that validate
+    # documents themselves (the WebSocket handler); HTTP gets them through extensions.
+    extra_rules: tuple[type[ASTValidationRule], ...] = ()
+
+    def validate_document(self, document: DocumentNode) -> list[GraphQLError]:
+        return validate_document(self._schema, document, (*specified_rules, *self.extra_rules))
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -32,6 +40,7 @@ def build_schema(*, production: bool = False, extensions: list[Any] | None = Non
     schema = AccordSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=production),
         # Factories, not instances: instances would share per-request state between requests. The
         # caches themselves live at module level and are shared.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -21,6 +21,7 @@ from accord.content.document import ContentDocument, ContentRecord, EventRecord,
 from accord.content.loader import ContentLoader
 from accord.content.reader import read_records
 from accord.content.rows import content_row, full_row, table
+from accord.live.signals import CHANNEL
 from accord.models import ChangeLog, Revision
 from accord.models.columns import utcnow
 from accord.models.enums import Status
@@ -259,6 +260,11 @@ class ContentWriter:
                 .returning(changes.c.id)
             )
         ).scalar_one()
+        if conn.dialect.name == "postgresql":
+            # Delivered at commit, and only if the transaction commits.
+            await conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(change_id)}
+            )
         return WriteResult(type_name=type_name, id=id_, change_id=change_id, milestone_published=published)
 
     async def _snapshot(self, conn: AsyncConnection, type_name: str, id_: int) -> ContentRecord | None:

@@ -1,0 +1,1 @@
+"""Live milestones: the change log fanned out to subscribers on every worker and instance."""

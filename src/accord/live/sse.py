@@ -1,0 +1,108 @@
+"""Live milestones as Server-Sent Events, for clients without WebSocket: /feeds/milestones/stream.
+
+Each event is ``event: milestone``, ``id: <change id>`` and ``data:`` the JSON of a fixed selection
+(the same one for everybody, executed once per milestone and locale). A reconnecting EventSource
+sends ``Last-Event-ID`` and gets what it missed first; ``?since=ISO-8601`` does the same by time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from graphql import parse
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+
+from accord.live.groups import Member, group_key
+from accord.live.hub import MilestoneFilter
+from accord.models.enums import Locale
+from accord.resolvers.errors import BadInput
+from accord.schema.localize import locale_from_accept_language
+from accord.schema.subscription import check_since
+
+if TYPE_CHECKING:
+    from accord.services import Services
+
+SSE_QUERY = """subscription MilestoneStream {
+  milestoneAdded {
+    id slug title summary isMilestone publishedAt
+    date { iso label } endDate { iso label } places tags kind
+    partners { id slug name shortName }
+    agreements { id slug title kind }
+  }
+}"""
+SSE_DOCUMENT = parse(SSE_QUERY)
+HEARTBEAT_SECONDS = 15.0
+
+
+def _locale(request: Request) -> Locale:
+    value = request.query_params.get("locale")
+    if value is None:
+        return locale_from_accept_language(request.headers.get("accept-language"))
+    if value.lower() in ("en", "en-us", "en-gb"):
+        return Locale.EN
+    if value.lower() in ("zh-tw", "zh-hant", "zh"):
+        return Locale.ZH_TW
+    raise BadInput("locale must be en or zh-TW")
+
+
+def _resume_point(request: Request) -> tuple[datetime | None, int | None]:
+    last_id = request.headers.get("last-event-id") or request.query_params.get("lastEventId")
+    if last_id:
+        if not last_id.isdigit():
+            raise BadInput("Last-Event-ID must be the id of an event this stream sent")
+        return None, int(last_id)
+    since = request.query_params.get("since")
+    if since is None:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        raise BadInput("since must be an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z") from None
+    return check_since(moment), None
+
+
+async def milestone_events(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        locale = _locale(request)
+        since, after_change = _resume_point(request)
+    except BadInput as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    milestone_filter = MilestoneFilter(
+        partner=request.query_params.get("partner"), tag=request.query_params.get("tag")
+    )
+    variables = {"partner": milestone_filter.partner, "tag": milestone_filter.tag}
+    # An operation name no GraphQL document can have keeps these groups apart from WebSocket ones.
+    key = group_key(SSE_QUERY, "\0sse", variables, locale)
+    group = services.groups.group(key, SSE_DOCUMENT, None, milestone_filter, operation_name=None)
+    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
+
+    async def send(change_id: int, payload: str) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a reader this far behind reconnects with Last-Event-ID
+            queue.put_nowait(f"id: {change_id}\nevent: milestone\ndata: {payload}\n\n")
+
+    member = Member(send=send)
+
+    async def stream() -> AsyncIterator[str]:
+        join = asyncio.create_task(group.join(member, since=since, after_change=after_change))
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                try:
+                    yield await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+        finally:
+            join.cancel()
+            group.leave(member)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

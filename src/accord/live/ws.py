@@ -1,0 +1,285 @@
+"""GraphQL over WebSocket, protocol graphql-transport-ws (the graphql-ws library's protocol).
+
+Subscriptions join a subscription group (one execution per milestone for every subscriber with the
+same document, variables and locale); queries and mutations run through the schema as over HTTP.
+Close codes follow the protocol: 4400 bad message, 4401 subscribe before connection_ack, 4406
+unknown subprotocol, 4408 no connection_init in time, 4409 duplicate operation id, 4429 repeated
+connection_init.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType, get_operation_ast, parse
+from graphql.execution import Executor, create_source_event_stream
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from accord.live.groups import Member, SubscriptionGroup, group_key
+from accord.schema.context import Context
+from accord.schema.subscription import SUBSCRIPTION_ARGUMENTS
+
+if TYPE_CHECKING:
+    from accord.services import Services
+
+PROTOCOL = "graphql-transport-ws"
+log = logging.getLogger("accord.live")
+
+
+@lru_cache(maxsize=256)
+def _parse(query: str) -> DocumentNode | GraphQLError:
+    try:
+        return parse(query)
+    except GraphQLError as error:
+        return error
+
+
+@dataclass
+class Operation:
+    group: SubscriptionGroup | None = None
+    member: Member | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class ProtocolClose(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class GraphQLWebSocket:
+    def __init__(self, websocket: WebSocket, services: Services) -> None:
+        self.websocket = websocket
+        self.services = services
+        self.settings = services.settings
+        self.acknowledged = False
+        self.initialised = False
+        self.operations: dict[str, Operation] = {}
+        self.closed = False
+
+    async def run(self) -> None:
+        offered = self.websocket.scope.get("subprotocols") or []
+        if PROTOCOL not in offered:
+            await self.websocket.accept()
+            await self.websocket.close(4406, "Subprotocol not acceptable")
+            return
+        await self.websocket.accept(subprotocol=PROTOCOL)
+        self.services.live_connections += 1
+        timer = asyncio.create_task(self._init_timeout())
+        try:
+            while True:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    raise ProtocolClose(4400, "Binary messages are not supported")
+                await self._handle(text)
+        except ProtocolClose as close:
+            await self._close(close.code, close.reason)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            timer.cancel()
+            self.services.live_connections -= 1
+            self._cleanup()
+
+    async def _init_timeout(self) -> None:
+        await asyncio.sleep(self.settings.ws_init_timeout_seconds)
+        if not self.initialised:
+            await self._close(4408, "Connection initialisation timeout")
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            if self.websocket.application_state is WebSocketState.CONNECTED:
+                await self.websocket.close(code, reason)
+
+    def _cleanup(self) -> None:
+        for operation in self.operations.values():
+            self._stop(operation)
+        self.operations.clear()
+
+    def _stop(self, operation: Operation) -> None:
+        if operation.group is not None and operation.member is not None:
+            operation.group.leave(operation.member)
+        if operation.task is not None:
+            operation.task.cancel()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(orjson.dumps(message).decode())
+
+    async def send_text(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            await self.websocket.send_text(text)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self.closed = True
+
+    async def _handle(self, text: str) -> None:
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise ProtocolClose(4400, "Invalid message received") from None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise ProtocolClose(4400, "Invalid message received")
+        kind = message["type"]
+        if kind == "connection_init":
+            if self.initialised:
+                raise ProtocolClose(4429, "Too many initialisation requests")
+            self.initialised = self.acknowledged = True
+            await self.send({"type": "connection_ack"})
+        elif kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            operation = self.operations.pop(str(message.get("id")), None)
+            if operation is not None:
+                self._stop(operation)
+        else:
+            raise ProtocolClose(4400, f"Unknown message type {kind!r}")
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        if not self.acknowledged:
+            raise ProtocolClose(4401, "Unauthorized")
+        op_id, payload = message.get("id"), message.get("payload")
+        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
+            raise ProtocolClose(4400, "Invalid message received")
+        query, variables = payload.get("query"), payload.get("variables")
+        operation_name = payload.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(operation_name, str | None)
+        ):
+            raise ProtocolClose(4400, "Invalid message received")
+        if op_id in self.operations:
+            raise ProtocolClose(4409, f"Subscriber for {op_id} already exists")
+        if len(self.operations) >= self.settings.ws_max_subscriptions:
+            await self._error(
+                op_id,
+                [GraphQLError(f"at most {self.settings.ws_max_subscriptions} operations per connection")],
+            )
+            return
+        document = _parse(query)
+        if isinstance(document, GraphQLError):
+            await self._error(op_id, [document])
+            return
+        schema = self.services.schema
+        errors = schema.validate_document(document)
+        if errors:
+            await self._error(op_id, list(errors))
+            return
+        ast = get_operation_ast(document, operation_name)
+        if ast is None:
+            await self._error(op_id, [GraphQLError("the operation to run is not in the document")])
+            return
+        operation = Operation()
+        self.operations[op_id] = operation
+        if ast.operation is OperationType.SUBSCRIPTION:
+            await self._start_subscription(op_id, operation, query, document, variables, operation_name)
+        else:
+            operation.task = asyncio.create_task(self._execute_once(op_id, query, variables, operation_name))
+
+    async def _error(self, op_id: str, errors: list[GraphQLError]) -> None:
+        self.services.schema.process_errors(errors)
+        await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
+
+    async def _context(self) -> Context:
+        return await self.services.context_for(self.websocket)
+
+    async def _start_subscription(
+        self,
+        op_id: str,
+        operation: Operation,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> None:
+        context = await self._context()
+        errors = await _subscription_arguments(self.services, document, context, variables, operation_name)
+        if errors:
+            self.operations.pop(op_id, None)
+            await self._error(op_id, errors)
+            return
+        milestone_filter, since = context.extras[SUBSCRIPTION_ARGUMENTS]
+        key = group_key(query, operation_name, variables, context.locale)
+        group = self.services.groups.group(key, document, variables, milestone_filter)
+
+        async def send(change_id: int, payload: str) -> None:
+            await self.send_text(f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":{payload}}}')
+
+        member = Member(send=send)
+        operation.group, operation.member = group, member
+        if since is None:
+            await group.join(member)
+        else:
+            operation.task = asyncio.create_task(group.join(member, since=since))
+
+    async def _execute_once(
+        self, op_id: str, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> None:
+        context = await self._context()
+        try:
+            result = await self.services.schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=operation_name
+            )
+        finally:
+            await context.db.close()
+        if op_id not in self.operations:
+            return
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [error.formatted for error in result.errors]
+        await self.send({"id": op_id, "type": "next", "payload": body})
+        await self.send({"id": op_id, "type": "complete"})
+        self.operations.pop(op_id, None)
+
+
+async def _subscription_arguments(
+    services: Services,
+    document: DocumentNode,
+    context: Context,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> list[GraphQLError]:
+    """Run the subscription resolver once to coerce and check the arguments; it leaves them in the
+    context. The stream it returns is never started: the subscription group delivers instead."""
+    built = Executor.build(
+        services.schema._schema,
+        document,
+        context_value=context,
+        raw_variable_values=variables,
+        operation_name=operation_name,
+    )
+    if isinstance(built, list):
+        return built
+    source: Any = create_source_event_stream(built)
+    if inspect.isawaitable(source):
+        source = await source
+    if isinstance(source, ExecutionResult):
+        return list(source.errors or [])
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        await aclose()
+    return []
+
+
+async def graphql_websocket(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    await GraphQLWebSocket(websocket, services).run()
