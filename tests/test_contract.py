@@ -26,7 +26,7 @@ def contract_schema(*roots: str) -> GraphQLSchema:
 
 def test_no_breaking_change_from_the_contract() -> None:
     served = build_served_schema()._schema
-    changes = find_breaking_changes(contract_schema("query", "mutation"), served)
+    changes = find_breaking_changes(contract_schema("query", "mutation", "subscription"), served)
     assert changes == [], "\n".join(f"{c.type.name}: {c.description}" for c in changes)
 
 

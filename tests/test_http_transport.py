@@ -64,4 +64,5 @@ def test_graphiql_opens_with_an_example(seeded_server: LiveServer) -> None:
 
 def test_health_endpoints(seeded_server: LiveServer) -> None:
     assert httpx.get(f"{seeded_server.url}/healthz").text == "ok"
-    assert httpx.get(f"{seeded_server.url}/readyz").json() == {"ready": True}
+    ready = httpx.get(f"{seeded_server.url}/readyz").json()
+    assert ready["ready"] is True and ready["live"] == {"connections": 0, "subscriptions": 0}

@@ -10,8 +10,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.db import create_async_db_engine
+from accord.feeds.endpoints import FeedEndpoints
 from accord.http.graphql_http import GraphQLHTTPEndpoint
 from accord.live.sse import milestone_events
 from accord.live.ws import graphql_websocket
@@ -31,6 +33,8 @@ def create_app(settings: Settings) -> Starlette:
         schema=build_schema(production=settings.is_production),
     )
     graphql = GraphQLHTTPEndpoint(services)
+    # Feeds: RSS, Atom, JSON Feed and OPML (accord.feeds); GraphiQL's <head> links to them.
+    feeds = FeedEndpoints.from_settings(settings, engine)
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -48,7 +52,8 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse(
                 {"ready": False, "migrations": {"current": current, "head": head}}, status_code=503
             )
-        return JSONResponse({"ready": True})
+        live = {"connections": services.live_connections, "subscriptions": services.groups.subscriber_count}
+        return JSONResponse({"ready": True, "instance": services.instance, "live": live})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -65,11 +70,33 @@ def create_app(settings: Settings) -> Starlette:
             Route("/feeds/milestones/stream", milestone_events, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *feeds.routes(),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(InstanceHeader, instance=services.instance)
     return app
+
+
+class InstanceHeader:
+    """Adds ``X-Accord-Instance`` to every HTTP response: which instance answered."""
+
+    def __init__(self, app: ASGIApp, instance: str) -> None:
+        self.app = app
+        self.header = (b"x-accord-instance", instance.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 def create_app_from_environment() -> Starlette:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,12 +34,14 @@ class Services:
     groups: GroupRegistry = field(init=False)
     graphiql_page: str = field(init=False)
     live_connections: int = 0
+    # Tells instances apart in responses (X-Accord-Instance) and in connection_ack, for operators.
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
         self.hub = MilestoneHub(self.engine, create_signal(self.settings))
         self.groups = GroupRegistry(self, self.hub)
         self.writer = ContentWriter(self.write_engine, on_commit=self._committed)
-        self.graphiql_page = graphiql_html()
+        self.graphiql_page = graphiql_html(self.settings.public_url)
 
     async def _committed(self, result: WriteResult) -> None:
         # Before the mutation answers: this worker's subscribers are served at once, the others
@@ -77,12 +80,17 @@ class Services:
 
 def create_signal(settings: Settings) -> Signal:
     backend = settings.pubsub_backend
+    signal: Signal
     if backend == "redis":
         assert settings.redis_url is not None
-        return RedisSignal(settings.redis_url)
+        signal = RedisSignal(settings.redis_url)
+        signal.safety_poll_seconds = settings.change_safety_poll_seconds
+        return signal
     if backend == "postgres":
         dsn = settings.database.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresSignal(dsn)
+        signal = PostgresSignal(dsn)
+        signal.safety_poll_seconds = settings.change_safety_poll_seconds
+        return signal
     if backend == "poll":
         return LocalSignal("poll", settings.change_poll_seconds)
     return LocalSignal("memory", 2.0)

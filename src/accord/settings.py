@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=100 * 1024, ge=1024, description="Largest accepted request body (413 beyond)."
     )
     graphiql: bool = Field(default=True, description="Serve GraphiQL at GET /graphql to browsers.")
+    # Feeds (accord.feeds): the saved-feeds file, read and checked at start.
+    feeds_file: Path | None = Field(
+        default=None,
+        description="YAML file of saved feeds served at /feeds/{name}.{rss,atom,json} (docs/feeds.md).",
+    )
     redis_url: str | None = Field(
         default=None, description="redis://HOST:PORT/DB: fan live milestones out through Redis."
     )
@@ -56,6 +61,15 @@ class Settings(BaseSettings):
         gt=0,
         le=60,
         description="How often `poll` (SQLite with several workers) reads the change log.",
+    )
+    change_safety_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description=(
+            "With LISTEN/NOTIFY or Redis, how often the change log is read anyway "
+            "(a lost signal costs at most this)."
+        ),
     )
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     ws_max_subscriptions: int = Field(
@@ -87,6 +101,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _pubsub_fits(self) -> Settings:
+        if self.pubsub == "redis" and not self.redis_url:
+            raise ValueError("ACCORD_PUBSUB=redis needs ACCORD_REDIS_URL")
+        if self.pubsub == "postgres" and self.is_sqlite:
+            raise ValueError("ACCORD_PUBSUB=postgres needs a PostgreSQL ACCORD_DATABASE_URL")
+        return self
+
     @property
     def pubsub_backend(self) -> str:
         """The chosen backend: Redis when configured, LISTEN/NOTIFY on PostgreSQL, else polling."""
@@ -95,6 +117,19 @@ class Settings(BaseSettings):
         if self.redis_url:
             return "redis"
         return "poll" if self.is_sqlite else "postgres"
+
+    @field_validator("feeds_file", mode="before")
+    @classmethod
+    def _no_feeds_file(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("feeds_file")
+    @classmethod
+    def _valid_feeds_file(cls, value: Path | None) -> Path | None:
+        from accord.feeds.saved import load_saved_feeds  # imports the models; settings stays light
+
+        load_saved_feeds(value)  # FeedsFileError is a ValueError: it names the feed and the field
+        return value
 
     @property
     def is_production(self) -> bool:

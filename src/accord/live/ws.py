@@ -139,7 +139,7 @@ class GraphQLWebSocket:
             if self.initialised:
                 raise ProtocolClose(4429, "Too many initialisation requests")
             self.initialised = self.acknowledged = True
-            await self.send({"type": "connection_ack"})
+            await self.send({"type": "connection_ack", "payload": {"instance": self.services.instance}})
         elif kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "pong":

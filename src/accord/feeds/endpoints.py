@@ -1,0 +1,360 @@
+"""The feed routes: milestones, per-partner and saved feeds in three formats, and the OPML list.
+
+Client mistakes are short plain-text answers: 404 for an unknown feed or partner, 400 for a bad
+parameter (naming the allowed values). Every feed is read and rendered per request (see
+``caching`` for why nothing is kept in memory).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from accord.content.document import SLUG_RE
+from accord.feeds.caching import cached_response
+from accord.feeds.formats import (
+    ALLOWED_LOCALES,
+    LANGUAGE_TAGS,
+    OPML_MEDIA_TYPE,
+    FeedFormat,
+    locale_of_tag,
+    split_file_name,
+)
+from accord.feeds.items import feed_items, published_events, published_partner, published_partners
+from accord.feeds.links import MILESTONES, feed_url, partner_feed_url
+from accord.feeds.opml import Group, Subscription, render_opml
+from accord.feeds.render import FeedDocument, render
+from accord.feeds.saved import SavedFeed, load_saved_feeds
+from accord.models.enums import Locale
+from accord.resolvers.db import Reader
+from accord.resolvers.errors import BadInput
+from accord.resolvers.filters import EventFilter
+from accord.schema.localize import locale_from_accept_language, pick
+from accord.settings import Settings
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+LIMIT_RE = re.compile(r"[0-9]{1,6}")
+AUTHOR = "accord"
+
+
+class FeedProblem(Exception):
+    """A request accord answers with a short plain-text message and a 4xx status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def not_found(message: str) -> FeedProblem:
+    return FeedProblem(404, message)
+
+
+def _shown(value: str) -> str:
+    """A client's value quoted in a message, cut short."""
+    return repr(value if len(value) <= 80 else value[:80] + "...")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedParameters:
+    limit: int
+    limit_given: bool
+    locale: Locale
+    url_locale: Locale | None
+    """The locale the feed's own URL must name so that it gives this same feed (None: no need)."""
+    partner: str | None
+    tag: str | None
+
+    def query(self) -> str:
+        """The canonical query string of this feed, for its self link (``''`` when there is none)."""
+        pairs: list[tuple[str, str]] = []
+        if self.url_locale is not None:
+            pairs.append(("locale", LANGUAGE_TAGS[self.url_locale]))
+        if self.partner is not None:
+            pairs.append(("partner", self.partner))
+        if self.tag is not None:
+            pairs.append(("tag", self.tag))
+        if self.limit_given:
+            pairs.append(("limit", str(self.limit)))
+        return f"?{urlencode(pairs)}" if pairs else ""
+
+
+def chosen_locale(request: Request, fixed: Locale | None = None) -> tuple[Locale, Locale | None]:
+    """(locale, locale for the URL): ``?locale=``, else the feed's own, else Accept-Language, else EN."""
+    raw = request.query_params.get("locale")
+    default = fixed or Locale.EN
+    if raw is not None:
+        locale = locale_of_tag(raw)
+        if locale is None:
+            raise FeedProblem(400, f"locale must be {ALLOWED_LOCALES} (got {_shown(raw)})")
+    elif fixed is not None:
+        locale = fixed
+    else:
+        locale = locale_from_accept_language(request.headers.get("accept-language"))
+    return locale, None if locale is default else locale
+
+
+def feed_parameters(
+    request: Request, *, takes: tuple[str, ...], fixed: Locale | None = None
+) -> FeedParameters:
+    query = request.query_params
+    for name in ("partner", "tag"):
+        if name in query and name not in takes:
+            raise FeedProblem(400, f"this feed does not take {name}; it takes {', '.join(takes)}")
+    limit = DEFAULT_LIMIT
+    raw_limit = query.get("limit")
+    if raw_limit is not None:
+        if not LIMIT_RE.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            raise FeedProblem(
+                400,
+                f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); "
+                f"got {_shown(raw_limit)}",
+            )
+        limit = int(raw_limit)
+    locale, url_locale = chosen_locale(request, fixed)
+    partner = query.get("partner")
+    if partner is not None and not SLUG_RE.fullmatch(partner):
+        raise not_found(f"no published partner {_shown(partner)}")
+    tag = query.get("tag")
+    if tag is not None and not SLUG_RE.fullmatch(tag):
+        raise FeedProblem(
+            400,
+            "tag must be lowercase letters, digits and single hyphens, like trade-facilitation; "
+            f"got {_shown(tag)}",
+        )
+    return FeedParameters(limit, raw_limit is not None, locale, url_locale, partner, tag)
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    title: str
+    description: str
+
+
+def milestones_heading(locale: Locale, partner_name: str | None, tag: str | None) -> Heading:
+    zh = locale is Locale.ZH_TW
+    if partner_name is None:
+        title = "國際合作里程碑" if zh else "International cooperation milestones"
+        description = (
+            "國際海關合作大事紀的里程碑，依事件日期由新至舊排列。"
+            if zh
+            else "Milestones of the international customs cooperation timeline, newest first."
+        )
+    else:
+        title = f"與{partner_name}的合作里程碑" if zh else f"Milestones with {partner_name}"
+        description = (
+            f"國際海關合作大事紀中與{partner_name}相關的里程碑，依事件日期由新至舊排列。"
+            if zh
+            else f"Milestones of the international customs cooperation timeline with {partner_name}, "
+            "newest first."
+        )
+    if tag is not None:
+        title += f"（標籤：{tag}）" if zh else f" (tag: {tag})"
+    return Heading(title, description)
+
+
+def opml_texts(locale: Locale) -> dict[str, str]:
+    if locale is Locale.ZH_TW:
+        return {
+            "title": "accord 的所有訂閱",
+            "milestones": "里程碑",
+            "partners": "合作夥伴",
+            "saved": "自訂訂閱",
+        }
+    return {
+        "title": "accord feeds",
+        "milestones": "Milestones",
+        "partners": "Partners",
+        "saved": "Saved feeds",
+    }
+
+
+class FeedEndpoints:
+    def __init__(self, public_url: str, engine: AsyncEngine, saved: Mapping[str, SavedFeed]) -> None:
+        self.public_url = public_url.rstrip("/")
+        self.home_url = f"{self.public_url}/"
+        self.engine = engine
+        self.saved = dict(saved)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: AsyncEngine) -> FeedEndpoints:
+        """Reads the saved-feeds file; a bad one raises FeedsFileError (Settings checks it first)."""
+        return cls(settings.public_url, engine, load_saved_feeds(settings.feeds_file))
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/feeds.opml", self.opml, methods=["GET"]),
+            Route("/feeds/partners/{file}", self.partner_feed, methods=["GET"]),
+            Route("/feeds/{file}", self.named_feed, methods=["GET"]),
+        ]
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    async def named_feed(self, request: Request) -> Response:
+        return await self._answer(request, self._named_feed)
+
+    async def partner_feed(self, request: Request) -> Response:
+        return await self._answer(request, self._partner_feed)
+
+    async def opml(self, request: Request) -> Response:
+        return await self._answer(request, self._opml)
+
+    async def _answer(
+        self, request: Request, build: Callable[[Request, Reader], Awaitable[Response]]
+    ) -> Response:
+        db = Reader(self.engine)
+        try:
+            return await build(request, db)
+        except FeedProblem as problem:
+            return PlainTextResponse(problem.message, status_code=problem.status)
+        except BadInput as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        finally:
+            await db.close()
+
+    async def _named_feed(self, request: Request, db: Reader) -> Response:
+        file_name: str = request.path_params["file"]
+        parts = split_file_name(file_name)
+        if parts is None:
+            raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
+        name, fmt = parts
+        if name == MILESTONES:
+            return await self._milestones(request, db, fmt)
+        saved = self.saved.get(name)
+        if saved is None:
+            raise not_found(f"no feed named {_shown(name)}; /feeds.opml lists them all")
+        return await self._saved(request, db, fmt, saved)
+
+    async def _milestones(self, request: Request, db: Reader, fmt: FeedFormat) -> Response:
+        params = feed_parameters(request, takes=("limit", "locale", "partner", "tag"))
+        partner_name = None
+        if params.partner is not None:
+            partner = await self._partner(db, params.partner)
+            partner_name = pick(partner.name_en, partner.name_zh, params.locale)
+        return await self._feed(
+            request,
+            db,
+            fmt,
+            url=feed_url(self.public_url, MILESTONES, fmt),
+            params=params,
+            event_filter=EventFilter(partner=params.partner, tag=params.tag, milestones_only=True),
+            heading=milestones_heading(params.locale, partner_name, params.tag),
+        )
+
+    async def _partner_feed(self, request: Request, db: Reader) -> Response:
+        file_name: str = request.path_params["file"]
+        parts = split_file_name(file_name)
+        if parts is None:
+            raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
+        slug, fmt = parts
+        params = feed_parameters(request, takes=("limit", "locale", "tag"))
+        partner = await self._partner(db, slug)
+        return await self._feed(
+            request,
+            db,
+            fmt,
+            url=partner_feed_url(self.public_url, slug, fmt),
+            params=params,
+            event_filter=EventFilter(partner=slug, tag=params.tag, milestones_only=True),
+            heading=milestones_heading(
+                params.locale, pick(partner.name_en, partner.name_zh, params.locale), params.tag
+            ),
+        )
+
+    async def _saved(self, request: Request, db: Reader, fmt: FeedFormat, saved: SavedFeed) -> Response:
+        params = feed_parameters(request, takes=("limit", "locale"), fixed=saved.fixed_locale)
+        partner = saved.filter.partner
+        # A partner that is not (or no longer) published: the feed exists, and is empty.
+        shown = partner is None or await published_partner(db, partner) is not None
+        return await self._feed(
+            request,
+            db,
+            fmt,
+            url=feed_url(self.public_url, saved.name, fmt),
+            params=params,
+            event_filter=saved.filter.event_filter() if shown else None,
+            heading=Heading(saved.title, saved.description or saved.title),
+        )
+
+    async def _opml(self, request: Request, db: Reader) -> Response:
+        locale, url_locale = chosen_locale(request)
+        texts = opml_texts(locale)
+        query = "" if url_locale is None else f"?{urlencode({'locale': LANGUAGE_TAGS[url_locale]})}"
+        milestones = Group(texts["milestones"])
+        heading = milestones_heading(locale, None, None)
+        for fmt in FeedFormat:
+            milestones.subscriptions.append(
+                Subscription(
+                    text=f"{heading.title} ({fmt.label})",
+                    xml_url=feed_url(self.public_url, MILESTONES, fmt) + query,
+                    html_url=self.home_url,
+                    language=LANGUAGE_TAGS[locale],
+                )
+            )
+        partners = Group(texts["partners"])
+        for row in await published_partners(db):
+            name = pick(row.name_en, row.name_zh, locale)
+            partners.subscriptions.append(
+                Subscription(
+                    text=milestones_heading(locale, name, None).title,
+                    xml_url=partner_feed_url(self.public_url, row.slug, FeedFormat.ATOM) + query,
+                    html_url=self.home_url,
+                    language=LANGUAGE_TAGS[locale],
+                )
+            )
+        saved = Group(texts["saved"])
+        for feed in self.saved.values():
+            fixed = feed.fixed_locale
+            saved.subscriptions.append(
+                Subscription(
+                    text=feed.title,
+                    xml_url=feed_url(self.public_url, feed.name, FeedFormat.ATOM) + ("" if fixed else query),
+                    html_url=self.home_url,
+                    language=LANGUAGE_TAGS[fixed or locale],
+                )
+            )
+        body = render_opml(texts["title"], AUTHOR, [milestones, partners, saved])
+        return cached_response(request.headers, body, OPML_MEDIA_TYPE, None)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _partner(self, db: Reader, slug: str) -> Any:
+        row = None if not SLUG_RE.fullmatch(slug) else await published_partner(db, slug)
+        if row is None:
+            raise not_found(f"no published partner {_shown(slug)}")
+        return row
+
+    async def _feed(
+        self,
+        request: Request,
+        db: Reader,
+        fmt: FeedFormat,
+        *,
+        url: str,
+        params: FeedParameters,
+        event_filter: EventFilter | None,
+        heading: Heading,
+    ) -> Response:
+        """The feed of the events ``event_filter`` selects (None: no events)."""
+        rows = [] if event_filter is None else await published_events(db, event_filter, params.limit)
+        items = await feed_items(db, rows, locale=params.locale, public_url=self.public_url)
+        document = FeedDocument(
+            title=heading.title,
+            description=heading.description,
+            language=LANGUAGE_TAGS[params.locale],
+            feed_url=url + params.query(),
+            home_url=self.home_url,
+            author=AUTHOR,
+            author_url=self.home_url,
+            items=items,
+        )
+        return cached_response(request.headers, render(document, fmt), fmt.media_type, document.last_modified)

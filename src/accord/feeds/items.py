@@ -1,0 +1,127 @@
+"""Feed entries, read through the read resolvers with PUBLIC visibility (published content only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.dates import PartialDate, optional_date, period_label
+from accord.feeds.links import event_url
+from accord.models.enums import Locale
+from accord.resolvers import content, relations
+from accord.resolvers.content import EventOrder, PartnerOrder
+from accord.resolvers.db import Reader
+from accord.resolvers.filters import EventFilter
+from accord.resolvers.ids import to_global_id
+from accord.resolvers.pagination import MAX_PAGE_SIZE, PageRequest
+from accord.resolvers.visibility import PUBLIC
+from accord.schema.localize import pick
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRef:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    id: str
+    """``urn:accord:event:<global id>``: the same for the life of the event, whatever is edited."""
+    url: str
+    title: str
+    summary: str
+    date_label: str
+    published: datetime
+    updated: datetime
+    changed: datetime
+    """The newest timestamp behind the entry: its publication, its last edit, its partners' edits."""
+    tags: tuple[str, ...]
+    partners: tuple[PartnerRef, ...]
+    text: str
+    """The body of the entry: the event's date (or period), then its summary, on one line (RSS
+    readers show a description as HTML, where line breaks would vanish)."""
+
+
+def entry_text(date_label: str, summary: str, locale: Locale) -> str:
+    """'August 2015: In August 2015, ...' / '2015年8月：2015年8月，...'."""
+    if not summary:
+        return date_label
+    return f"{date_label}：{summary}" if locale is Locale.ZH_TW else f"{date_label}: {summary}"
+
+
+def event_urn(event_id: int) -> str:
+    return f"urn:accord:event:{to_global_id('Event', event_id)}"
+
+
+async def published_events(db: Reader, event_filter: EventFilter, limit: int) -> list[Any]:
+    """The first ``limit`` published events matching the filter, newest event date first."""
+    rows: list[Any] = []
+    after: str | None = None
+    while len(rows) < limit:
+        page = await content.list_events(
+            db,
+            visibility=PUBLIC,
+            filter=event_filter,
+            order=EventOrder.DATE_DESC,
+            page=PageRequest(first=min(MAX_PAGE_SIZE, limit - len(rows)), after=after),
+        )
+        rows.extend(page.items)
+        if not page.has_next_page or not page.cursors:
+            break
+        after = page.cursors[-1]
+    return rows
+
+
+async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url: str) -> list[FeedItem]:
+    """Entries for event rows, in their order, with their tags and published partners."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    partner_lists = await relations.partners_of_events(db, ids, PUBLIC.statuses)
+    tag_lists = await relations.tags_of_events(db, ids)
+    items = []
+    for row, partners, tags in zip(rows, partner_lists, tag_lists, strict=True):
+        start = PartialDate(row.year, row.month, row.day)
+        end = optional_date(row.end_year, row.end_month, row.end_day)
+        published = row.published_at or row.updated_at
+        date_label = period_label(start, end, locale)
+        summary = pick(row.summary_en, row.summary_zh, locale)
+        items.append(
+            FeedItem(
+                id=event_urn(row.id),
+                url=event_url(public_url, row.slug),
+                title=pick(row.title_en, row.title_zh, locale),
+                summary=summary,
+                date_label=date_label,
+                published=published,
+                updated=row.updated_at,
+                changed=max([published, row.updated_at, *(p.updated_at for p in partners)]),
+                tags=tuple(tags),
+                partners=tuple(PartnerRef(p.slug, pick(p.name_en, p.name_zh, locale)) for p in partners),
+                text=entry_text(date_label, summary, locale),
+            )
+        )
+    return items
+
+
+async def published_partner(db: Reader, slug: str) -> Any | None:
+    return await content.get_by_slug(db, "Partner", slug, PUBLIC)
+
+
+async def published_partners(db: Reader) -> list[Any]:
+    """Every published partner, by English name."""
+    rows: list[Any] = []
+    after: str | None = None
+    while True:
+        page = await content.list_partners(
+            db,
+            visibility=PUBLIC,
+            order=PartnerOrder.NAME_ASC,
+            page=PageRequest(first=MAX_PAGE_SIZE, after=after),
+        )
+        rows.extend(page.items)
+        if not page.has_next_page or not page.cursors:
+            return rows
+        after = page.cursors[-1]

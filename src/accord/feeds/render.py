@@ -1,0 +1,110 @@
+"""Feed documents as bytes: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 through orjson.
+
+Nothing here reads the clock: a feed's bytes depend only on its content, so its ETag changes
+exactly when the content does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from feedgen.feed import FeedGenerator
+
+from accord.feeds.formats import FeedFormat
+from accord.feeds.items import FeedItem
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+GENERATOR = "accord"
+# A feed with no entries still needs an Atom <updated>; any fixed instant keeps its bytes stable.
+NO_ENTRIES = datetime(2000, 1, 1, tzinfo=UTC)
+TAG_SCHEME = "urn:accord:tag"
+PARTNER_SCHEME = "urn:accord:partner"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    title: str
+    description: str
+    language: str
+    """An IETF language tag: ``en`` or ``zh-TW``."""
+    feed_url: str
+    """This document's own URL (Atom ``rel=self``, JSON Feed ``feed_url``); also the Atom feed id."""
+    home_url: str
+    author: str
+    author_url: str
+    items: list[FeedItem]
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return max((item.changed for item in self.items), default=None)
+
+
+def render(document: FeedDocument, fmt: FeedFormat) -> bytes:
+    if fmt is FeedFormat.JSON:
+        return render_json(document)
+    generator = _feedgen(document, fmt)
+    body: bytes = generator.rss_str(pretty=True) if fmt is FeedFormat.RSS else generator.atom_str(pretty=True)
+    return body
+
+
+def _feedgen(document: FeedDocument, fmt: FeedFormat) -> Any:
+    fg = FeedGenerator()
+    fg.id(document.feed_url)
+    fg.title(document.title)
+    fg.description(document.description)
+    fg.language(document.language)
+    fg.author({"name": document.author, "uri": document.author_url})
+    fg.generator(GENERATOR)
+    fg.updated(document.last_modified or NO_ENTRIES)
+    # RSS keeps the last link added as the channel's <link>: the self link goes first.
+    fg.link(href=document.feed_url, rel="self", type=fmt.media_type.partition(";")[0])
+    fg.link(href=document.home_url, rel="alternate", type="text/html")
+    for item in document.items:
+        entry = fg.add_entry(order="append")
+        entry.guid(item.id, permalink=False)
+        entry.title(item.title)
+        entry.link(href=item.url, rel="alternate", type="text/html")
+        entry.content(item.text, type="text")
+        entry.published(item.published)
+        entry.updated(item.published)
+        categories = [{"term": tag, "scheme": TAG_SCHEME} for tag in item.tags]
+        categories += [
+            {"term": partner.slug, "label": partner.name, "scheme": PARTNER_SCHEME}
+            for partner in item.partners
+        ]
+        if categories:
+            entry.category(categories)
+    return fg
+
+
+def render_json(document: FeedDocument) -> bytes:
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": document.title,
+        "home_page_url": document.home_url,
+        "feed_url": document.feed_url,
+        "description": document.description,
+        "language": document.language,
+        "authors": [{"name": document.author, "url": document.author_url}],
+        "items": [_json_item(item) for item in document.items],
+    }
+    return orjson.dumps(feed)
+
+
+def _json_item(item: FeedItem) -> dict[str, Any]:
+    tags = list(dict.fromkeys([*item.tags, *(partner.name for partner in item.partners)]))
+    result: dict[str, Any] = {
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "content_text": item.text,
+        "summary": item.summary,
+        "date_published": item.published.isoformat(),
+        "date_modified": item.updated.isoformat(),
+    }
+    if tags:
+        result["tags"] = tags
+    return result

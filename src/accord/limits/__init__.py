@@ -1,0 +1,1 @@
+"""Abuse limits: depth, aliases, tokens, directives and a cost budget, refused before execution."""

@@ -1,0 +1,131 @@
+"""The cost of an operation, computed before it runs.
+
+Every field costs 1. A list multiplies what is selected inside it by how many items it can return:
+a connection by its ``first``/``last`` (or the default page size), ``search`` by its ``first``,
+unpaginated lists (an event's partners) by a realistic estimate of their length. Fragments count
+where they are spread; introspection costs 1 (GraphiQL must load its schema).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_operation_ast,
+)
+
+from accord.limits.walk import MAX_FRAGMENT_NESTING, fragment_map
+from accord.resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+# How many items an unpaginated list holds in practice (parent type, field).
+LIST_ESTIMATES: dict[tuple[str, str], int] = {
+    ("Event", "partners"): 3,
+    ("Event", "agreements"): 2,
+    ("Event", "exhibits"): 2,
+    ("Agreement", "parties"): 2,
+    ("Agreement", "events"): 3,
+    ("Agreement", "exhibits"): 2,
+    ("Partner", "agreements"): 3,
+    ("Exhibit", "events"): 3,
+    ("Exhibit", "agreements"): 2,
+    ("Query", "timeline"): 30,
+    ("YearGroup", "events"): 4,
+}
+DEFAULT_LIST_ESTIMATE = 10
+
+
+def _int_argument(node: FieldNode, name: str, variables: dict[str, Any]) -> int | None:
+    for argument in node.arguments or ():
+        if argument.name.value != name:
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            return given if isinstance(given, int) else None
+    return None
+
+
+class CostCalculator:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None
+    ) -> None:
+        self.schema = schema
+        self.fragments: dict[str, FragmentDefinitionNode] = fragment_map(document.definitions)
+        self.variables = variables or {}
+
+    def operation_cost(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        return 0 if root is None else self._selection_cost(operation.selection_set, root, ())
+
+    def _selection_cost(
+        self, selection_set: SelectionSetNode | None, parent: Any, active: tuple[str, ...]
+    ) -> int:
+        if selection_set is None or parent is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field_cost(selection, parent, active)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self._selection_cost(selection.selection_set, target, active)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in active or len(active) >= MAX_FRAGMENT_NESTING:
+                    continue
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                total += self._selection_cost(fragment.selection_set, target, (*active, name))
+        return total
+
+    def _field_cost(self, node: FieldNode, parent: Any, active: tuple[str, ...]) -> int:
+        name = node.name.value
+        if name.startswith("__"):
+            return 1
+        fields = getattr(parent, "fields", None)
+        definition = fields.get(name) if fields else None
+        if definition is None:
+            return 1
+        named = get_named_type(definition.type)
+        inner = self._selection_cost(node.selection_set, named, active)
+        return 1 + self._multiplier(node, parent.name, name, definition.type, named.name) * inner
+
+    def _multiplier(self, node: FieldNode, parent: str, name: str, field_type: Any, type_name: str) -> int:
+        if type_name.endswith("Connection"):
+            size = _int_argument(node, "first", self.variables) or _int_argument(node, "last", self.variables)
+            return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+        unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+        if not isinstance(unwrapped, GraphQLList) or parent.endswith("Connection"):
+            return 1  # a connection's edges were counted by the connection's page size
+        if (parent, name) == ("Query", "search"):
+            size = _int_argument(node, "first", self.variables)
+            return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+        return LIST_ESTIMATES.get((parent, name), DEFAULT_LIST_ESTIMATE)
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    return CostCalculator(schema, document, variables).operation_cost(operation)
