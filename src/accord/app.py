@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accord.db import create_async_db_engine
 from accord.feeds.endpoints import FeedEndpoints
 from accord.http.graphql_http import GraphQLHTTPEndpoint
+from accord.http.ratelimit import ReadRateLimit
 from accord.live.sse import milestone_events
 from accord.live.ws import graphql_websocket
 from accord.migrate import head_revision
@@ -25,12 +27,12 @@ from accord.writes.transaction import create_write_engine
 
 
 def create_app(settings: Settings) -> Starlette:
-    engine = create_async_db_engine(settings.database_url)
+    engine = create_async_db_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     services = Services(
         settings=settings,
         engine=engine,
         write_engine=create_write_engine(settings.database_url, engine),
-        schema=build_schema(production=settings.is_production),
+        schema=build_schema(settings),
     )
     graphql = GraphQLHTTPEndpoint(services)
     # Feeds: RSS, Atom, JSON Feed and OPML (accord.feeds); GraphiQL's <head> links to them.
@@ -75,6 +77,17 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(ReadRateLimit, limits=services.rate_limits)
+    origins = settings.cors_origin_list
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language", "X-Request-ID"],
+            expose_headers=["ETag", "Retry-After", "X-Accord-Instance", "X-Request-ID"],
+            max_age=600,
+        )
     app.add_middleware(InstanceHeader, instance=services.instance)
     return app
 

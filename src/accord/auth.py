@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -58,6 +58,8 @@ def create_token(conn: Connection, *, name: str, role: Role) -> str:
     if not NAME_PATTERN.match(name):
         raise TokenError("a token name is 1-80 letters, digits and . _ @ - (starting with a letter or digit)")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    # A revoked token gives its name back (revisions keep the name as text, not a reference).
+    conn.execute(delete(tokens).where(tokens.c.name == name, tokens.c.revoked_at.is_not(None)))
     try:
         conn.execute(
             insert(tokens).values(
@@ -65,7 +67,9 @@ def create_token(conn: Connection, *, name: str, role: Role) -> str:
             )
         )
     except IntegrityError:
-        raise TokenError(f"a token named {name!r} already exists (revoke it or pick another name)") from None
+        raise TokenError(
+            f"an active token named {name!r} exists (revoke it first, or pick another name)"
+        ) from None
     return token
 
 
@@ -111,11 +115,15 @@ async def authenticate(engine: AsyncEngine, token: str) -> Viewer:
     return Viewer(name=row.name, role=Role(row.role))
 
 
+ACTION_WORDS = {"read_drafts": "reading drafts and revisions"}
+
+
 def require(viewer: Viewer | None, action: str) -> Viewer:
+    words = ACTION_WORDS.get(action, action)
     if viewer is None:
-        raise Unauthenticated(f"{action} needs a token: send `Authorization: Bearer <token>`")
+        raise Unauthenticated(f"{words} needs a token: send `Authorization: Bearer <token>`")
     if not viewer.allows(action):
-        raise Forbidden(f"the {viewer.role.value} role may not {action}")
+        raise Forbidden(f"the {viewer.role.value} role may not {words}")
     return viewer
 
 

@@ -59,10 +59,13 @@ def create_sync_engine(url: str | URL, **overrides: Any) -> Engine:
     return engine
 
 
-def create_async_db_engine(url: str | URL, **overrides: Any) -> AsyncEngine:
+def create_async_db_engine(url: str | URL, *, statement_timeout_ms: int = 0, **overrides: Any) -> AsyncEngine:
     """The engine the web application uses: resolvers never block the event loop."""
     target = driver_url(url, use_async=True)
     options = _engine_options(target) | overrides
+    if statement_timeout_ms and target.get_backend_name() == "postgresql":
+        # The server cancels a runaway statement; the request gets an error instead of a stuck worker.
+        options["connect_args"] = {"options": f"-c statement_timeout={statement_timeout_ms}"}
     if target.get_backend_name() == "sqlite" and target.database in (None, "", ":memory:"):
         options.setdefault("poolclass", NullPool)
     engine = create_async_engine(target, **options)

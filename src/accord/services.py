@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from accord.auth import Viewer, authenticate, bearer_token
+from accord.http.ratelimit import RateLimits
 from accord.live.groups import GroupRegistry
 from accord.live.hub import MilestoneHub
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
@@ -30,6 +31,7 @@ class Services:
     write_engine: AsyncEngine
     schema: AccordSchema
     writer: ContentWriter = field(init=False)
+    rate_limits: RateLimits = field(init=False)
     hub: MilestoneHub = field(init=False)
     groups: GroupRegistry = field(init=False)
     graphiql_page: str = field(init=False)
@@ -38,6 +40,13 @@ class Services:
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
+        settings = self.settings
+        self.rate_limits = RateLimits(
+            enabled=settings.rate_limit,
+            reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
+            writes=(settings.rate_writes_per_second, settings.rate_writes_burst),
+            ws_connects=(settings.rate_ws_connects_per_second, settings.rate_ws_connects_burst),
+        )
         self.hub = MilestoneHub(self.engine, create_signal(self.settings))
         self.groups = GroupRegistry(self, self.hub)
         self.writer = ContentWriter(self.write_engine, on_commit=self._committed)

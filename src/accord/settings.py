@@ -81,6 +81,32 @@ class Settings(BaseSettings):
         default=False,
         description="Compress WebSocket messages (costs about 40 KiB of memory per connection).",
     )
+    # Abuse limits (docs/security.md): refused before execution, cheaply.
+    max_depth: int = Field(default=10, ge=1, le=100, description="Deepest field nesting of an operation.")
+    max_aliases: int = Field(default=15, ge=0, le=1000, description="Aliased fields per operation.")
+    max_tokens: int = Field(default=2000, ge=50, le=100_000, description="Lexical tokens per document.")
+    max_directives: int = Field(default=50, ge=0, le=1000, description="Directives per operation.")
+    cost_budget: int = Field(default=5000, ge=1, description="Largest computed cost of an operation.")
+    execution_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="Per operation.")
+    statement_timeout_ms: int = Field(
+        default=5000, ge=0, description="PostgreSQL statement_timeout (0: none)."
+    )
+    introspection: bool = Field(default=True, description="Answer introspection queries (__schema, __type).")
+    batch_max: int = Field(
+        default=0, ge=0, le=100, description="Operations per batched request (0: batching off)."
+    )
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed to call the API from browsers (* for any)."
+    )
+    rate_limit: bool = Field(
+        default=True, description="Token-bucket rate limits per client address and token."
+    )
+    rate_reads_per_second: float = Field(default=50.0, gt=0)
+    rate_reads_burst: int = Field(default=100, ge=1)
+    rate_writes_per_second: float = Field(default=2.0, gt=0)
+    rate_writes_burst: int = Field(default=20, ge=1)
+    rate_ws_connects_per_second: float = Field(default=2.0, gt=0)
+    rate_ws_connects_burst: int = Field(default=20, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +156,10 @@ class Settings(BaseSettings):
 
         load_saved_feeds(value)  # FeedsFileError is a ValueError: it names the feed and the field
         return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def is_production(self) -> bool:

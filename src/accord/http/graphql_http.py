@@ -8,11 +8,15 @@ are not JSON (which also stops cross-site "simple" form posts).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
+from graphql import DocumentNode, GraphQLError, get_operation_ast, parse
+from graphql import OperationType as GraphQLOperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -21,6 +25,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
+from accord.http.ratelimit import retry_after
 from accord.resolvers.errors import Unauthenticated
 from accord.services import Services
 
@@ -75,7 +80,9 @@ def params_from_mapping(data: Any) -> GraphQLParams:
     return GraphQLParams(query, variables, operation_name, extensions)
 
 
-async def read_params(request: Request, max_body: int) -> GraphQLParams:
+async def read_params(
+    request: Request, max_body: int, batch_max: int = 0
+) -> GraphQLParams | list[GraphQLParams]:
     if request.method == "GET":
         qp = request.query_params
         return params_from_mapping(
@@ -103,6 +110,12 @@ async def read_params(request: Request, max_body: int) -> GraphQLParams:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise RequestError(400, "the request body is not valid JSON") from None
+    if isinstance(data, list):
+        if batch_max == 0:
+            raise RequestError(400, "batched requests are not enabled on this server: send one operation")
+        if not data or len(data) > batch_max:
+            raise RequestError(400, f"a batch holds 1 to {batch_max} operations")
+        return [params_from_mapping(item) for item in data]
     return params_from_mapping(data)
 
 
@@ -148,28 +161,62 @@ class GraphQLHTTPEndpoint:
             return error_response(
                 RequestError(406, f"accept {GRAPHQL_RESPONSE_JSON} or {JSON}", code="NOT_ACCEPTABLE"), JSON
             )
+        settings = self.services.settings
         try:
-            params = await read_params(request, self.services.settings.max_body_bytes)
-            return await self.execute(request, params, media_type)
+            params = await read_params(request, settings.max_body_bytes, settings.batch_max)
+            if isinstance(params, list):
+                return await self.execute_batch(request, params, media_type)
+            status, body = await self.execute(request, params, media_type)
+            return json_response(body, status, media_type)
         except RequestError as error:
             return error_response(error, media_type)
 
-    async def execute(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+    async def execute_batch(self, request: Request, batch: list[GraphQLParams], media_type: str) -> Response:
+        answers = []
+        for params in batch:
+            try:
+                answers.append((await self.execute(request, params, media_type))[1])
+            except RequestError as error:
+                answers.append({"errors": [{"message": str(error), "extensions": {"code": error.code}}]})
+        return json_response(answers, 200, media_type)
+
+    async def execute(
+        self, request: Request, params: GraphQLParams, media_type: str
+    ) -> tuple[int, dict[str, Any]]:
+        """(status, body) of one operation."""
         allowed = GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS
+        too_long = self.services.schema.check_tokens(params.query) if params.query is not None else None
+        if too_long is not None:
+            refused = ExecutionResult(data=None, errors=[too_long])
+            return (400 if media_type == GRAPHQL_RESPONSE_JSON else 200), result_body(
+                refused, include_data=False
+            )
+        if params.query is not None and _is_mutation(self.services, params):
+            wait = self.services.rate_limits.check(self.services.rate_limits.writes, request)
+            if wait:
+                raise _rate_limited(wait)
         try:
             viewer = await self.services.viewer_for(request.headers.get("authorization"))
         except Unauthenticated as exc:
             raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
         context = await self.services.context_for(request, viewer)
         try:
-            result = await self.services.schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=params.extensions,
+            result = await asyncio.wait_for(
+                self.services.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=params.extensions,
+                ),
+                timeout=self.services.settings.execution_timeout_seconds,
             )
+        except TimeoutError:
+            limit = self.services.settings.execution_timeout_seconds
+            raise RequestError(
+                504, f"the operation ran longer than {limit:g} s and was stopped", "TIMEOUT"
+            ) from None
         except MissingQueryError:
             raise RequestError(400, "no GraphQL query found in the request") from None
         except CannotGetOperationTypeError as exc:
@@ -185,4 +232,29 @@ class GraphQLHTTPEndpoint:
             await context.db.close()
         request_error = is_request_error(result)
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
-        return json_response(result_body(result, include_data=not request_error), status, media_type)
+        return status, result_body(result, include_data=not request_error)
+
+
+def _rate_limited(wait: float) -> RequestError:
+    return RequestError(
+        429,
+        f"too many requests: try again in {retry_after(wait)} s",
+        "RATE_LIMITED",
+        {"Retry-After": retry_after(wait)},
+    )
+
+
+def _is_mutation(services: Services, params: GraphQLParams) -> bool:
+    """Whether the operation to run is a mutation (writes have their own, tighter, rate limit)."""
+    assert params.query is not None
+    try:
+        document = cached_parse(params.query, services.schema.max_tokens)
+    except GraphQLError:
+        return False  # the executor reports the syntax error
+    operation = get_operation_ast(document, params.operation_name)
+    return operation is not None and operation.operation is GraphQLOperationType.MUTATION
+
+
+@lru_cache(maxsize=512)
+def cached_parse(query: str, max_tokens: int | None) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)

@@ -7,6 +7,7 @@ walk runs beside it and has to stop on its own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,6 +20,26 @@ from graphql import (
 )
 
 MAX_FRAGMENT_NESTING = 64
+
+# GraphQL's lexical tokens, for counting before the (much slower) parser runs: block strings,
+# strings, comments (skipped), spreads, punctuators, numbers and names.
+TOKEN_PATTERN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|(#[^\n]*)|\.\.\.|[!$&()\[\]{}:=@|]'
+    r"|-?[0-9][0-9A-Za-z_.+-]*|[_A-Za-z][_0-9A-Za-z]*"
+)
+
+
+def count_tokens(source: str, stop_after: int) -> int:
+    """Lexical tokens in ``source`` (comments excluded), counting no further than ``stop_after``."""
+    count = 0
+    for match in TOKEN_PATTERN.finditer(source):
+        if match.group(1) is None:
+            count += 1
+            if count > stop_after:
+                break
+    return count
+
+
 Selection = FieldNode | InlineFragmentNode | FragmentSpreadNode
 
 

@@ -14,14 +14,15 @@ import contextlib
 import inspect
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType, get_operation_ast, parse
+from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType, get_operation_ast
 from graphql.execution import Executor, create_source_event_stream
+from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from accord.http.ratelimit import retry_after
 from accord.live.groups import Member, SubscriptionGroup, group_key
 from accord.schema.context import Context
 from accord.schema.subscription import SUBSCRIPTION_ARGUMENTS
@@ -31,14 +32,6 @@ if TYPE_CHECKING:
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("accord.live")
-
-
-@lru_cache(maxsize=256)
-def _parse(query: str) -> DocumentNode | GraphQLError:
-    try:
-        return parse(query)
-    except GraphQLError as error:
-        return error
 
 
 @dataclass
@@ -66,6 +59,12 @@ class GraphQLWebSocket:
         self.closed = False
 
     async def run(self) -> None:
+        limits = self.services.rate_limits
+        wait = limits.check(limits.ws_connects, self.websocket)
+        if wait:
+            headers = {"Retry-After": retry_after(wait)}
+            await self.websocket.send_denial_response(PlainTextResponse("too many connections", 429, headers))
+            return
         offered = self.websocket.scope.get("subprotocols") or []
         if PROTOCOL not in offered:
             await self.websocket.accept()
@@ -175,11 +174,12 @@ class GraphQLWebSocket:
                 [GraphQLError(f"at most {self.settings.ws_max_subscriptions} operations per connection")],
             )
             return
-        document = _parse(query)
-        if isinstance(document, GraphQLError):
-            await self._error(op_id, [document])
-            return
         schema = self.services.schema
+        try:
+            document = schema.parse_document(query)
+        except GraphQLError as error:
+            await self._error(op_id, [error])
+            return
         errors = schema.validate_document(document)
         if errors:
             await self._error(op_id, list(errors))
@@ -187,6 +187,10 @@ class GraphQLWebSocket:
         ast = get_operation_ast(document, operation_name)
         if ast is None:
             await self._error(op_id, [GraphQLError("the operation to run is not in the document")])
+            return
+        too_costly = schema.check_cost(document, operation_name, variables)
+        if too_costly is not None:
+            await self._error(op_id, [too_costly])
             return
         operation = Operation()
         self.operations[op_id] = operation

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String
 from sqlmodel import Field, SQLModel
 
+from accord.models.base import NEVER_REUSE_IDS
 from accord.models.columns import UTCDateTime, utcnow
 
 
@@ -16,6 +17,7 @@ class ApiToken(SQLModel, table=True):
     """A bearer token; only its SHA-256 is stored (tokens are 256-bit random, so no slow hash is needed)."""
 
     __tablename__ = "api_token"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(80), unique=True, index=True)
@@ -29,7 +31,7 @@ class Revision(SQLModel, table=True):
     """One write to one piece of content, with the whole record before and after it."""
 
     __tablename__ = "revision"
-    __table_args__ = (Index("ix_revision_content", "content_type", "content_id", "id"),)
+    __table_args__ = (Index("ix_revision_content", "content_type", "content_id", "id"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     content_type: str = Field(sa_type=String(16))
@@ -46,7 +48,7 @@ class ChangeLog(SQLModel, table=True):
     that publish a milestone are what subscriptions replay after a reconnect."""
 
     __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_milestone", "milestone_published", "id"),)
+    __table_args__ = (Index("ix_change_log_milestone", "milestone_published", "id"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -20,6 +20,11 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# SQLite would otherwise hand the id of the newest deleted row to the next insert: a deleted item's
+# global id, revisions and restore would then point at somebody else's content.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class ContentBase(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(sa_type=String(SLUG_LENGTH), unique=True, index=True)

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlmodel import Field
 
-from accord.models.base import ContentBase, kind_field
+from accord.models.base import NEVER_REUSE_IDS, ContentBase, kind_field
 from accord.models.columns import TITLE_LENGTH
 from accord.models.enums import EventKind
 
@@ -21,6 +21,7 @@ class Event(ContentBase, table=True):
     __table_args__ = (
         Index("ix_event_status_sort", "status", "sort_key", "id"),
         Index("ix_event_milestone_published", "is_milestone", "published_at"),
+        NEVER_REUSE_IDS,
     )
 
     title_en: str = Field(sa_type=String(TITLE_LENGTH))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Integer, String, Text
 from sqlmodel import Field
 
-from accord.models.base import ContentBase, kind_field
+from accord.models.base import NEVER_REUSE_IDS, ContentBase, kind_field
 from accord.models.columns import TITLE_LENGTH
 from accord.models.enums import ExhibitKind
 
@@ -12,6 +12,7 @@ class Exhibit(ContentBase, table=True):
     """An item on display in the exhibition area."""
 
     __tablename__ = "exhibit"
+    __table_args__ = NEVER_REUSE_IDS
 
     title_en: str = Field(sa_type=String(TITLE_LENGTH))
     title_zh: str | None = Field(default=None, sa_type=String(TITLE_LENGTH))

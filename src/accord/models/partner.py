@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlmodel import Field
 
-from accord.models.base import ContentBase, kind_field
+from accord.models.base import NEVER_REUSE_IDS, ContentBase, kind_field
 from accord.models.columns import TITLE_LENGTH
 from accord.models.enums import PartnerKind
 
@@ -12,6 +12,7 @@ class Partner(ContentBase, table=True):
     """A customs administration, economy, international organization, forum or committee."""
 
     __tablename__ = "partner"
+    __table_args__ = NEVER_REUSE_IDS
 
     name_en: str = Field(sa_type=String(TITLE_LENGTH), index=True)
     name_zh: str | None = Field(default=None, sa_type=String(TITLE_LENGTH))

@@ -30,5 +30,11 @@ def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, int]:
 def expect_type(global_id: str, type_name: str, *, field: str = "id") -> int:
     actual, id_ = from_global_id(global_id, field=field)
     if actual != type_name:
-        raise BadInput(f"{field}: expected an id of a {type_name}, got one of a {actual}", field=field)
+        raise BadInput(
+            f"{field}: expected the id of {_article(type_name)}, got one of {_article(actual)}", field=field
+        )
     return id_
+
+
+def _article(type_name: str) -> str:
+    return f"an {type_name}" if type_name[0] in "AEIOU" else f"a {type_name}"

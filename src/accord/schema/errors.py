@@ -25,7 +25,8 @@ def classify(error: GraphQLError, *, mask: bool) -> None:
         if original.field:
             extensions["field"] = original.field
     elif isinstance(error, GraphQLSyntaxError):
-        extensions["code"] = "GRAPHQL_PARSE_FAILED"
+        too_long = "tokens. Parsing aborted" in error.message
+        extensions["code"] = "TOKEN_LIMIT_EXCEEDED" if too_long else "GRAPHQL_PARSE_FAILED"
     elif original is None and error.path is None:
         # Variable coercion problems are the caller's input; everything else here is validation.
         is_variable = error.message.startswith("Variable '$")

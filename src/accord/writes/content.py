@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, text, update
@@ -196,6 +196,8 @@ class ContentWriter:
     ) -> WriteResult:
         section = SECTION_OF_TYPE[type_name]
         before = await self._lock_and_snapshot(conn, type_name, id_)
+        if expected is not None and expected.tzinfo is None:
+            expected = expected.replace(tzinfo=UTC)  # a time without an offset is read as UTC
         if expected is not None and before.updated_at != expected:
             raise Conflict(
                 f"expectedUpdatedAt: the {type_name.lower()} changed since you read it "
@@ -357,8 +359,13 @@ class ContentWriter:
         self, conn: AsyncConnection, type_name: str, id_: int, snapshot: dict[str, Any]
     ) -> None:
         section = SECTION_OF_TYPE[type_name]
-        record = build_record(section, snapshot)
-        await self._check_slug_free(conn, type_name, record.slug, own_id=id_)
+        # The content comes back as it was, but the restore is a new change: updatedAt moves on (so
+        # caches, feeds and expectedUpdatedAt see it), it never goes back in time.
+        record = build_record(section, snapshot | {"updated_at": utcnow()})
+        try:
+            await self._check_slug_free(conn, type_name, record.slug, own_id=id_)
+        except Conflict as exc:
+            raise Conflict(f"revisionId: {exc}".replace("input.slug: ", ""), field="revisionId") from None
         t = table(TABLE_OF_TYPE[type_name])
         # The loader matches by slug: give the row back the slug it had in the revision first.
         await conn.execute(update(t).where(t.c.id == id_).values(slug=record.slug))

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("signed_month", sa.Integer(), nullable=True),
         sa.Column("signed_day", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agreement")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("agreement", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agreement_kind"), ["kind"], unique=False)
@@ -66,6 +67,7 @@ def upgrade() -> None:
         sa.Column("is_milestone", sa.Boolean(), nullable=False),
         sa.Column("places", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_kind"), ["kind"], unique=False)
@@ -90,6 +92,7 @@ def upgrade() -> None:
         sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column("website", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partner")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("partner", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_partner_country"), ["country"], unique=False)
@@ -187,6 +190,7 @@ def upgrade() -> None:
             ["origin_id"], ["partner.id"], name=op.f("fk_exhibit_origin_id_partner"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exhibit")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("exhibit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_exhibit_kind"), ["kind"], unique=False)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_token_name"), ["name"], unique=True)
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("milestone_published", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_log")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("change_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_change_log_at"), ["at"], unique=False)
@@ -58,6 +60,7 @@ def upgrade() -> None:
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_revision")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("revision", schema=None) as batch_op:
         batch_op.create_index("ix_revision_content", ["content_type", "content_id", "id"], unique=False)
