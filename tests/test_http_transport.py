@@ -66,3 +66,4 @@ def test_health_endpoints(seeded_server: LiveServer) -> None:
     assert httpx.get(f"{seeded_server.url}/healthz").text == "ok"
     ready = httpx.get(f"{seeded_server.url}/readyz").json()
     assert ready["ready"] is True and ready["live"] == {"connections": 0, "subscriptions": 0}
+    assert set(ready["cache"]) == {"entries", "hits", "misses"}

@@ -161,6 +161,14 @@ def test_cost_counts_variables(server: LiveServer) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
+def test_cost_counts_variable_defaults_and_floats(server: LiveServer) -> None:
+    query = """query($n: Int = 100) {
+      events(first: $n) { edges { node { partners { events(first: $n) { totalCount } } } } } }"""
+    for variables in ({}, {"n": 100.0}):
+        response = _post(server, query, variables)
+        assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", variables
+
+
 def test_request_body_limit(server: LiveServer) -> None:
     response = httpx.post(
         server.graphql_url, json={"query": "{ __typename }", "variables": {"x": "y" * 110_000}}
@@ -253,6 +261,14 @@ async def test_rate_limits(tight: LiveServer) -> None:
     assert int(limited[0].headers["retry-after"]) >= 1
     assert limited[0].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert httpx.get(f"{tight.url}/healthz").status_code == 200  # health checks are never limited
+    # Inventing a new token per request does not buy a new bucket: reads are counted per address.
+    invented = [
+        httpx.post(
+            tight.graphql_url, json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer x{n}"}
+        )
+        for n in range(3)
+    ]
+    assert all(response.status_code == 429 for response in invented)
     # WebSocket connects have their own, tighter bucket.
     refused = 0
     for _ in range(4):

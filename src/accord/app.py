@@ -55,7 +55,11 @@ def create_app(settings: Settings) -> Starlette:
                 {"ready": False, "migrations": {"current": current, "head": head}}, status_code=503
             )
         live = {"connections": services.live_connections, "subscriptions": services.groups.subscriber_count}
-        return JSONResponse({"ready": True, "instance": services.instance, "live": live})
+        cache = services.response_cache
+        cached = None
+        if cache is not None:
+            cached = {"entries": len(cache), "hits": cache.hits, "misses": cache.misses}
+        return JSONResponse({"ready": True, "instance": services.instance, "live": live, "cache": cached})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -109,6 +110,8 @@ def serve(
     if report is not None:
         out.print(f"loaded the bundled fixtures: {sum(report.inserted.values())} records")
     out.print(f"accord on http://{host}:{port}/graphql (GraphiQL in a browser)")
+    # The workers read their settings from the environment; they need to know they are not alone.
+    os.environ["ACCORD_WORKERS"] = str(workers)
     uvicorn.run(
         "accord.app:create_app_from_environment",
         factory=True,

@@ -10,7 +10,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from accord.auth import Viewer, authenticate, bearer_token
+from accord.http.apq import PersistedQueries
 from accord.http.ratelimit import RateLimits
+from accord.http.response_cache import ResponseCache
 from accord.live.groups import GroupRegistry
 from accord.live.hub import MilestoneHub
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
@@ -32,6 +34,8 @@ class Services:
     schema: AccordSchema
     writer: ContentWriter = field(init=False)
     rate_limits: RateLimits = field(init=False)
+    persisted_queries: PersistedQueries = field(init=False)
+    response_cache: ResponseCache | None = field(init=False)
     hub: MilestoneHub = field(init=False)
     groups: GroupRegistry = field(init=False)
     graphiql_page: str = field(init=False)
@@ -48,6 +52,10 @@ class Services:
             ws_connects=(settings.rate_ws_connects_per_second, settings.rate_ws_connects_burst),
         )
         self.hub = MilestoneHub(self.engine, create_signal(self.settings))
+        self.persisted_queries = PersistedQueries()
+        self.response_cache = (
+            ResponseCache(settings.response_cache_entries) if settings.response_cache else None
+        )
         self.groups = GroupRegistry(self, self.hub)
         self.writer = ContentWriter(self.write_engine, on_commit=self._committed)
         self.graphiql_page = graphiql_html(self.settings.public_url)
@@ -56,6 +64,12 @@ class Services:
         # Before the mutation answers: this worker's subscribers are served at once, the others
         # are told through the signal (PostgreSQL was told inside the transaction).
         await self.hub.committed(result.change_id)
+
+    async def content_version(self) -> int:
+        """The newest change this process knows of; from the database when other processes may write."""
+        if self.settings.verify_content_version:
+            return await self.hub.newest_change()
+        return self.hub.content_version
 
     async def start(self) -> None:
         await self.hub.start()

@@ -81,6 +81,20 @@ class Settings(BaseSettings):
         default=False,
         description="Compress WebSocket messages (costs about 40 KiB of memory per connection).",
     )
+    # Speed (docs/performance.md).
+    response_cache: bool = Field(
+        default=True, description="Keep answers to anonymous reads until content changes."
+    )
+    response_cache_entries: int = Field(default=1000, ge=1)
+    response_cache_verify: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "Read the content version from the database on each cached answer (auto: when other processes "
+            "may write, i.e. several workers or PostgreSQL/Redis fan-out)."
+        ),
+    )
+    http_cache_seconds: int = Field(default=5, ge=0, description="max-age of anonymous GET answers.")
+    workers: int = Field(default=1, ge=1, description="Set by `accord serve --workers`.")
     # Abuse limits (docs/security.md): refused before execution, cheaply.
     max_depth: int = Field(default=10, ge=1, le=100, description="Deepest field nesting of an operation.")
     max_aliases: int = Field(default=15, ge=0, le=1000, description="Aliased fields per operation.")
@@ -156,6 +170,12 @@ class Settings(BaseSettings):
 
         load_saved_feeds(value)  # FeedsFileError is a ValueError: it names the feed and the field
         return value
+
+    @property
+    def verify_content_version(self) -> bool:
+        if self.response_cache_verify != "auto":
+            return self.response_cache_verify == "always"
+        return self.workers > 1 or self.pubsub_backend in ("postgres", "redis")
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from accord.content.document import ContentDocument, DocumentError, merge_documents
 from accord.content.files import FileFormat, dump_document, read_document
 from accord.content.loader import ContentLoader, LoadReport, Progress
 from accord.content.reader import read_document as read_stored_document
 from accord.content.rows import SECTIONS, TABLE_OF_SECTION, table
+from accord.models import ChangeLog
+from accord.models.columns import utcnow
 
 
 def read_documents(paths: list[Path]) -> ContentDocument:
@@ -24,7 +26,19 @@ def read_documents(paths: list[Path]) -> ContentDocument:
 
 def load_document(engine: Engine, document: ContentDocument, progress: Progress | None = None) -> LoadReport:
     with engine.begin() as conn:
-        return ContentLoader(conn, progress=progress).load(document)
+        report = ContentLoader(conn, progress=progress).load(document)
+        if any(report.changed_ids.values()):
+            # Running servers see a new content version (their response caches drop what they hold).
+            conn.execute(
+                insert(ChangeLog.__table__).values(  # type: ignore[attr-defined]
+                    at=utcnow(),
+                    content_type="content",
+                    content_id=0,
+                    action="load",
+                    milestone_published=False,
+                )
+            )
+        return report
 
 
 def load_files(engine: Engine, paths: list[Path], progress: Progress | None = None) -> LoadReport:

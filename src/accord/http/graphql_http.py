@@ -24,9 +24,12 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from accord.http.apq import PersistedQueryError
 from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
-from accord.http.ratelimit import retry_after
+from accord.http.ratelimit import retry_after, token_key
+from accord.http.response_cache import CachedResponse, cache_key, etag_of
 from accord.resolvers.errors import Unauthenticated
+from accord.schema.localize import locale_from_accept_language
 from accord.services import Services
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
@@ -148,6 +151,18 @@ def error_response(error: RequestError, media_type: str) -> Response:
     return json_response(body, error.status, media_type, error.headers)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    cacheable: bool = False  # an anonymous read without errors: public caches may keep it
+    etag: str | None = None
+
+
+def answer_of(status: int, body: Any, *, cacheable: bool = False) -> Answer:
+    return Answer(status, orjson.dumps(body), cacheable)
+
+
 class GraphQLHTTPEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -166,10 +181,24 @@ class GraphQLHTTPEndpoint:
             params = await read_params(request, settings.max_body_bytes, settings.batch_max)
             if isinstance(params, list):
                 return await self.execute_batch(request, params, media_type)
-            status, body = await self.execute(request, params, media_type)
-            return json_response(body, status, media_type)
+            answer = await self.answer(request, params, media_type)
         except RequestError as error:
             return error_response(error, media_type)
+        return self.respond(request, answer, media_type)
+
+    def respond(self, request: Request, answer: Answer, media_type: str) -> Response:
+        """The HTTP response, with a strong ETag (304 on If-None-Match) and caching headers."""
+        etag = answer.etag or etag_of(answer.body)
+        headers = {"ETag": etag, "Vary": "Accept, Accept-Language, Authorization"}
+        if answer.cacheable and request.method == "GET":
+            headers["Cache-Control"] = f"public, max-age={self.services.settings.http_cache_seconds}"
+        elif "authorization" in request.headers:
+            headers["Cache-Control"] = "private, no-store"
+        else:
+            headers["Cache-Control"] = "no-cache"
+        if answer.status == 200 and etag in _etags(request.headers.get("if-none-match")):
+            return Response(status_code=304, headers=headers)
+        return Response(answer.body, answer.status, headers, media_type=f"{media_type}; charset=utf-8")
 
     async def execute_batch(self, request: Request, batch: list[GraphQLParams], media_type: str) -> Response:
         answers = []
@@ -179,6 +208,43 @@ class GraphQLHTTPEndpoint:
             except RequestError as error:
                 answers.append({"errors": [{"message": str(error), "extensions": {"code": error.code}}]})
         return json_response(answers, 200, media_type)
+
+    async def answer(self, request: Request, params: GraphQLParams, media_type: str) -> Answer:
+        services = self.services
+        try:
+            params, to_remember = services.persisted_queries.resolve(params)
+        except PersistedQueryError as exc:
+            return answer_of(200, {"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]})
+        answer = await self._answer(request, params, media_type)
+        if to_remember is not None and answer.status == 200:
+            # Only documents that ran are kept: the store is not a place to park arbitrary text.
+            services.persisted_queries.remember(to_remember, params.query or "")
+        return answer
+
+    async def _answer(self, request: Request, params: GraphQLParams, media_type: str) -> Answer:
+        services = self.services
+        cache = services.response_cache
+        if (
+            cache is None
+            or params.query is None
+            or "authorization" in request.headers
+            or _is_mutation(services, params)
+        ):
+            status, body = await self.execute(request, params, media_type)
+            return answer_of(status, body)
+        locale = locale_from_accept_language(request.headers.get("accept-language"))
+        key = cache_key(params.query, params.operation_name, params.variables, locale.value, media_type)
+        # The version is read before the query runs: see accord.http.response_cache.
+        version = await services.content_version()
+        hit = cache.get(key, version)
+        if hit is not None:
+            return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
+        status, body = await self.execute(request, params, media_type)
+        cacheable = status == 200 and "errors" not in body
+        answer = answer_of(status, body, cacheable=cacheable)
+        if cacheable:
+            cache.put(key, CachedResponse(version, status, answer.body, etag_of(answer.body)))
+        return answer
 
     async def execute(
         self, request: Request, params: GraphQLParams, media_type: str
@@ -191,14 +257,16 @@ class GraphQLHTTPEndpoint:
             return (400 if media_type == GRAPHQL_RESPONSE_JSON else 200), result_body(
                 refused, include_data=False
             )
-        if params.query is not None and _is_mutation(self.services, params):
-            wait = self.services.rate_limits.check(self.services.rate_limits.writes, request)
-            if wait:
-                raise _rate_limited(wait)
         try:
             viewer = await self.services.viewer_for(request.headers.get("authorization"))
         except Unauthenticated as exc:
             raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
+        if params.query is not None and _is_mutation(self.services, params):
+            limits = self.services.rate_limits
+            key = token_key(viewer.name) if viewer is not None else None
+            wait = limits.check(limits.writes, request, key)
+            if wait:
+                raise _rate_limited(wait)
         context = await self.services.context_for(request, viewer)
         try:
             result = await asyncio.wait_for(
@@ -233,6 +301,12 @@ class GraphQLHTTPEndpoint:
         request_error = is_request_error(result)
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
         return status, result_body(result, include_data=not request_error)
+
+
+def _etags(header: str | None) -> set[str]:
+    if not header:
+        return set()
+    return {part.strip().removeprefix("W/") for part in header.split(",")}
 
 
 def _rate_limited(wait: float) -> RequestError:

@@ -51,13 +51,16 @@ class TokenBuckets:
         return (1.0 - bucket.tokens) / self.rate
 
 
-def client_key(connection: HTTPConnection) -> str:
-    """The API token when one is sent (a token is one client wherever it comes from), else the address."""
-    authorization = connection.headers.get("authorization")
-    if authorization:
-        return "token:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
+def address_key(connection: HTTPConnection) -> str:
+    """Reads and connects are counted per client address: any header, tokens included, is the
+    client's to invent, so keying on one would hand out a fresh bucket per request."""
     client = connection.client
     return "addr:" + (client.host if client else "unknown")
+
+
+def token_key(name: str) -> str:
+    """Writes are counted per (verified) token: one editor is one client wherever it writes from."""
+    return "token:" + hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
 def retry_after(wait: float) -> str:
@@ -78,8 +81,10 @@ class RateLimits:
         self.writes = TokenBuckets(*writes)
         self.ws_connects = TokenBuckets(*ws_connects)
 
-    def check(self, buckets: TokenBuckets, connection: HTTPConnection) -> float:
-        return buckets.take(client_key(connection)) if self.enabled else 0.0
+    def check(self, buckets: TokenBuckets, connection: HTTPConnection, key: str | None = None) -> float:
+        if not self.enabled:
+            return 0.0
+        return buckets.take(key if key is not None else address_key(connection))
 
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

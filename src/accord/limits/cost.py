@@ -25,6 +25,7 @@ from graphql import (
     VariableNode,
     get_named_type,
     get_operation_ast,
+    value_from_ast_untyped,
 )
 
 from accord.limits.walk import MAX_FRAGMENT_NESTING, fragment_map
@@ -47,7 +48,21 @@ LIST_ESTIMATES: dict[tuple[str, str], int] = {
 DEFAULT_LIST_ESTIMATE = 10
 
 
-def _int_argument(node: FieldNode, name: str, variables: dict[str, Any]) -> int | None:
+def _integral(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # GraphQL's Int accepts 100.0 as 100
+    return None
+
+
+def _int_argument(
+    node: FieldNode, name: str, variables: dict[str, Any], defaults: dict[str, Any]
+) -> int | None:
+    """The argument's value; a variable's value, else its default. A value the cost model cannot read
+    counts as the largest page, so nothing is priced below what it may fetch."""
     for argument in node.arguments or ():
         if argument.name.value != name:
             continue
@@ -55,8 +70,13 @@ def _int_argument(node: FieldNode, name: str, variables: dict[str, Any]) -> int 
         if isinstance(value, IntValueNode):
             return int(value.value)
         if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
-            return given if isinstance(given, int) else None
+            variable = value.name.value
+            given = variables[variable] if variable in variables else defaults.get(variable)
+            if given is None:
+                return None
+            number = _integral(given)
+            return MAX_PAGE_SIZE if number is None else number
+        return MAX_PAGE_SIZE
     return None
 
 
@@ -67,8 +87,14 @@ class CostCalculator:
         self.schema = schema
         self.fragments: dict[str, FragmentDefinitionNode] = fragment_map(document.definitions)
         self.variables = variables or {}
+        self.defaults: dict[str, Any] = {}
 
     def operation_cost(self, operation: OperationDefinitionNode) -> int:
+        self.defaults = {
+            definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+            for definition in operation.variable_definitions or ()
+            if definition.default_value is not None
+        }
         root = self.schema.get_root_type(operation.operation)
         return 0 if root is None else self._selection_cost(operation.selection_set, root, ())
 
@@ -108,13 +134,15 @@ class CostCalculator:
 
     def _multiplier(self, node: FieldNode, parent: str, name: str, field_type: Any, type_name: str) -> int:
         if type_name.endswith("Connection"):
-            size = _int_argument(node, "first", self.variables) or _int_argument(node, "last", self.variables)
+            size = _int_argument(node, "first", self.variables, self.defaults) or _int_argument(
+                node, "last", self.variables, self.defaults
+            )
             return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
         unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if not isinstance(unwrapped, GraphQLList) or parent.endswith("Connection"):
             return 1  # a connection's edges were counted by the connection's page size
         if (parent, name) == ("Query", "search"):
-            size = _int_argument(node, "first", self.variables)
+            size = _int_argument(node, "first", self.variables, self.defaults)
             return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
         return LIST_ESTIMATES.get((parent, name), DEFAULT_LIST_ESTIMATE)
 

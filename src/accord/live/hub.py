@@ -87,7 +87,8 @@ class MilestoneHub:
     def __init__(self, engine: AsyncEngine, signal: Signal) -> None:
         self.engine = engine
         self.signal = signal
-        self.version = 0  # the newest change-log id this worker has seen
+        self.version = 0  # the newest change-log id whose milestones this worker has dispatched
+        self.content_version = 0  # the newest change-log id this worker knows of (response caches)
         self.listeners: set[Listener] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -113,7 +114,9 @@ class MilestoneHub:
         self._wake.set()
 
     async def committed(self, change_id: int) -> None:
-        """A write of this process committed: catch up now, and tell the other processes."""
+        """A write of this process committed: caches see the new version before the mutation answers;
+        subscribers are served by the catch-up, and the other processes are told."""
+        self.content_version = max(self.content_version, change_id)
         self.wake()
         await self.signal.announce(change_id)
 
@@ -147,6 +150,7 @@ class MilestoneHub:
             finally:
                 await db.close()
             self.version = rows[-1].id
+            self.content_version = max(self.content_version, self.version)
             async with self.version_changed:
                 self.version_changed.notify_all()
             for milestone in milestones:

@@ -169,10 +169,8 @@ class GraphQLWebSocket:
         if op_id in self.operations:
             raise ProtocolClose(4409, f"Subscriber for {op_id} already exists")
         if len(self.operations) >= self.settings.ws_max_subscriptions:
-            await self._error(
-                op_id,
-                [GraphQLError(f"at most {self.settings.ws_max_subscriptions} operations per connection")],
-            )
+            too_many = f"at most {self.settings.ws_max_subscriptions} operations per connection"
+            await self._error(op_id, [GraphQLError(too_many, extensions={"code": "TOO_MANY_OPERATIONS"})])
             return
         schema = self.services.schema
         try:
@@ -239,10 +237,21 @@ class GraphQLWebSocket:
         self, op_id: str, query: str, variables: dict[str, Any] | None, operation_name: str | None
     ) -> None:
         context = await self._context()
+        limit = self.services.settings.execution_timeout_seconds
         try:
-            result = await self.services.schema.execute(
-                query, variable_values=variables, context_value=context, operation_name=operation_name
+            result = await asyncio.wait_for(
+                self.services.schema.execute(
+                    query, variable_values=variables, context_value=context, operation_name=operation_name
+                ),
+                timeout=limit,
             )
+        except TimeoutError:
+            error = GraphQLError(
+                f"the operation ran longer than {limit:g} s and was stopped", extensions={"code": "TIMEOUT"}
+            )
+            await self._error(op_id, [error])
+            self.operations.pop(op_id, None)
+            return
         finally:
             await context.db.close()
         if op_id not in self.operations:
