@@ -112,6 +112,19 @@ def test_event_filters(
     assert data["events"]["totalCount"] == len(expected_years)
 
 
+def test_partner_events_with_filters(seeded_server: LiveServer) -> None:
+    data = query(
+        seeded_server,
+        """{ partner(slug: "wto") {
+             byPartner: events(filter: {partner: "wto"}) { totalCount }
+             byOther: events(filter: {partner: "us-cbp"}) { totalCount }
+             tagged: events(filter: {tag: "wto", text: "WTO"}) { totalCount } } }""",
+    )
+    assert data["partner"]["byPartner"]["totalCount"] == 2
+    assert data["partner"]["byOther"]["totalCount"] == 0
+    assert data["partner"]["tagged"]["totalCount"] >= 1
+
+
 def test_milestones_only(seeded_server: LiveServer) -> None:
     every = query(seeded_server, "{ events { edges { node { isMilestone } } } }")
     milestones = query(seeded_server, "{ events(filter: {milestonesOnly: true}) { totalCount } }")

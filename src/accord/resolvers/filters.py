@@ -67,7 +67,8 @@ class ExhibitFilter:
 
 
 def _partner_id_by_slug(slug: str) -> Any:
-    return select(partners.c.id).where(partners.c.slug == slug).scalar_subquery()
+    named = partners.alias("filter_partner")
+    return select(named.c.id).where(named.c.slug == slug).scalar_subquery()
 
 
 def event_conditions(
@@ -83,16 +84,21 @@ def event_conditions(
     if f.year_to is not None:
         conditions.append(events.c.year <= f.year_to)
     if f.partner is not None:
+        # An alias: the outer query may join event_partner itself (a partner's events), and the
+        # subquery must not correlate to that join.
+        linked = event_partner.alias("filter_partner_link")
         conditions.append(
-            exists().where(
-                event_partner.c.event_id == events.c.id,
-                event_partner.c.partner_id == _partner_id_by_slug(f.partner),
-            )
+            exists()
+            .where(linked.c.event_id == events.c.id, linked.c.partner_id == _partner_id_by_slug(f.partner))
+            .correlate(events)
         )
     if f.kind is not None:
         conditions.append(events.c.kind == f.kind)
     if f.tag is not None:
-        conditions.append(exists().where(event_tag.c.event_id == events.c.id, event_tag.c.tag == f.tag))
+        tagged = event_tag.alias("filter_tag")
+        conditions.append(
+            exists().where(tagged.c.event_id == events.c.id, tagged.c.tag == f.tag).correlate(events)
+        )
     if f.milestones_only:
         conditions.append(events.c.is_milestone.is_(True))
     if f.text is not None:
