@@ -10,7 +10,10 @@ from sqlalchemy import event
 from accord.content.service import load_document
 from accord.content.synth import synthesize
 from accord.db import create_async_db_engine
+from accord.fastpath.executor import execute_fast
+from accord.models.enums import Locale
 from accord.resolvers.db import Reader
+from accord.resolvers.visibility import PUBLIC
 from accord.schema import build_schema
 from accord.schema.context import Context
 from tests.harness.databases import migrated_engine
@@ -54,6 +57,33 @@ async def _statements_for(url: str, page_size: int) -> tuple[int, dict[str, Any]
         return len(statements), result.data
     finally:
         await engine.dispose()
+
+
+async def _fast_statements_for(url: str, page_size: int) -> int:
+    engine = create_async_db_engine(url)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        db = Reader(engine)
+        schema = build_schema()
+        await execute_fast(
+            schema._schema,
+            schema.parse_document(FRONT_PAGE),
+            None,
+            {"n": page_size},
+            db=db,
+            locale=Locale.EN,
+            visibility=PUBLIC,
+        )
+        await db.close()
+        return len(statements)
+    finally:
+        await engine.dispose()
+
+
+async def test_fast_path_statement_count_is_constant(synthetic_url: str) -> None:
+    assert await _fast_statements_for(synthetic_url, 20) == await _fast_statements_for(synthetic_url, 50)
+    assert await _fast_statements_for(synthetic_url, 50) == EXPECTED_STATEMENTS
 
 
 async def test_statement_count_is_constant(synthetic_url: str) -> None:

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from accord.auth import Viewer, authenticate, bearer_token
+from accord.fastpath.service import FastPath
 from accord.http.apq import PersistedQueries
 from accord.http.ratelimit import RateLimits
 from accord.http.response_cache import ResponseCache
@@ -35,6 +36,7 @@ class Services:
     writer: ContentWriter = field(init=False)
     rate_limits: RateLimits = field(init=False)
     persisted_queries: PersistedQueries = field(init=False)
+    fast_path: FastPath | None = field(init=False)
     response_cache: ResponseCache | None = field(init=False)
     hub: MilestoneHub = field(init=False)
     groups: GroupRegistry = field(init=False)
@@ -53,6 +55,7 @@ class Services:
         )
         self.hub = MilestoneHub(self.engine, create_signal(self.settings))
         self.persisted_queries = PersistedQueries()
+        self.fast_path = FastPath(self.schema) if settings.fast_path else None
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
         )

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         default=True, description="Keep answers to anonymous reads until content changes."
     )
     response_cache_entries: int = Field(default=1000, ge=1)
+    fast_path: bool = Field(
+        default=True,
+        description="Answer supported reads on the compiled path (the general executor answers the rest).",
+    )
     response_cache_verify: Literal["auto", "always", "never"] = Field(
         default="auto",
         description=(

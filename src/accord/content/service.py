@@ -38,7 +38,15 @@ def load_document(engine: Engine, document: ContentDocument, progress: Progress 
                     milestone_published=False,
                 )
             )
-        return report
+    if sum(report.inserted.values()) > 1000:
+        refresh_statistics(engine)
+    return report
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk load, so queries keep their index plans at any size."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
 
 
 def load_files(engine: Engine, paths: list[Path], progress: Progress | None = None) -> LoadReport:

@@ -28,7 +28,9 @@ NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 class ContentBase(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(sa_type=String(SLUG_LENGTH), unique=True, index=True)
-    status: str = Field(default=Status.PUBLISHED.value, sa_type=String(16), index=True)
+    # No index of its own: two or three values are too few to help, and SQLite would pick it over
+    # the primary-key lookups of the relation queries.
+    status: str = Field(default=Status.PUBLISHED.value, sa_type=String(16))
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

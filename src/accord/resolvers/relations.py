@@ -1,9 +1,14 @@
-"""Batch loads of every relation: one query for all the parents of a request (DataLoader targets)."""
+"""Batch loads of every relation: one query for all the parents of a request (DataLoader targets).
+
+Each relation is described once (``RELATIONS``); the DataLoaders load whole rows, the fast path
+only the columns its selection needs.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, select
@@ -24,23 +29,58 @@ from accord.resolvers.db import (
 )
 
 
-async def _linked(
+@dataclass(frozen=True)
+class Relation:
+    link: Table
+    own_column: str
+    target_column: str
+    target: Table
+    order: ColumnElement[Any]  # the order of the linked rows under one owner (before the id)
+
+
+RELATIONS = {
+    ("Event", "partners"): Relation(
+        event_partner, "event_id", "partner_id", partners, event_partner.c.partner_id
+    ),
+    ("Event", "agreements"): Relation(
+        event_agreement, "event_id", "agreement_id", agreements, event_agreement.c.agreement_id
+    ),
+    ("Event", "exhibits"): Relation(
+        event_exhibit, "event_id", "exhibit_id", exhibits, event_exhibit.c.exhibit_id
+    ),
+    ("Agreement", "parties"): Relation(
+        agreement_party, "agreement_id", "partner_id", partners, agreement_party.c.partner_id
+    ),
+    ("Agreement", "events"): Relation(event_agreement, "agreement_id", "event_id", events, events.c.sort_key),
+    ("Agreement", "exhibits"): Relation(
+        exhibit_agreement, "agreement_id", "exhibit_id", exhibits, exhibit_agreement.c.exhibit_id
+    ),
+    ("Partner", "agreements"): Relation(
+        agreement_party, "partner_id", "agreement_id", agreements, agreement_party.c.agreement_id
+    ),
+    ("Exhibit", "events"): Relation(event_exhibit, "exhibit_id", "event_id", events, events.c.sort_key),
+    ("Exhibit", "agreements"): Relation(
+        exhibit_agreement, "exhibit_id", "agreement_id", agreements, exhibit_agreement.c.agreement_id
+    ),
+}
+
+
+async def load_linked(
     db: Reader,
+    relation: Relation,
     owners: Sequence[int],
     statuses: tuple[str, ...],
-    *,
-    link: Table,
-    own_column: str,
-    target_column: str,
-    target: Table,
-    order: ColumnElement[Any],
+    columns: Sequence[str] | None = None,
 ) -> list[list[Any]]:
-    owner = link.c[own_column]
+    """For each owner id, its visible linked rows (all columns, or only ``columns``), in order."""
+    owner = relation.link.c[relation.own_column]
+    target = relation.target
+    selected = [target] if columns is None else [target.c[name] for name in columns]
     query = (
-        select(owner.label("owner_id"), target)
-        .join(target, target.c.id == link.c[target_column])
+        select(owner.label("owner_id"), *selected)
+        .join(target, target.c.id == relation.link.c[relation.target_column])
         .where(owner.in_(owners), target.c.status.in_(statuses))
-        .order_by(owner, order, target.c.id)
+        .order_by(owner, relation.order, target.c.id)
     )
     grouped: dict[int, list[Any]] = defaultdict(list)
     for row in await fetch_all(db, query):
@@ -48,132 +88,32 @@ async def _linked(
     return [grouped.get(owner_id, []) for owner_id in owners]
 
 
-async def partners_of_events(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=event_partner,
-        own_column="event_id",
-        target_column="partner_id",
-        target=partners,
-        order=event_partner.c.partner_id,
-    )
+def _loader_of(type_name: str, field: str) -> Any:
+    relation = RELATIONS[type_name, field]
+
+    async def load(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
+        return await load_linked(db, relation, ids, statuses)
+
+    return load
 
 
-async def agreements_of_events(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=event_agreement,
-        own_column="event_id",
-        target_column="agreement_id",
-        target=agreements,
-        order=event_agreement.c.agreement_id,
-    )
+partners_of_events = _loader_of("Event", "partners")
+agreements_of_events = _loader_of("Event", "agreements")
+exhibits_of_events = _loader_of("Event", "exhibits")
+parties_of_agreements = _loader_of("Agreement", "parties")
+events_of_agreements = _loader_of("Agreement", "events")
+exhibits_of_agreements = _loader_of("Agreement", "exhibits")
+agreements_of_partners = _loader_of("Partner", "agreements")
+events_of_exhibits = _loader_of("Exhibit", "events")
+agreements_of_exhibits = _loader_of("Exhibit", "agreements")
 
 
-async def exhibits_of_events(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=event_exhibit,
-        own_column="event_id",
-        target_column="exhibit_id",
-        target=exhibits,
-        order=event_exhibit.c.exhibit_id,
-    )
-
-
-async def parties_of_agreements(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=agreement_party,
-        own_column="agreement_id",
-        target_column="partner_id",
-        target=partners,
-        order=agreement_party.c.partner_id,
-    )
-
-
-async def events_of_agreements(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=event_agreement,
-        own_column="agreement_id",
-        target_column="event_id",
-        target=events,
-        order=events.c.sort_key,
-    )
-
-
-async def exhibits_of_agreements(
-    db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
-) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=exhibit_agreement,
-        own_column="agreement_id",
-        target_column="exhibit_id",
-        target=exhibits,
-        order=exhibit_agreement.c.exhibit_id,
-    )
-
-
-async def agreements_of_partners(
-    db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
-) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=agreement_party,
-        own_column="partner_id",
-        target_column="agreement_id",
-        target=agreements,
-        order=agreement_party.c.agreement_id,
-    )
-
-
-async def events_of_exhibits(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=event_exhibit,
-        own_column="exhibit_id",
-        target_column="event_id",
-        target=events,
-        order=events.c.sort_key,
-    )
-
-
-async def agreements_of_exhibits(
-    db: Reader, ids: Sequence[int], statuses: tuple[str, ...]
-) -> list[list[Any]]:
-    return await _linked(
-        db,
-        ids,
-        statuses,
-        link=exhibit_agreement,
-        own_column="exhibit_id",
-        target_column="agreement_id",
-        target=agreements,
-        order=exhibit_agreement.c.agreement_id,
-    )
-
-
-async def partners_by_id(db: Reader, ids: Sequence[int], statuses: tuple[str, ...]) -> list[Any | None]:
+async def partners_by_id(
+    db: Reader, ids: Sequence[int], statuses: tuple[str, ...], columns: Sequence[str] | None = None
+) -> list[Any | None]:
+    selected = [partners] if columns is None else [partners.c[name] for name in columns]
     rows = await fetch_all(
-        db, select(partners).where(partners.c.id.in_(ids), partners.c.status.in_(statuses))
+        db, select(*selected).where(partners.c.id.in_(ids), partners.c.status.in_(statuses))
     )
     by_id = {row.id: row for row in rows}
     return [by_id.get(id_) for id_ in ids]

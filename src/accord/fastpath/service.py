@@ -1,0 +1,70 @@
+"""The fast path as the HTTP endpoint uses it: parse and validate once per document (cached), apply
+the same limits as the general path, then answer, or step aside."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError
+
+from accord.fastpath.executor import Unsupported, execute_fast
+from accord.limits.cost import query_cost
+from accord.schema import AccordSchema
+from accord.schema.context import Context
+
+log = logging.getLogger("accord.fastpath")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    document: DocumentNode | None  # None: the document does not parse or validate
+
+
+class FastPath:
+    def __init__(self, schema: AccordSchema) -> None:
+        self.schema = schema
+        self.prepare = lru_cache(maxsize=1024)(self._prepare)
+        self.answered = 0
+        self.declined = 0
+
+    def _prepare(self, query: str) -> Prepared:
+        try:
+            document = self.schema.parse_document(query)
+        except GraphQLError:
+            return Prepared(None)
+        return Prepared(None if self.schema.validate_document(document) else document)
+
+    async def answer(
+        self, query: str, operation_name: str | None, variables: dict[str, Any] | None, context: Context
+    ) -> dict[str, Any] | None:
+        """The response body, or None for the general executor to answer (and to report errors)."""
+        prepared = self.prepare(query)
+        if prepared.document is None:
+            return None
+        cost = query_cost(self.schema._schema, prepared.document, operation_name, variables)
+        if self.schema.cost_budget is not None and cost > self.schema.cost_budget:
+            return None
+        try:
+            data = await execute_fast(
+                self.schema._schema,
+                prepared.document,
+                operation_name,
+                variables,
+                db=context.db,
+                locale=context.locale,
+                visibility=context.visibility,
+            )
+        except Unsupported as reason:
+            log.debug("fast path declined: %s", reason)
+            self.declined += 1
+            return None
+        except Exception:
+            log.debug("fast path failed; the general executor answers", exc_info=True)
+            self.declined += 1
+            await context.db.close()
+            return None
+        self.answered += 1
+        return {"data": data, "extensions": {"cost": cost}}
