@@ -163,6 +163,7 @@ def test_schemathesis_finds_no_server_error(server: LiveServer, tmp_path: Path) 
         text=True,
         timeout=900,
         check=False,
+        cwd=tmp_path,  # schemathesis keeps a cache in its working directory
     )
     output = result.stdout + result.stderr
     assert "generated" in output, output[-2000:]
