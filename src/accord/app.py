@@ -20,18 +20,29 @@ from accord.http.ratelimit import ReadRateLimit
 from accord.live.sse import milestone_events
 from accord.live.ws import graphql_websocket
 from accord.migrate import head_revision
+from accord.observability.metrics import metrics_endpoint
+from accord.observability.middleware import RequestObservability
 from accord.schema import build_schema
 from accord.services import Services
 from accord.settings import Settings
+from accord.web.pages import web_routes
 from accord.writes.transaction import create_write_engine
 
 
 def create_app(settings: Settings) -> Starlette:
-    engine = create_async_db_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
+    timeout = settings.statement_timeout_ms
+    primary = create_async_db_engine(settings.database_url, statement_timeout_ms=timeout)
+    # Reads may go to a replica; writes, tokens and the change log always use the primary.
+    engine = (
+        create_async_db_engine(settings.read_database_url, statement_timeout_ms=timeout)
+        if settings.read_database_url
+        else primary
+    )
     services = Services(
         settings=settings,
         engine=engine,
-        write_engine=create_write_engine(settings.database_url, engine),
+        primary_engine=primary,
+        write_engine=create_write_engine(settings.database_url, primary),
         schema=build_schema(settings),
     )
     graphql = GraphQLHTTPEndpoint(services)
@@ -76,7 +87,12 @@ def create_app(settings: Settings) -> Starlette:
             Route("/feeds/milestones/stream", milestone_events, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             *feeds.routes(),
+            # -- web pages (accord.web.pages): the timeline page at / and the files under /static
+            # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
+            *web_routes(settings.public_url),
+            # -- end of web pages --
         ],
         lifespan=lifespan,
     )
@@ -93,6 +109,7 @@ def create_app(settings: Settings) -> Starlette:
             max_age=600,
         )
     app.add_middleware(InstanceHeader, instance=services.instance)
+    app.add_middleware(RequestObservability, metrics=services.metrics)
     return app
 
 

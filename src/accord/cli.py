@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -96,8 +97,10 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Migrate the database (loading the fixtures into an empty SQLite one) and serve HTTP + WebSocket."""
+
     import uvicorn
 
+    from accord.observability.logs import log_config
     from accord.startup import DatabaseUnavailable, prepare_database
 
     settings = load_settings()
@@ -110,8 +113,11 @@ def serve(
     if report is not None:
         out.print(f"loaded the bundled fixtures: {sum(report.inserted.values())} records")
     out.print(f"accord on http://{host}:{port}/graphql (GraphiQL in a browser)")
-    # The workers read their settings from the environment; they need to know they are not alone.
+    # The workers read their settings from the environment; they need to know they are not alone,
+    # and share their metrics through files (prometheus-client's multiprocess mode).
     os.environ["ACCORD_WORKERS"] = str(workers)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="accord-metrics-")
     uvicorn.run(
         "accord.app:create_app_from_environment",
         factory=True,
@@ -120,6 +126,8 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level, settings.log_format_resolved),
+        access_log=False,  # accord writes its own access lines, with request id and operation
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         ws_max_size=settings.ws_max_message_bytes,

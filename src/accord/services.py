@@ -17,6 +17,7 @@ from accord.http.response_cache import ResponseCache
 from accord.live.groups import GroupRegistry
 from accord.live.hub import MilestoneHub
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
+from accord.observability.metrics import Metrics
 from accord.resolvers.db import Reader
 from accord.resolvers.visibility import EDITOR, PUBLIC
 from accord.schema import AccordSchema
@@ -30,11 +31,13 @@ from accord.writes.content import ContentWriter, WriteResult
 @dataclass
 class Services:
     settings: Settings
-    engine: AsyncEngine
+    engine: AsyncEngine  # reads (a replica when configured)
+    primary_engine: AsyncEngine  # tokens, the change log
     write_engine: AsyncEngine
     schema: AccordSchema
     writer: ContentWriter = field(init=False)
     rate_limits: RateLimits = field(init=False)
+    metrics: Metrics = field(init=False)
     persisted_queries: PersistedQueries = field(init=False)
     fast_path: FastPath | None = field(init=False)
     response_cache: ResponseCache | None = field(init=False)
@@ -53,7 +56,8 @@ class Services:
             writes=(settings.rate_writes_per_second, settings.rate_writes_burst),
             ws_connects=(settings.rate_ws_connects_per_second, settings.rate_ws_connects_burst),
         )
-        self.hub = MilestoneHub(self.engine, create_signal(self.settings))
+        self.hub = MilestoneHub(self.primary_engine, create_signal(self.settings))
+        self.metrics = Metrics()
         self.persisted_queries = PersistedQueries()
         self.fast_path = FastPath(self.schema) if settings.fast_path else None
         self.response_cache = (
@@ -80,11 +84,15 @@ class Services:
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
         token = bearer_token(authorization)
-        return None if token is None else await authenticate(self.engine, token)
+        return None if token is None else await authenticate(self.primary_engine, token)
 
-    async def context_for(self, connection: HTTPConnection, viewer: Viewer | None = None) -> Context:
+    async def context_for(
+        self, connection: HTTPConnection, viewer: Viewer | None = None, *, writes: bool = False
+    ) -> Context:
+        """The context of one operation; a mutation reads from the primary (it must see its own write,
+        which a replica may not have yet)."""
         return Context(
-            db=Reader(self.engine),
+            db=Reader(self.primary_engine if writes else self.engine),
             locale=locale_from_accept_language(connection.headers.get("accept-language")),
             visibility=EDITOR if viewer is not None and viewer.allows("read_drafts") else PUBLIC,
             request=connection,
@@ -99,9 +107,8 @@ class Services:
 
     async def close(self) -> None:
         await self.hub.stop()
-        if self.write_engine is not self.engine:
-            await self.write_engine.dispose()
-        await self.engine.dispose()
+        for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
+            await engine.dispose()
 
 
 def create_signal(settings: Settings) -> Signal:

@@ -15,6 +15,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+
+def check_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {value!r}") from exc
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+    return value
+
+
 PubSub = Literal["auto", "memory", "poll", "postgres", "redis"]
 
 
@@ -40,6 +52,13 @@ class Settings(BaseSettings):
         description="`accord serve` loads the bundled fixtures into an empty SQLite database.",
     )
     log_level: str = "info"
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="Log lines as JSON (auto: in production) or text (auto: in development)."
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A read replica for queries and feeds; writes and the change log use the primary.",
+    )
     max_body_bytes: int = Field(
         default=100 * 1024, ge=1024, description="Largest accepted request body (413 beyond)."
     )
@@ -129,14 +148,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(f"not a database URL: {value!r}") from exc
-        backend = url.get_backend_name()
-        if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
-        return value
+        return check_database_url(value)
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _known_read_database(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return check_database_url(value)
 
     @field_validator("public_url")
     @classmethod
@@ -180,6 +199,12 @@ class Settings(BaseSettings):
         if self.response_cache_verify != "auto":
             return self.response_cache_verify == "always"
         return self.workers > 1 or self.pubsub_backend in ("postgres", "redis")
+
+    @property
+    def log_format_resolved(self) -> str:
+        if self.log_format != "auto":
+            return self.log_format
+        return "json" if self.is_production else "text"
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -9,6 +9,7 @@ are not JSON (which also stops cross-site "simple" form posts).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,7 @@ from accord.http.apq import PersistedQueryError
 from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
 from accord.http.ratelimit import retry_after, token_key
 from accord.http.response_cache import CachedResponse, cache_key, etag_of
+from accord.observability.request_id import OPERATION
 from accord.resolvers.errors import Unauthenticated
 from accord.schema.localize import locale_from_accept_language
 from accord.services import Services
@@ -177,13 +179,21 @@ class GraphQLHTTPEndpoint:
                 RequestError(406, f"accept {GRAPHQL_RESPONSE_JSON} or {JSON}", code="NOT_ACCEPTABLE"), JSON
             )
         settings = self.services.settings
+        metrics = self.services.metrics
+        started = time.perf_counter()
+        operation = "anonymous"
         try:
             params = await read_params(request, settings.max_body_bytes, settings.batch_max)
             if isinstance(params, list):
                 return await self.execute_batch(request, params, media_type)
+            operation = metrics.operation_label(_operation_name(self.services, params))
+            OPERATION.set(operation)
             answer = await self.answer(request, params, media_type)
         except RequestError as error:
+            metrics.graphql_requests.labels(operation, "refused" if error.status < 500 else "failed").inc()
             return error_response(error, media_type)
+        metrics.graphql_seconds.labels(operation).observe(time.perf_counter() - started)
+        metrics.graphql_requests.labels(operation, _outcome(answer)).inc()
         return self.respond(request, answer, media_type)
 
     def respond(self, request: Request, answer: Answer, media_type: str) -> Response:
@@ -235,8 +245,13 @@ class GraphQLHTTPEndpoint:
         locale = locale_from_accept_language(request.headers.get("accept-language"))
         key = cache_key(params.query, params.operation_name, params.variables, locale.value, media_type)
         # The version is read before the query runs: see accord.http.response_cache.
-        version = await services.content_version()
+        try:
+            version = await services.content_version()
+        except Exception:
+            status, body = await self.execute(request, params, media_type)
+            return answer_of(status, body)
         hit = cache.get(key, version)
+        services.metrics.cache.labels("hit" if hit is not None else "miss").inc()
         if hit is not None:
             return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
         status, body = await self.execute(request, params, media_type)
@@ -261,13 +276,14 @@ class GraphQLHTTPEndpoint:
             viewer = await self.services.viewer_for(request.headers.get("authorization"))
         except Unauthenticated as exc:
             raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
-        if params.query is not None and _is_mutation(self.services, params):
+        is_write = params.query is not None and _is_mutation(self.services, params)
+        if is_write:
             limits = self.services.rate_limits
             key = token_key(viewer.name) if viewer is not None else None
             wait = limits.check(limits.writes, request, key)
             if wait:
                 raise _rate_limited(wait)
-        context = await self.services.context_for(request, viewer)
+        context = await self.services.context_for(request, viewer, writes=is_write)
         fast = self.services.fast_path
         if fast is not None and params.query is not None:
             try:
@@ -281,6 +297,7 @@ class GraphQLHTTPEndpoint:
                 raise RequestError(
                     504, f"the operation ran longer than {limit:g} s and was stopped", "TIMEOUT"
                 ) from None
+            self.services.metrics.fast_path.labels("answered" if body is not None else "declined").inc()
             if body is not None:
                 await context.db.close()
                 return 200, body
@@ -317,6 +334,26 @@ class GraphQLHTTPEndpoint:
         request_error = is_request_error(result)
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
         return status, result_body(result, include_data=not request_error)
+
+
+def _outcome(answer: Answer) -> str:
+    if answer.etag is not None:
+        return "cached"
+    if answer.status >= 500:
+        return "failed"
+    if answer.status >= 400:
+        return "refused"
+    return "error" if b'"errors":' in answer.body[:12] else "ok"
+
+
+def _operation_name(services: Services, params: GraphQLParams) -> str | None:
+    if params.operation_name or params.query is None:
+        return params.operation_name
+    try:
+        operation = get_operation_ast(cached_parse(params.query, services.schema.max_tokens), None)
+    except GraphQLError:
+        return None
+    return operation.name.value if operation is not None and operation.name is not None else None
 
 
 def _etags(header: str | None) -> set[str]:

@@ -1,0 +1,1 @@
+"""Operators' handles: Prometheus metrics, JSON logs, request ids."""

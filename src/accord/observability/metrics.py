@@ -1,0 +1,125 @@
+"""Prometheus metrics (prometheus-client), served at /metrics.
+
+Operation names come from clients, so they are only used as label values when they look like
+GraphQL names, and only the first few hundred distinct ones: a client cannot grow the registry
+without bound.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from accord.services import Services
+
+MAX_OPERATION_LABELS = 200
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,60}$")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        registry = None if self.multiprocess else self.registry
+        self.graphql_requests = Counter(
+            "accord_graphql_requests",
+            "GraphQL operations answered over HTTP, by operation name and outcome.",
+            ["operation", "outcome"],
+            registry=registry,
+        )
+        self.graphql_seconds = Histogram(
+            "accord_graphql_request_seconds",
+            "Time to answer a GraphQL operation over HTTP.",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.http_requests = Counter(
+            "accord_http_requests",
+            "HTTP requests by route and status code.",
+            ["route", "status"],
+            registry=registry,
+        )
+        self.cache = Counter(
+            "accord_response_cache", "Response cache lookups.", ["result"], registry=registry
+        )
+        self.fast_path = Counter(
+            "accord_fast_path", "Reads answered by the compiled path.", ["result"], registry=registry
+        )
+        # Each worker reports its own; the multiprocess collector adds the live workers' values up.
+        self.websocket_connections = Gauge(
+            "accord_websocket_connections",
+            "Open WebSocket connections.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.subscriptions = Gauge(
+            "accord_subscriptions", "Active subscriptions.", registry=registry, multiprocess_mode="livesum"
+        )
+        self._operations: set[str] = set()
+
+    def operation_label(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if name in self._operations:
+            return name
+        if _NAME.match(name) and len(self._operations) < MAX_OPERATION_LABELS:
+            self._operations.add(name)
+            return name
+        return "other"
+
+    def render(self, services: Services) -> Response:
+        self.websocket_connections.set(services.live_connections)
+        self.subscriptions.set(services.groups.subscriber_count)
+        if self.multiprocess:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            registry.register(PoolCollector(services))
+        else:
+            registry = self.registry
+            if not getattr(self, "_pool_registered", False):
+                registry.register(PoolCollector(services))
+                self._pool_registered = True
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class PoolCollector:
+    """Database connection pool use, read at scrape time (per process)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "accord_db_pool_connections", "Database connections by state.", labels=["engine", "state"]
+        )
+        for name, engine in (("read", self.services.engine), ("write", self.services.write_engine)):
+            pool = engine.sync_engine.pool
+            checked_out = getattr(pool, "checkedout", None)
+            idle = getattr(pool, "checkedin", None)
+            if callable(checked_out) and callable(idle):
+                family.add_metric([name, "in_use"], float(checked_out()))
+                family.add_metric([name, "idle"], float(idle()))
+        yield family
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return services.metrics.render(services)
