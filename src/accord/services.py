@@ -38,6 +38,7 @@ class Services:
     writer: ContentWriter = field(init=False)
     rate_limits: RateLimits = field(init=False)
     metrics: Metrics = field(init=False)
+    verify_content_version: bool = field(init=False)
     persisted_queries: PersistedQueries = field(init=False)
     fast_path: FastPath | None = field(init=False)
     response_cache: ResponseCache | None = field(init=False)
@@ -57,6 +58,8 @@ class Services:
             ws_connects=(settings.rate_ws_connects_per_second, settings.rate_ws_connects_burst),
         )
         self.hub = MilestoneHub(self.primary_engine, create_signal(self.settings))
+        # Read once: the settings' derived properties parse the database URL each time.
+        self.verify_content_version = settings.verify_content_version
         self.metrics = Metrics()
         self.persisted_queries = PersistedQueries()
         self.fast_path = FastPath(self.schema) if settings.fast_path else None
@@ -74,7 +77,7 @@ class Services:
 
     async def content_version(self) -> int:
         """The newest change this process knows of; from the database when other processes may write."""
-        if self.settings.verify_content_version:
+        if self.verify_content_version:
             return await self.hub.newest_change()
         return self.hub.content_version
 

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, GraphQLError, get_operation_ast, parse
 from graphql import OperationType as GraphQLOperationType
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -85,19 +86,25 @@ def params_from_mapping(data: Any) -> GraphQLParams:
     return GraphQLParams(query, variables, operation_name, extensions)
 
 
+@lru_cache(maxsize=1024)
+def params_from_query_string(raw: bytes) -> GraphQLParams:
+    """GET parameters, decoded once per distinct URL: hot persisted or cached queries repeat theirs."""
+    qp = QueryParams(raw)
+    return params_from_mapping(
+        {
+            "query": qp.get("query"),
+            "variables": _json_param(qp.get("variables"), "variables"),
+            "operationName": qp.get("operationName") or None,
+            "extensions": _json_param(qp.get("extensions"), "extensions"),
+        }
+    )
+
+
 async def read_params(
     request: Request, max_body: int, batch_max: int = 0
 ) -> GraphQLParams | list[GraphQLParams]:
     if request.method == "GET":
-        qp = request.query_params
-        return params_from_mapping(
-            {
-                "query": qp.get("query"),
-                "variables": _json_param(qp.get("variables"), "variables"),
-                "operationName": qp.get("operationName") or None,
-                "extensions": _json_param(qp.get("extensions"), "extensions"),
-            }
-        )
+        return params_from_query_string(request.scope["query_string"])
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError(415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE")
