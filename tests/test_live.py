@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
@@ -272,3 +273,50 @@ async def test_queries_over_the_socket(live: Live) -> None:
         payload = await client.next_payload("q")
         assert payload["data"]["events"]["totalCount"] >= 12
         assert (await client.receive()) == {"id": "q", "type": "complete"}
+
+
+async def test_out_of_order_commits_still_reach_subscribers(postgres: Any, logs: Path) -> None:
+    """A write whose change-log row got its id first but commits last (held open here by a slow
+    trigger) is still delivered: change-log ids become visible in order."""
+    url = postgres.url(postgres.create_database())
+    seed(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF EXISTS (SELECT 1 FROM event WHERE id = NEW.content_id AND slug LIKE 'slow-%') "
+            "THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER slow_commit AFTER INSERT ON change_log "
+            "FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+        )
+    with live_server(url, logs, extra_env={"ACCORD_CHANGE_SAFETY_POLL_SECONDS": "120"}) as server:
+        live = Live(server, url, bearer(create_token(server.env, "order-editor")))
+        async with ws_client(server.ws_url) as client:
+            await client.subscribe("1", SUBSCRIPTION)
+            await asyncio.sleep(0.3)
+
+            async def create(slug: str, delay: float) -> None:
+                await asyncio.sleep(delay)
+                document = "mutation($i: EventInput!) { createEvent(input: $i) { slug } }"
+                variables = {
+                    "i": {
+                        "slug": slug,
+                        "title": {"en": slug},
+                        "date": {"year": 2026},
+                        "kind": "OTHER",
+                        "isMilestone": True,
+                        "status": "PUBLISHED",
+                    }
+                }
+                body = (
+                    await asyncio.to_thread(post, live.server, document, variables, headers=live.editor)
+                ).json()
+                assert "errors" not in body, body
+
+            await asyncio.gather(create("slow-first", 0), create("fast-second", 0.4))
+            got = {
+                (await client.next_payload("1", timeout=15))["data"]["milestoneAdded"]["slug"]
+                for _ in range(2)
+            }
+            assert got == {"slow-first", "fast-second"}

@@ -75,18 +75,32 @@ async def test_sigterm_closes_sockets_and_exits_cleanly(tmp_path: Path, logs: Pa
     url = f"sqlite:///{tmp_path}/accord.db"
     seed(url)
     with live_server(url, logs, extra_env={"ACCORD_LOG_LEVEL": "info"}) as server:
+        sse_lines: list[str] = []
+
+        async def read_stream() -> None:
+            async with (
+                httpx.AsyncClient(timeout=30) as client,
+                client.stream("GET", f"{server.url}/feeds/milestones/stream") as response,
+            ):
+                async for line in response.aiter_lines():
+                    sse_lines.append(line)
+
         async with ws_client(server.ws_url) as client:
             await client.subscribe("1", "subscription { milestoneAdded { id } }")
-            await asyncio.sleep(0.3)
+            stream = asyncio.create_task(read_stream())
+            await asyncio.sleep(0.5)
             started = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             assert await client.closed_with(timeout=15) == 1012  # service restart: clients reconnect
+            await asyncio.wait_for(stream, 10)  # the event stream ends too, instead of being cut
         returncode = await asyncio.to_thread(server.process.wait, 20)
         # uvicorn shuts down gracefully, then re-raises the signal it caught, as a process should.
         assert returncode in (0, -signal.SIGTERM)
-        assert time.monotonic() - started < 12
+        assert time.monotonic() - started < 5
+        assert "retry: 2000" in sse_lines
         log = server.log()
         assert "Task was destroyed" not in log and "Traceback" not in log, log
+        assert "graceful shutdown exceeded" not in log
         assert "Application shutdown complete" in log
 
 

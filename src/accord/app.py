@@ -53,13 +53,18 @@ def create_app(settings: Settings) -> Starlette:
         return PlainTextResponse("ok")
 
     async def readyz(request: Request) -> Response:
-        try:
-            async with engine.connect() as conn:
-                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception as exc:
-            return JSONResponse(
-                {"ready": False, "database": f"unreachable: {type(exc).__name__}"}, status_code=503
-            )
+        current = None
+        # Both databases when reads go to a replica: writes and the change log need the primary.
+        for name, checked in {"database": primary, "read_database": engine}.items():
+            try:
+                async with checked.connect() as conn:
+                    current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            except Exception as exc:
+                return JSONResponse(
+                    {"ready": False, name: f"unreachable: {type(exc).__name__}"}, status_code=503
+                )
+            if checked is primary and engine is primary:
+                break
         head = head_revision()
         if current != head:
             return JSONResponse(

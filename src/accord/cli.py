@@ -130,6 +130,7 @@ def serve(
         access_log=False,  # accord writes its own access lines, with request id and operation
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.keep_alive_seconds,
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_seconds,
         ws_per_message_deflate=settings.ws_per_message_deflate,

@@ -16,6 +16,7 @@ from accord.http.ratelimit import RateLimits
 from accord.http.response_cache import ResponseCache
 from accord.live.groups import GroupRegistry
 from accord.live.hub import MilestoneHub
+from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
 from accord.observability.metrics import Metrics
 from accord.resolvers.db import Reader
@@ -38,6 +39,7 @@ class Services:
     writer: ContentWriter = field(init=False)
     rate_limits: RateLimits = field(init=False)
     metrics: Metrics = field(init=False)
+    stopping: Stopping = field(init=False)
     verify_content_version: bool = field(init=False)
     persisted_queries: PersistedQueries = field(init=False)
     fast_path: FastPath | None = field(init=False)
@@ -61,6 +63,7 @@ class Services:
         # Read once: the settings' derived properties parse the database URL each time.
         self.verify_content_version = settings.verify_content_version
         self.metrics = Metrics()
+        self.stopping = Stopping()
         self.persisted_queries = PersistedQueries()
         self.fast_path = FastPath(self.schema) if settings.fast_path else None
         self.response_cache = (
@@ -78,10 +81,13 @@ class Services:
     async def content_version(self) -> int:
         """The newest change this process knows of; from the database when other processes may write."""
         if self.verify_content_version:
-            return await self.hub.newest_change()
+            # From the database the answer is read from: a replica's change log is exactly as far
+            # along as the rows it serves, so a lagging replica's answer is keyed by its own version.
+            return await self.hub.newest_change(self.engine)
         return self.hub.content_version
 
     async def start(self) -> None:
+        self.stopping.install()
         await self.hub.start()
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
             "(a lost signal costs at most this)."
         ),
     )
+    keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="Idle HTTP keep-alive; behind a load balancer, set it above the balancer's idle timeout.",
+    )
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     ws_max_subscriptions: int = Field(
         default=20, ge=1, le=1000, description="Operations per WebSocket connection."
@@ -198,7 +204,8 @@ class Settings(BaseSettings):
     def verify_content_version(self) -> bool:
         if self.response_cache_verify != "auto":
             return self.response_cache_verify == "always"
-        return self.workers > 1 or self.pubsub_backend in ("postgres", "redis")
+        shared = self.workers > 1 or self.read_database_url is not None
+        return shared or self.pubsub_backend in ("postgres", "redis")
 
     @property
     def log_format_resolved(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from accord.content.document import ContentDocument, DocumentError, merge_documents
 from accord.content.files import FileFormat, dump_document, read_document
@@ -15,6 +15,7 @@ from accord.content.loader import ContentLoader, LoadReport, Progress
 from accord.content.reader import read_document as read_stored_document
 from accord.content.rows import SECTIONS, TABLE_OF_SECTION, table
 from accord.models import ChangeLog
+from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
 
 
@@ -29,6 +30,8 @@ def load_document(engine: Engine, document: ContentDocument, progress: Progress 
         report = ContentLoader(conn, progress=progress).load(document)
         if any(report.changed_ids.values()):
             # Running servers see a new content version (their response caches drop what they hold).
+            if conn.dialect.name == "postgresql":  # see accord.writes.content.lock_change_log
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
             conn.execute(
                 insert(ChangeLog.__table__).values(  # type: ignore[attr-defined]
                     at=utcnow(),

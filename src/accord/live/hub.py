@@ -183,8 +183,9 @@ class MilestoneHub:
         finally:
             await db.close()
 
-    async def newest_change(self) -> int:
-        db = Reader(self.engine)
+    async def newest_change(self, engine: AsyncEngine | None = None) -> int:
+        """The newest change-log id in ``engine``'s database (default: the hub's, the primary)."""
+        db = Reader(engine or self.engine)
         try:
             row = await fetch_one(db, select(func.coalesce(func.max(changes.c.id), 0)))
             return int(row[0]) if row is not None else 0

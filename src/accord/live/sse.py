@@ -90,15 +90,24 @@ async def milestone_events(request: Request) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         join = asyncio.create_task(group.join(member, since=since, after_change=after_change))
+        stopping = asyncio.create_task(services.stopping.event.wait())
+        next_event: asyncio.Task[str] = asyncio.create_task(queue.get())
         try:
             yield "retry: 2000\n\n"
             while True:
-                try:
-                    yield await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
-                except TimeoutError:
+                done, _ = await asyncio.wait(
+                    {next_event, stopping}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                if stopping in done:
+                    return  # the server is stopping: end the stream; the browser reconnects elsewhere
+                if next_event in done:
+                    yield next_event.result()
+                    next_event = asyncio.create_task(queue.get())
+                else:
                     yield ": keep-alive\n\n"
         finally:
-            join.cancel()
+            for task in (join, stopping, next_event):
+                task.cancel()
             group.leave(member)
 
     return StreamingResponse(

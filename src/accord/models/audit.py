@@ -43,6 +43,11 @@ class Revision(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
+# PostgreSQL advisory lock that writers hold from adding a change-log row until they commit, so that
+# change-log ids become visible in increasing order (see accord.writes.content.lock_change_log).
+CHANGE_LOG_LOCK = 7_422_612
+
+
 class ChangeLog(SQLModel, table=True):
     """Every committed write appends a row. Its id is the content version caches key on; the rows
     that publish a milestone are what subscriptions replay after a reconnect."""

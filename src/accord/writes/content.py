@@ -23,6 +23,7 @@ from accord.content.reader import read_records
 from accord.content.rows import content_row, full_row, table
 from accord.live.signals import CHANNEL
 from accord.models import ChangeLog, Revision
+from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
 from accord.models.enums import Status
 from accord.resolvers.errors import BadInput, Conflict, NotFound
@@ -249,6 +250,7 @@ class ContentWriter:
             )
         )
         published = _is_published_milestone(after) and not _is_published_milestone(before)
+        await lock_change_log(conn)
         change_id = (
             await conn.execute(
                 insert(changes)
@@ -378,6 +380,15 @@ class ContentWriter:
             await conn.run_sync(load)
         except ValueError as exc:  # a link to content that no longer exists
             raise NotFound(f"revisionId: cannot restore: {exc}", field="revisionId") from None
+
+
+async def lock_change_log(conn: AsyncConnection) -> None:
+    """Change-log ids must become visible in order: readers resume from the newest id they saw, so
+    a lower id committed after a higher one would be skipped. On PostgreSQL a transaction-level
+    advisory lock, taken just before the row is added and held to commit, makes writers commit
+    their change-log rows one after the other. (SQLite writers are serialised already.)"""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
 
 
 def _english_title(values: dict[str, Any]) -> str:
