@@ -47,3 +47,11 @@ def test_schema_file_is_current(tmp_path: Path) -> None:
     printed = run_accord("schema", env=accord_env(f"sqlite:///{tmp_path}/x.db"))
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout == ROOT_SCHEMA.read_text(), "schema.graphql is stale: run `make schema`"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from accord.settings import Settings
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`ACCORD_{name.upper()}`" not in readme]
+    assert missing == [], f"document these settings in README.md: {missing}"

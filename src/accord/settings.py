@@ -46,12 +46,15 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Base URL the service is reached at; feed links and event pages are built from it.",
     )
-    env: Environment = Environment.DEVELOPMENT
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="production masks unexpected errors, turns off field suggestions and logs JSON.",
+    )
     load_fixtures_on_empty: bool = Field(
         default=True,
         description="`accord serve` loads the bundled fixtures into an empty SQLite database.",
     )
-    log_level: str = "info"
+    log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto", description="Log lines as JSON (auto: in production) or text (auto: in development)."
     )
@@ -96,11 +99,18 @@ class Settings(BaseSettings):
         le=3600,
         description="Idle HTTP keep-alive; behind a load balancer, set it above the balancer's idle timeout.",
     )
-    ws_init_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    ws_init_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="A WebSocket must send connection_init within this (else 4408).",
+    )
     ws_max_subscriptions: int = Field(
         default=20, ge=1, le=1000, description="Operations per WebSocket connection."
     )
-    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_max_message_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest WebSocket message (the connection closes with 1009)."
+    )
     ws_ping_seconds: float = Field(default=20.0, gt=0, description="WebSocket keep-alive ping interval.")
     ws_per_message_deflate: bool = Field(
         default=False,
@@ -110,7 +120,7 @@ class Settings(BaseSettings):
     response_cache: bool = Field(
         default=True, description="Keep answers to anonymous reads until content changes."
     )
-    response_cache_entries: int = Field(default=1000, ge=1)
+    response_cache_entries: int = Field(default=1000, ge=1, description="Answers the response cache keeps.")
     fast_path: bool = Field(
         default=True,
         description="Answer supported reads on the compiled path (the general executor answers the rest).",
@@ -144,12 +154,20 @@ class Settings(BaseSettings):
     rate_limit: bool = Field(
         default=True, description="Token-bucket rate limits per client address and token."
     )
-    rate_reads_per_second: float = Field(default=50.0, gt=0)
-    rate_reads_burst: int = Field(default=100, ge=1)
-    rate_writes_per_second: float = Field(default=2.0, gt=0)
-    rate_writes_burst: int = Field(default=20, ge=1)
-    rate_ws_connects_per_second: float = Field(default=2.0, gt=0)
-    rate_ws_connects_burst: int = Field(default=20, ge=1)
+    rate_reads_per_second: float = Field(
+        default=50.0, gt=0, description="Requests per second per client address."
+    )
+    rate_reads_burst: int = Field(
+        default=100, ge=1, description="Requests a client address may send at once."
+    )
+    rate_writes_per_second: float = Field(default=2.0, gt=0, description="Mutations per second per token.")
+    rate_writes_burst: int = Field(default=20, ge=1, description="Mutations a token may send at once.")
+    rate_ws_connects_per_second: float = Field(
+        default=2.0, gt=0, description="WebSocket connections per second per client address."
+    )
+    rate_ws_connects_burst: int = Field(
+        default=20, ge=1, description="WebSocket connections a client address may open at once."
+    )
 
     @field_validator("database_url")
     @classmethod
