@@ -17,7 +17,9 @@ SUITES = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"one of {', '.join(SUITES)} (default: all)")
+    parser.add_argument(
+        "suites", nargs="*", metavar="SUITE", help=f"one of {', '.join(SUITES)} (default: all)"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes and shorter runs (a smoke run)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.suites if name not in SUITES]
