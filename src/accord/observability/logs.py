@@ -14,6 +14,7 @@ class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
         record.operation = OPERATION.get()
+        record.request_tag = f" [{record.request_id}]" if record.request_id else ""
         return True
 
 
@@ -28,7 +29,7 @@ def log_config(level: str, fmt: str) -> dict[str, Any]:
             "timestamp": False,
         }
     else:
-        formatter = {"format": "%(asctime)s %(levelname)-7s %(name)s %(message)s [%(request_id)s]"}
+        formatter = {"format": "%(asctime)s %(levelname)-7s %(name)s %(message)s%(request_tag)s"}
     handler = {
         "class": "logging.StreamHandler",
         "formatter": "default",
