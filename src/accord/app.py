@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     graphql = GraphQLHTTPEndpoint(services)
     # Feeds: RSS, Atom, JSON Feed and OPML (accord.feeds); GraphiQL's <head> links to them.
-    feeds = FeedEndpoints.from_settings(settings, engine)
+    feeds = FeedEndpoints.from_settings(settings, engine, services.content_version)
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")

@@ -8,8 +8,10 @@ parameter (naming the allowed values). Every feed is read and rendered per reque
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from accord.content.document import SLUG_RE
-from accord.feeds.caching import cached_response
+from accord.feeds.caching import cached_response, is_not_modified
 from accord.feeds.formats import (
     ALLOWED_LOCALES,
     LANGUAGE_TAGS,
@@ -44,6 +46,21 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 LIMIT_RE = re.compile(r"[0-9]{1,6}")
 AUTHOR = "accord"
+
+
+BUILT_FEEDS_KEPT = 200
+
+
+def _conditional(request: Request, kept: Response) -> Response:
+    """A kept feed answered again: 304 when the client has it, else the same bytes and headers."""
+    headers = {name: value for name, value in kept.headers.items() if name.lower() != "content-length"}
+    modified = kept.headers.get("last-modified")
+    moment = parsedate_to_datetime(modified) if modified else None
+    if is_not_modified(request.headers, kept.headers["etag"], moment):
+        return Response(
+            status_code=304, headers={k: v for k, v in headers.items() if k.lower() != "content-type"}
+        )
+    return Response(kept.body, status_code=200, headers=headers)
 
 
 class FeedProblem(Exception):
@@ -179,16 +196,31 @@ def opml_texts(locale: Locale) -> dict[str, str]:
 
 
 class FeedEndpoints:
-    def __init__(self, public_url: str, engine: AsyncEngine, saved: Mapping[str, SavedFeed]) -> None:
+    def __init__(
+        self,
+        public_url: str,
+        engine: AsyncEngine,
+        saved: Mapping[str, SavedFeed],
+        content_version: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
         self.public_url = public_url.rstrip("/")
         self.home_url = f"{self.public_url}/"
         self.engine = engine
         self.saved = dict(saved)
+        # With the content version, built feeds are kept until the content changes (a 304 then
+        # costs a lookup, not a rebuild).
+        self.content_version = content_version
+        self.built: OrderedDict[tuple[str, str, str, int], Response] = OrderedDict()
 
     @classmethod
-    def from_settings(cls, settings: Settings, engine: AsyncEngine) -> FeedEndpoints:
+    def from_settings(
+        cls,
+        settings: Settings,
+        engine: AsyncEngine,
+        content_version: Callable[[], Awaitable[int]] | None = None,
+    ) -> FeedEndpoints:
         """Reads the saved-feeds file; a bad one raises FeedsFileError (Settings checks it first)."""
-        return cls(settings.public_url, engine, load_saved_feeds(settings.feeds_file))
+        return cls(settings.public_url, engine, load_saved_feeds(settings.feeds_file), content_version)
 
     def routes(self) -> list[Route]:
         return [
@@ -211,9 +243,22 @@ class FeedEndpoints:
     async def _answer(
         self, request: Request, build: Callable[[Request, Reader], Awaitable[Response]]
     ) -> Response:
+        key = None
+        if self.content_version is not None:
+            language = request.headers.get("accept-language", "")
+            key = (request.url.path, request.url.query, language, await self.content_version())
+            kept = self.built.get(key)
+            if kept is not None:
+                self.built.move_to_end(key)
+                return _conditional(request, kept)
         db = Reader(self.engine)
         try:
-            return await build(request, db)
+            response = await build(request, db)
+            if key is not None and response.status_code == 200:
+                self.built[key] = response
+                if len(self.built) > BUILT_FEEDS_KEPT:
+                    self.built.popitem(last=False)
+            return response
         except FeedProblem as problem:
             return PlainTextResponse(problem.message, status_code=problem.status)
         except BadInput as exc:

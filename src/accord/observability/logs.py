@@ -12,9 +12,10 @@ class RequestContext(logging.Filter):
     """Adds ``request_id`` and ``operation`` to every record written while a request is served."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = REQUEST_ID.get()
+        request_id = REQUEST_ID.get()
+        record.request_id = request_id
         record.operation = OPERATION.get()
-        record.request_tag = f" [{record.request_id}]" if record.request_id else ""
+        record.request_tag = f" [{request_id}]" if request_id else ""
         return True
 
 
