@@ -60,12 +60,12 @@ class Reader:
     def dialect(self) -> str:
         return self._engine.dialect.name
 
-    async def execute(self, statement: Executable) -> Result[Any]:
+    async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> Result[Any]:
         async with self._lock:
             if self._conn is None:
                 self._conn = await self._engine.connect()
             self.statements += 1
-            return await self._conn.execute(statement)
+            return await self._conn.execute(statement, parameters)
 
     async def close(self) -> None:
         async with self._lock:

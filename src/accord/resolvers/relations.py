@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select
 
 from accord.resolvers.db import (
     Reader,
@@ -29,7 +30,7 @@ from accord.resolvers.db import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: it keys a statement cache
 class Relation:
     link: Table
     own_column: str
@@ -65,6 +66,24 @@ RELATIONS = {
 }
 
 
+@lru_cache(maxsize=256)
+def _linked_query(relation: Relation, columns: tuple[str, ...] | None) -> Select[Any]:
+    """The statement for one relation and column set, built once: building a Select is a good part
+    of a small query's cost, and only the bound owner ids and statuses change between calls."""
+    owner = relation.link.c[relation.own_column]
+    target = relation.target
+    selected = [target] if columns is None else [target.c[name] for name in columns]
+    return (
+        select(owner.label("owner_id"), *selected)
+        .join(target, target.c.id == relation.link.c[relation.target_column])
+        .where(
+            owner.in_(bindparam("owners", expanding=True)),
+            target.c.status.in_(bindparam("statuses", expanding=True)),
+        )
+        .order_by(owner, relation.order, target.c.id)
+    )
+
+
 async def load_linked(
     db: Reader,
     relation: Relation,
@@ -73,17 +92,10 @@ async def load_linked(
     columns: Sequence[str] | None = None,
 ) -> list[list[Any]]:
     """For each owner id, its visible linked rows (all columns, or only ``columns``), in order."""
-    owner = relation.link.c[relation.own_column]
-    target = relation.target
-    selected = [target] if columns is None else [target.c[name] for name in columns]
-    query = (
-        select(owner.label("owner_id"), *selected)
-        .join(target, target.c.id == relation.link.c[relation.target_column])
-        .where(owner.in_(owners), target.c.status.in_(statuses))
-        .order_by(owner, relation.order, target.c.id)
-    )
+    query = _linked_query(relation, None if columns is None else tuple(columns))
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in await fetch_all(db, query):
+    result = await db.execute(query, {"owners": list(owners), "statuses": list(statuses)})
+    for row in result.all():
         grouped[row.owner_id].append(row)
     return [grouped.get(owner_id, []) for owner_id in owners]
 
