@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, or_, select, table
 
 from accord.models import SearchDocument
 from accord.resolvers.errors import BadInput
@@ -52,47 +52,115 @@ def _fts5_query(terms: list[str]) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
+# Ranking a broad query over every match would cost seconds on large collections (a common word
+# matches most documents); only the first RANKED_CANDIDATES matches are ranked. Filters (`text:`)
+# do not rank, and see every match.
+RANKED_CANDIDATES = 2_000
+
+
 def matching(
     dialect: str, query: str, statuses: tuple[str, ...], *, kind: str | None = None, field: str = "query"
 ) -> Select[Any]:
     """SELECT kind, ref_id, rank of matching documents, best first (lower rank is better)."""
     terms = terms_of(query, field=field)
+    conditions = _visible(statuses, kind)
+    if dialect == "sqlite":
+        return _sqlite_ranked(terms, conditions)
+    return _postgres_ranked(terms, conditions)
+
+
+def matching_ids(dialect: str, query: str, statuses: tuple[str, ...], kind: str, field: str) -> Select[Any]:
+    """The ids of one kind that match, unranked: a subquery for the ``text`` filters."""
+    terms = terms_of(query, field=field)
+    conditions = _visible(statuses, kind)
+    if dialect == "sqlite":
+        conditions += _sqlite_matches(terms)
+    else:
+        conditions += _postgres_matches(terms)
+    return select(documents.c.ref_id).where(*conditions)
+
+
+def _visible(statuses: tuple[str, ...], kind: str | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [documents.c.status.in_(statuses)]
     if kind is not None:
         conditions.append(documents.c.kind == kind)
-    if dialect == "sqlite":
-        return _sqlite(terms, conditions)
-    return _postgres(terms, conditions)
+    return conditions
 
 
-def _sqlite(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[Any]:
-    long_terms = [term for term in terms if len(term) >= TRIGRAM]
-    short_terms = [term for term in terms if len(term) < TRIGRAM]
-    conditions = conditions + [_contains(term) for term in short_terms]
-    position = func.min(
-        func.coalesce(func.nullif(func.instr(documents.c.body_en, terms[0]), 0), 1_000_000),
-        func.coalesce(func.nullif(func.instr(documents.c.body_zh, terms[0]), 0), 1_000_000),
+def _split(terms: list[str]) -> tuple[list[str], list[str]]:
+    return [t for t in terms if len(t) >= TRIGRAM], [t for t in terms if len(t) < TRIGRAM]
+
+
+def _fts_rowids(long_terms: list[str]) -> Select[Any]:
+    return select(FTS.c.rowid).where(literal_column("search_fts").op("MATCH")(_fts5_query(long_terms)))
+
+
+def _sqlite_matches(terms: list[str]) -> list[ColumnElement[bool]]:
+    long_terms, short_terms = _split(terms)
+    conditions = [_contains(term) for term in short_terms]
+    if long_terms:
+        conditions.append(documents.c.id.in_(_fts_rowids(long_terms)))
+    return conditions
+
+
+def _first_position(term: str) -> ColumnElement[int]:
+    return func.min(
+        func.coalesce(func.nullif(func.instr(documents.c.body_en, term), 0), 1_000_000),
+        func.coalesce(func.nullif(func.instr(documents.c.body_zh, term), 0), 1_000_000),
     )
+
+
+def _sqlite_ranked(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    long_terms, short_terms = _split(terms)
+    conditions = conditions + [_contains(term) for term in short_terms]
+    position = _first_position(terms[0])
     if not long_terms:
+        candidates = select(documents.c.id).where(*conditions).limit(RANKED_CANDIDATES).scalar_subquery()
         return (
             select(documents.c.kind, documents.c.ref_id, position.label("rank"))
-            .where(*conditions)
+            .where(documents.c.id.in_(candidates))
             .order_by(position, documents.c.id)
         )
+    # The candidates are the first matches by rowid; FTS5 walks its index in rowid order, so
+    # bounding the rowid bounds the work bm25 does.
+    first = _fts_rowids(long_terms).order_by(FTS.c.rowid).limit(RANKED_CANDIDATES).subquery()
+    bound = select(func.max(first.c.rowid)).scalar_subquery()
     rank: ColumnElement[float] = literal_column("bm25(search_fts)")
     return (
         select(documents.c.kind, documents.c.ref_id, rank.label("rank"))
         .select_from(FTS)
         .join(documents, documents.c.id == FTS.c.rowid)
-        .where(literal_column("search_fts").op("MATCH")(_fts5_query(long_terms)), *conditions)
+        .where(
+            literal_column("search_fts").op("MATCH")(_fts5_query(long_terms)),
+            FTS.c.rowid <= bound,
+            *conditions,
+        )
         .order_by(rank, position, documents.c.id)
     )
 
 
-def _postgres(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[Any]:
+def _postgres_body() -> ColumnElement[str]:
     # Inline SQL literals, not bound parameters: the expressions must read exactly like the ones
     # the indexes were built on (migration 0002), or PostgreSQL will not use them.
-    body = documents.c.body_en.op("||")(literal_column("' '")).op("||")(documents.c.body_zh)
+    body: ColumnElement[str] = documents.c.body_en.op("||")(literal_column("' '")).op("||")(
+        documents.c.body_zh
+    )
+    return body
+
+
+def _postgres_matches(terms: list[str]) -> list[ColumnElement[bool]]:
+    body = _postgres_body()
+    return [body.ilike(_like_pattern(term), escape="\\") for term in terms]
+
+
+def _postgres_ranked(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    candidates = (
+        select(documents.c.id)
+        .where(*conditions, *_postgres_matches(terms))
+        .limit(RANKED_CANDIDATES)
+        .subquery()
+    )
+    body = _postgres_body()
     simple: ColumnElement[str] = literal_column("'simple'::regconfig")
     vector = func.to_tsvector(simple, body)
     query = func.plainto_tsquery(simple, " ".join(terms))
@@ -100,15 +168,8 @@ def _postgres(terms: list[str], conditions: list[ColumnElement[bool]]) -> Select
     # is the query outranks a long summary that mentions it.
     score = func.ts_rank(vector, query, literal_column("2"))
     position = func.strpos(func.lower(body), terms[0].lower())
-    matches = [body.ilike(_like_pattern(term), escape="\\") for term in terms]
     return (
         select(documents.c.kind, documents.c.ref_id, (-score).label("rank"))
-        .where(*conditions, and_(*matches))
+        .join(candidates, candidates.c.id == documents.c.id)
         .order_by(score.desc(), position, documents.c.id)
     )
-
-
-def matching_ids(dialect: str, query: str, statuses: tuple[str, ...], kind: str, field: str) -> Select[Any]:
-    """The ids of one kind that match: a subquery for the ``text`` filters."""
-    ranked = matching(dialect, query, statuses, kind=kind, field=field).order_by(None).subquery()
-    return select(ranked.c.ref_id)
