@@ -50,7 +50,12 @@ typecheck:
 schema: install
 	$(BIN)/accord schema > schema.graphql
 
+# `make bench BENCH_ARGS="http --quick"`: matplotlib for the plots, PostGraphile (bench/postgraphile) for
+# the http suite's peer; npm ci runs again only when its lock file is newer than the installed tree.
 bench: install-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	[ bench/postgraphile/node_modules/.package-lock.json -nt bench/postgraphile/package-lock.json ] || \
+		(cd bench/postgraphile && npm ci --no-audit --no-fund)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
