@@ -17,6 +17,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from accord.resolvers.ids import SQLITE_GLOBAL_ID_FUNCTION, to_global_id
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -43,6 +45,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_function(SQLITE_GLOBAL_ID_FUNCTION, 2, to_global_id, deterministic=True)
 
 
 def _engine_options(url: URL) -> dict[str, Any]:

@@ -16,7 +16,10 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values, get_variable_values
+from orjson import Fragment
+from sqlalchemy import ColumnElement, literal_column
 
+from accord.fastpath import sql_json
 from accord.fastpath.builders import BUILDERS, Builder
 from accord.models.enums import Locale
 from accord.resolvers import content
@@ -65,8 +68,10 @@ class Run:
         db: Reader,
         locale: Locale,
         visibility: Visibility,
+        compiled: dict[Any, str | None] | None = None,
     ) -> None:
         self.schema = schema
+        self.compiled = compiled
         self.operation = operation
         self.variables = variables
         self.db = db
@@ -100,13 +105,47 @@ class Run:
                 continue
             if name not in ROOT_FIELDS:
                 raise Unsupported(name)
-            data[key] = await ROOT_FIELDS[name](self, self._arguments(query, name, details), details)
+            data[key] = await ROOT_FIELDS[name](self, key, self._arguments(query, name, details), details)
         return data
 
     def _grouped(self, type_name: str, details: Any) -> Any:
         return collect_subfields(
             self.schema, self.fragments, self.variables, self.operation, self._type(type_name), details
         ).grouped_field_set
+
+    def node_columns(
+        self, root_key: str, connection_type: str, node_type: str, details: Any
+    ) -> list[ColumnElement[Any]] | None:
+        """The list's nodes as JSON built by the database (``node_json``), when SQL can build every
+        field of their selection (see accord.fastpath.sql_json); else None, and rows are loaded."""
+        key = (root_key, self.db.dialect, self.locale, self.visibility.statuses, repr(self.variables))
+        if self.compiled is not None and key in self.compiled:
+            found = self.compiled[key]
+        else:
+            found = self._node_sql(connection_type, node_type, details)
+            if self.compiled is not None:
+                if len(self.compiled) >= 64:  # one document, many variable sets: stay small
+                    self.compiled.clear()
+                self.compiled[key] = found
+        if found is None:
+            return None
+        return [literal_column(found).label("node_json")]
+
+    def _node_sql(self, connection_type: str, node_type: str, details: Any) -> str | None:
+        grouped = self._grouped(connection_type, details).values()
+        edges = [d for d in grouped if d[0].node.name.value == "edges"]
+        if len(edges) != 1:
+            return None
+        edge_type = connection_type.replace("Connection", "Edge")
+        nodes = [d for d in self._grouped(edge_type, edges[0]).values() if d[0].node.name.value == "node"]
+        if len(nodes) != 1:
+            return None
+        try:
+            built = sql_json.node_json(self, node_type, nodes[0])
+        except sql_json.Unsupported:
+            return None
+        # asyncpg hands json back as bytes for a column of unknown type; text comes back as str.
+        return built if self.db.dialect == "sqlite" else f"CAST({built} AS TEXT)"
 
     def columns_for(self, type_name: str, details: Any) -> list[str]:
         """The columns rows of ``type_name`` need for this selection (always their id)."""
@@ -180,6 +219,9 @@ class Run:
             if name == "cursor":
                 for edge, cursor in zip(edges, page.cursors, strict=True):
                     edge[key] = cursor
+            elif name == "node" and page.items and "node_json" in page.items[0]._fields:
+                for edge, row in zip(edges, page.items, strict=True):
+                    edge[key] = Fragment(row.node_json)
             elif name == "node":
                 for edge, node in zip(
                     edges, await self.objects(node_type, page.items, field_details), strict=True
@@ -221,18 +263,19 @@ class Run:
             out[key] = await self.connection("EventConnection", "Event", page, details)
 
 
-async def _events(run: Run, args: dict[str, Any], details: Any) -> Any:
+async def _events(run: Run, key: str, args: dict[str, Any], details: Any) -> Any:
     page = await content.list_events(
         run.db,
         visibility=run.visibility,
         filter=event_filter(args.get("filter")),
         order=args.get("orderBy") or content.EventOrder.DATE_ASC,
         page=_page(args),
+        columns=run.node_columns(key, "EventConnection", "Event", details),
     )
     return await run.connection("EventConnection", "Event", page, details)
 
 
-async def _partners(run: Run, args: dict[str, Any], details: Any) -> Any:
+async def _partners(run: Run, key: str, args: dict[str, Any], details: Any) -> Any:
     raw = args.get("filter")
     found = (
         None
@@ -245,11 +288,12 @@ async def _partners(run: Run, args: dict[str, Any], details: Any) -> Any:
         filter=found,
         order=args.get("orderBy") or content.PartnerOrder.NAME_ASC,
         page=_page(args),
+        columns=run.node_columns(key, "PartnerConnection", "Partner", details),
     )
     return await run.connection("PartnerConnection", "Partner", page, details)
 
 
-async def _agreements(run: Run, args: dict[str, Any], details: Any) -> Any:
+async def _agreements(run: Run, key: str, args: dict[str, Any], details: Any) -> Any:
     raw = args.get("filter")
     found = (
         None
@@ -262,23 +306,35 @@ async def _agreements(run: Run, args: dict[str, Any], details: Any) -> Any:
             raw.get("text"),
         )
     )
-    page = await content.list_agreements(run.db, visibility=run.visibility, filter=found, page=_page(args))
+    page = await content.list_agreements(
+        run.db,
+        visibility=run.visibility,
+        filter=found,
+        page=_page(args),
+        columns=run.node_columns(key, "AgreementConnection", "Agreement", details),
+    )
     return await run.connection("AgreementConnection", "Agreement", page, details)
 
 
-async def _exhibits(run: Run, args: dict[str, Any], details: Any) -> Any:
+async def _exhibits(run: Run, key: str, args: dict[str, Any], details: Any) -> Any:
     raw = args.get("filter")
     found = (
         None
         if raw is None
         else ExhibitFilter(_enum_value(raw.get("kind")), raw.get("partner"), raw.get("text"))
     )
-    page = await content.list_exhibits(run.db, visibility=run.visibility, filter=found, page=_page(args))
+    page = await content.list_exhibits(
+        run.db,
+        visibility=run.visibility,
+        filter=found,
+        page=_page(args),
+        columns=run.node_columns(key, "ExhibitConnection", "Exhibit", details),
+    )
     return await run.connection("ExhibitConnection", "Exhibit", page, details)
 
 
 def _lookup(type_name: str) -> Any:
-    async def resolve(run: Run, args: dict[str, Any], details: Any) -> Any:
+    async def resolve(run: Run, _key: str, args: dict[str, Any], details: Any) -> Any:
         row = await content.lookup(
             run.db, type_name, run.visibility, global_id=args.get("id"), slug=args.get("slug")
         )
@@ -287,7 +343,7 @@ def _lookup(type_name: str) -> Any:
     return resolve
 
 
-async def _timeline(run: Run, args: dict[str, Any], details: Any) -> Any:
+async def _timeline(run: Run, _key: str, args: dict[str, Any], details: Any) -> Any:
     groups = await content.timeline(
         run.db, visibility=run.visibility, year_from=args.get("yearFrom"), year_to=args.get("yearTo")
     )
@@ -335,12 +391,17 @@ async def execute_fast(
     db: Reader,
     locale: Locale,
     visibility: Visibility,
+    compiled: dict[Any, str | None] | None = None,
 ) -> dict[str, Any]:
-    """The ``data`` of a valid query document; raises Unsupported (or any error) to step aside."""
+    """The ``data`` of a valid query document; raises Unsupported (or any error) to step aside.
+
+    ``data`` may hold orjson Fragments (JSON the database built): serialize it with orjson.
+    ``compiled`` keeps SQL compiled for this document between requests.
+    """
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         raise Unsupported("not a query")
     variables = get_variable_values(schema, operation.variable_definitions or (), raw_variables or {})
     if isinstance(variables, list):
         raise Unsupported("variables do not coerce")
-    return await Run(schema, document, operation, variables, db, locale, visibility).root()
+    return await Run(schema, document, operation, variables, db, locale, visibility, compiled).root()

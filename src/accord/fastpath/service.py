@@ -4,7 +4,7 @@ the same limits as the general path, then answer, or step aside."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +21,8 @@ log = logging.getLogger("accord.fastpath")
 @dataclass(frozen=True, slots=True)
 class Prepared:
     document: DocumentNode | None  # None: the document does not parse or validate
+    # SQL compiled for this document (accord.fastpath.sql_json), per root field, locale and variables
+    compiled: dict[Any, str | None] = field(default_factory=dict)
 
 
 class FastPath:
@@ -56,6 +58,7 @@ class FastPath:
                 db=context.db,
                 locale=context.locale,
                 visibility=context.visibility,
+                compiled=prepared.compiled,
             )
         except Unsupported as reason:
             log.debug("fast path declined: %s", reason)

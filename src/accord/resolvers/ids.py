@@ -8,6 +8,8 @@ import binascii
 from accord.resolvers.errors import BadInput
 
 TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
+# SQLite has no base64: compiled SQL (accord.fastpath.sql_json) calls this function for global ids.
+SQLITE_GLOBAL_ID_FUNCTION = "accord_global_id"
 
 
 def to_global_id(type_name: str, id_: int) -> str:

@@ -116,8 +116,12 @@ async def paginate(
     sort: SortKey,
     page: PageRequest,
     count: Callable[[], Awaitable[int]],
+    columns: Sequence[ColumnElement[Any]] | None = None,
 ) -> Page[Any]:
-    """Run ``query`` (already filtered) for one page; ``count`` is only awaited if asked for."""
+    """Run ``query`` (already filtered) for one page; ``count`` is only awaited if asked for.
+
+    ``columns``: select these (and the sort columns, for the cursors) instead of the whole rows.
+    """
     reverse = page.backwards
     cursor_text = page.before if reverse else page.after
     bounded = query
@@ -132,6 +136,8 @@ async def paginate(
             other_text, sort.tag, len(sort.columns), field="after" if reverse else "before", types=sort.types
         )
         bounded = bounded.where(sort.after(key, reverse=not reverse))
+    if columns is not None:
+        bounded = bounded.with_only_columns(*sort.columns, *columns)
     size = page.size
     # One row more than asked tells whether there is a next page (also for first: 0).
     rows = await run(bounded.order_by(*sort.order(reverse=reverse)).limit(size + 1))
