@@ -60,13 +60,15 @@ def _checked(response: Any, expected: int = 200) -> None:
 
 def accord_counts(database_url: str, picks: Picks) -> dict[str, dict[str, int]]:
     from accord.app import create_app
+    from accord.resolvers.db import statement_engines
     from accord.settings import Settings
 
     settings = Settings(database_url=database_url, rate_limit=False, load_fixtures_on_empty=False)
     app = create_app(settings)
     services = app.state.services
     counter = Counter()
-    counter.listen(services.engine.sync_engine)
+    for engine in statement_engines(services.engine):
+        counter.listen(engine)
     if services.write_engine is not services.engine:
         counter.listen(services.write_engine.sync_engine)
     counts: dict[str, dict[str, int]] = {}

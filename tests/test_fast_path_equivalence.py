@@ -31,7 +31,7 @@ from accord.content.synth import synthesize
 from accord.db import create_async_db_engine
 from accord.fastpath.executor import Unsupported, execute_fast
 from accord.models.enums import Locale
-from accord.resolvers.db import Reader
+from accord.resolvers.db import Reader, statement_engines
 from accord.resolvers.visibility import EDITOR, PUBLIC, Visibility
 from accord.schema import build_schema
 from accord.schema.context import Context
@@ -172,7 +172,8 @@ async def test_every_list_of_the_compiled_example_is_one_statement(url: str) -> 
     """COMPILED really takes the compiled path (else the comparison above proves nothing about it)."""
     engine = create_async_db_engine(url)
     statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    for sql_engine in statement_engines(engine):
+        event.listen(sql_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     db = Reader(engine)
     try:
         data = await execute_fast(

@@ -12,7 +12,7 @@ from accord.content.synth import synthesize
 from accord.db import create_async_db_engine
 from accord.fastpath.executor import execute_fast
 from accord.models.enums import Locale
-from accord.resolvers.db import Reader
+from accord.resolvers.db import Reader, statement_engines
 from accord.resolvers.visibility import PUBLIC
 from accord.schema import build_schema
 from accord.schema.context import Context
@@ -45,7 +45,8 @@ async def _statements_for(url: str, page_size: int) -> tuple[int, dict[str, Any]
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    for sql_engine in statement_engines(engine):
+        event.listen(sql_engine, "before_cursor_execute", count)
     try:
         context = Context(db=Reader(engine))
         result = await build_schema().execute(
@@ -68,7 +69,8 @@ COMPILED_STATEMENTS = 1
 async def _fast_statements_for(url: str, page_size: int, query: str = FRONT_PAGE) -> int:
     engine = create_async_db_engine(url)
     statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    for sql_engine in statement_engines(engine):
+        event.listen(sql_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     try:
         db = Reader(engine)
         schema = build_schema()

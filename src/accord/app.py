@@ -33,9 +33,13 @@ def create_app(settings: Settings) -> Starlette:
     timeout = settings.statement_timeout_ms
     primary = create_async_db_engine(settings.database_url, statement_timeout_ms=timeout)
     # Reads may go to a replica; writes, tokens and the change log always use the primary.
+    # On PostgreSQL the read engine has its own pool without pre-ping: a ping is a round trip on
+    # every request, and accord.resolvers.db.Reader runs a read again on a fresh connection when
+    # the server dropped the pooled one (a restart, pg_terminate_backend). Writes keep pre-ping.
+    read_url = settings.read_database_url or settings.database_url
     engine = (
-        create_async_db_engine(settings.read_database_url, statement_timeout_ms=timeout)
-        if settings.read_database_url
+        create_async_db_engine(read_url, statement_timeout_ms=timeout, pool_pre_ping=False)
+        if settings.read_database_url or primary.dialect.name == "postgresql"
         else primary
     )
     services = Services(

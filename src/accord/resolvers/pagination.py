@@ -10,6 +10,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -52,13 +53,18 @@ class PageRequest:
         return DEFAULT_PAGE_SIZE if size is None else size
 
 
-@dataclass(slots=True)
+@dataclass
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]
+    sort: SortKey
     has_next_page: bool
     has_previous_page: bool
     count: Callable[[], Awaitable[int]]
+
+    @cached_property
+    def cursors(self) -> list[str]:
+        """Encoded only if the query asks for a cursor: most pages are read without them."""
+        return [encode_cursor(self.sort.tag, self.sort.key_of(row)) for row in self.items]
 
 
 def encode_cursor(tag: str, key: Sequence[Any]) -> str:
@@ -145,10 +151,9 @@ async def paginate(
     rows = rows[:size]
     if reverse:
         rows.reverse()
-    cursors = [encode_cursor(sort.tag, sort.key_of(row)) for row in rows]
     return Page(
         items=rows,
-        cursors=cursors,
+        sort=sort,
         has_next_page=has_more if not reverse else page.before is not None,
         has_previous_page=has_more if reverse else page.after is not None,
         count=count,
