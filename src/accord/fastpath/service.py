@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 
 from accord.fastpath.executor import Unsupported, execute_fast
 from accord.limits.cost import query_cost
@@ -21,8 +21,28 @@ log = logging.getLogger("accord.fastpath")
 @dataclass(frozen=True, slots=True)
 class Prepared:
     document: DocumentNode | None  # None: the document does not parse or validate
+    # The variables its operations declare: others cannot change its cost or its answer.
+    variable_names: frozenset[str] = frozenset()
     # SQL compiled for this document (accord.fastpath.sql_json), per root field, locale and variables
     compiled: dict[Any, str | None] = field(default_factory=dict)
+    # Its cost per operation and declared variables (a pure function of them)
+    costs: dict[Any, int] = field(default_factory=dict)
+
+    def cost(
+        self, schema: GraphQLSchema, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> int:
+        assert self.document is not None
+        key = (
+            operation_name,
+            repr(sorted((k, v) for k, v in (variables or {}).items() if k in self.variable_names)),
+        )
+        found = self.costs.get(key)
+        if found is None:
+            found = query_cost(schema, self.document, operation_name, variables)
+            if len(self.costs) >= 64:  # one document, many variable sets: stay small
+                self.costs.clear()
+            self.costs[key] = found
+        return found
 
 
 class FastPath:
@@ -37,7 +57,15 @@ class FastPath:
             document = self.schema.parse_document(query)
         except GraphQLError:
             return Prepared(None)
-        return Prepared(None if self.schema.validate_document(document) else document)
+        if self.schema.validate_document(document):
+            return Prepared(None)
+        names = frozenset(
+            definition.variable.name.value
+            for operation in document.definitions
+            if isinstance(operation, OperationDefinitionNode)
+            for definition in operation.variable_definitions or ()
+        )
+        return Prepared(document, names)
 
     async def answer(
         self, query: str, operation_name: str | None, variables: dict[str, Any] | None, context: Context
@@ -46,7 +74,7 @@ class FastPath:
         prepared = self.prepare(query)
         if prepared.document is None:
             return None
-        cost = query_cost(self.schema._schema, prepared.document, operation_name, variables)
+        cost = prepared.cost(self.schema._schema, operation_name, variables)
         if self.schema.cost_budget is not None and cost > self.schema.cost_budget:
             return None
         try:
