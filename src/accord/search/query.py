@@ -2,8 +2,8 @@
 
 SQLite: the FTS5 trigram index answers terms of three or more characters (ranked with bm25);
 shorter terms, common in Chinese ('海關'), fall back to LIKE. PostgreSQL: every term must occur
-(ILIKE, served by the pg_trgm index) and results are ranked by ts_rank, then by how early the
-first term occurs (titles come first in the indexed text).
+(ILIKE, served by the pg_trgm index) and results are ranked by ts_rank over the stored tsvector,
+then by how early the first term occurs (titles come first in the indexed text).
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def _postgres_ranked(terms: list[str], conditions: list[ColumnElement[bool]]) ->
     )
     body = _postgres_body()
     simple: ColumnElement[str] = literal_column("'simple'::regconfig")
-    vector = func.to_tsvector(simple, body)
+    # The stored to_tsvector('simple', body) (migration 0005): parsed once, when written.
+    vector: ColumnElement[Any] = literal_column("search_document.body_vector")
     query = func.plainto_tsquery(simple, " ".join(terms))
     # Normalisation 2 divides by the document length, as bm25 does on SQLite: a partner whose name
     # is the query outranks a long summary that mentions it.
