@@ -70,13 +70,14 @@ fragment P on Partner { __typename id name shortName country website kind status
 # Every field the database builds as JSON (accord.fastpath.sql_json), in lists the compiled path
 # answers: periods, places, tags, drafts' links, origins, both locales by argument and by request.
 COMPILED = """{ events(first: 100, orderBy: DATE_DESC) { edges { cursor node { __typename id slug status
+  updatedAt publishedAt
   title zh: title(locale: ZH_TW) summary kind isMilestone places en: places(locale: EN) tags
   date { year month day precision iso label zh: label(locale: ZH_TW) __typename }
   endDate { iso precision label(locale: ZH_TW) }
   partners { id name shortName kind country website status agreements { slug } }
   agreements { title signedOn { iso label } parties { slug name(locale: ZH_TW) } exhibits { slug } }
   exhibits { title description imageUrl origin { id name } events { slug } agreements { slug } } } } }
-  partners(first: 60) { pageInfo { hasNextPage endCursor } edges { node { slug name agreements {
+  partners(first: 60) { pageInfo { hasNextPage endCursor } edges { node { slug name updatedAt agreements {
     title events { slug date { label } } } } } }
   agreements(first: 40) { totalCount edges { node { id kind summary signedOn { year month day } } } }
   exhibits(first: 40) { edges { node { slug kind origin { slug } } } } }"""

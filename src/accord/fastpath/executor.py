@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -118,11 +119,20 @@ class Run:
     ) -> list[ColumnElement[Any]] | None:
         """The list's nodes as JSON built by the database (``node_json``), when SQL can build every
         field of their selection (see accord.fastpath.sql_json); else None, and rows are loaded."""
+        return self._compiled_columns(root_key, lambda: self._node_sql(connection_type, node_type, details))
+
+    def object_columns(self, root_key: str, type_name: str, details: Any) -> list[ColumnElement[Any]] | None:
+        """The same for one object (``event(slug:)`` and its siblings)."""
+        return self._compiled_columns(root_key, lambda: self._object_sql(type_name, details))
+
+    def _compiled_columns(
+        self, root_key: str, compile_sql: Callable[[], str | None]
+    ) -> list[ColumnElement[Any]] | None:
         key = (root_key, self.db.dialect, self.locale, self.visibility.statuses, repr(self.variables))
         if self.compiled is not None and key in self.compiled:
             found = self.compiled[key]
         else:
-            found = self._node_sql(connection_type, node_type, details)
+            found = compile_sql()
             if self.compiled is not None:
                 if len(self.compiled) >= 64:  # one document, many variable sets: stay small
                     self.compiled.clear()
@@ -140,8 +150,11 @@ class Run:
         nodes = [d for d in self._grouped(edge_type, edges[0]).values() if d[0].node.name.value == "node"]
         if len(nodes) != 1:
             return None
+        return self._object_sql(node_type, nodes[0])
+
+    def _object_sql(self, type_name: str, details: Any) -> str | None:
         try:
-            built = sql_json.node_json(self, node_type, nodes[0])
+            built = sql_json.node_json(self, type_name, details)
         except sql_json.Unsupported:
             return None
         # asyncpg hands json back as bytes for a column of unknown type; text comes back as str.
@@ -334,11 +347,21 @@ async def _exhibits(run: Run, key: str, args: dict[str, Any], details: Any) -> A
 
 
 def _lookup(type_name: str) -> Any:
-    async def resolve(run: Run, _key: str, args: dict[str, Any], details: Any) -> Any:
+    async def resolve(run: Run, key: str, args: dict[str, Any], details: Any) -> Any:
+        columns = run.object_columns(key, type_name, details)
         row = await content.lookup(
-            run.db, type_name, run.visibility, global_id=args.get("id"), slug=args.get("slug")
+            run.db,
+            type_name,
+            run.visibility,
+            global_id=args.get("id"),
+            slug=args.get("slug"),
+            columns=columns,
         )
-        return None if row is None else (await run.objects(type_name, [row], details))[0]
+        if row is None:
+            return None
+        if columns is not None:
+            return Fragment(row.node_json)
+        return (await run.objects(type_name, [row], details))[0]
 
     return resolve
 

@@ -7,7 +7,7 @@ front-page query cost a fraction of a millisecond of database time instead of se
 of Python.
 
 Only fields whose value SQL can give exactly as the general executor does are compiled; any other
-field (timestamps, nested connections, anything unknown) raises Unsupported and the row-building
+field (nested connections, anything unknown) raises Unsupported and the row-building
 fast path answers instead. The SQL text holds no client input: response keys are GraphQL names
 (``[_A-Za-z][_0-9A-Za-z]*``), locales and statuses come from closed enums, everything else is our
 own table and column names.
@@ -139,6 +139,23 @@ class Compiler:
             f"ELSE {y} || '-' || {m} || '-' || {d} END)"
         )
 
+    def timestamp(self, column: str) -> str:
+        """datetime.isoformat() of the aware UTC timestamp, as strawberry's DateTime gives it:
+        '2024-05-01T09:00:00+00:00', microseconds only when there are any."""
+        if self.sqlite:
+            # Stored naive UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's SQLite format).
+            seconds = f"substr({column}, 1, 19)"
+            whole = f"(length({column}) = 19 OR substr({column}, 21, 6) = '000000')"
+            text = f"(CASE WHEN {whole} THEN {seconds} ELSE substr({column}, 1, 26) END)"
+            return f"(CASE WHEN {column} IS NULL THEN NULL ELSE replace({text}, ' ', 'T') || '+00:00' END)"
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        micro = f"(CAST(date_part('microseconds', {utc}) AS BIGINT) % 1000000)"
+        fraction = f"(CASE WHEN {micro} = 0 THEN '' ELSE to_char({utc}, '.US') END)"
+        return (
+            f"(CASE WHEN {column} IS NULL THEN NULL "
+            f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || {fraction} || '+00:00' END)"""
+        )
+
     # -- selections -----------------------------------------------------------------------------
 
     def locale_of(self, type_name: str, name: str, details: Any) -> Locale:
@@ -214,6 +231,10 @@ FieldSql = Callable[[Compiler, str, str, str, Any], str]
 
 def column(name: str) -> FieldSql:
     return lambda c, _t, row, _n, _d: f"{row}.{name}"
+
+
+def timestamp(name: str) -> FieldSql:
+    return lambda c, _t, row, _n, _d: c.timestamp(f"{row}.{name}")
 
 
 def boolean(name: str) -> FieldSql:
@@ -293,6 +314,7 @@ COMMON: dict[str, FieldSql] = {
     "id": _id,
     "slug": column("slug"),
     "status": column("status"),
+    "updatedAt": timestamp("updated_at"),
 }
 
 FIELDS: dict[str, dict[str, FieldSql]] = {
@@ -309,6 +331,7 @@ FIELDS: dict[str, dict[str, FieldSql]] = {
         "partners": many("Event", "partners", "Partner"),
         "agreements": many("Event", "agreements", "Agreement"),
         "exhibits": many("Event", "exhibits", "Exhibit"),
+        "publishedAt": timestamp("published_at"),
     },
     "Partner": {
         **COMMON,

@@ -65,17 +65,25 @@ AGREEMENT_SORT = SortKey("ag", (agreements.c.title_en, agreements.c.id))
 EXHIBIT_SORT = SortKey("ex", (exhibits.c.title_en, exhibits.c.id))
 
 
-async def get_by_id(db: Reader, type_name: str, id_: int, visibility: Visibility) -> Any | None:
+def _selected(table: Any, columns: Columns) -> Select[Any]:
+    return select(table) if columns is None else select(*columns).select_from(table)
+
+
+async def get_by_id(
+    db: Reader, type_name: str, id_: int, visibility: Visibility, columns: Columns = None
+) -> Any | None:
     table = TABLE_OF_TYPE[type_name]
     return await fetch_one(
-        db, select(table).where(table.c.id == id_, table.c.status.in_(visibility.statuses))
+        db, _selected(table, columns).where(table.c.id == id_, table.c.status.in_(visibility.statuses))
     )
 
 
-async def get_by_slug(db: Reader, type_name: str, slug: str, visibility: Visibility) -> Any | None:
+async def get_by_slug(
+    db: Reader, type_name: str, slug: str, visibility: Visibility, columns: Columns = None
+) -> Any | None:
     table = TABLE_OF_TYPE[type_name]
     return await fetch_one(
-        db, select(table).where(table.c.slug == slug, table.c.status.in_(visibility.statuses))
+        db, _selected(table, columns).where(table.c.slug == slug, table.c.status.in_(visibility.statuses))
     )
 
 
@@ -86,7 +94,13 @@ async def get_node(db: Reader, global_id: str, visibility: Visibility) -> tuple[
 
 
 async def lookup(
-    db: Reader, type_name: str, visibility: Visibility, *, global_id: str | None, slug: str | None
+    db: Reader,
+    type_name: str,
+    visibility: Visibility,
+    *,
+    global_id: str | None,
+    slug: str | None,
+    columns: Columns = None,
 ) -> Any | None:
     """``event(id:, slug:)`` and its siblings: exactly one of the two arguments."""
     if (global_id is None) == (slug is None):
@@ -95,9 +109,9 @@ async def lookup(
         found_type, id_ = from_global_id(global_id)
         if found_type != type_name:
             return None
-        return await get_by_id(db, type_name, id_, visibility)
+        return await get_by_id(db, type_name, id_, visibility, columns)
     assert slug is not None
-    return await get_by_slug(db, type_name, slug, visibility)
+    return await get_by_slug(db, type_name, slug, visibility, columns)
 
 
 def _runner(db: Reader) -> Any:
