@@ -36,9 +36,13 @@ def create_app(settings: Settings) -> Starlette:
     # On PostgreSQL the read engine has its own pool without pre-ping: a ping is a round trip on
     # every request, and accord.resolvers.db.Reader runs a read again on a fresh connection when
     # the server dropped the pooled one (a restart, pg_terminate_backend). Writes keep pre-ping.
+    # It reads in autocommit: no BEGIN, and no ROLLBACK when the connection goes back to the pool
+    # (a round trip each); a request's reads never needed one snapshot.
     read_url = settings.read_database_url or settings.database_url
     engine = (
-        create_async_db_engine(read_url, statement_timeout_ms=timeout, pool_pre_ping=False)
+        create_async_db_engine(
+            read_url, statement_timeout_ms=timeout, pool_pre_ping=False, isolation_level="AUTOCOMMIT"
+        )
         if settings.read_database_url or primary.dialect.name == "postgresql"
         else primary
     )
