@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.metadata
 import itertools
 import json
 import math
@@ -46,6 +45,7 @@ from typing import Any
 import httpx
 
 from bench.fanout_clients import Publish, PublishPlan, Subscriber, abort_all, open_subscribers, run
+from bench.machine import cpu_model, git_commit, package_versions, src_modified
 
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT / "bench" / "results"
@@ -628,43 +628,28 @@ def raise_file_limit() -> tuple[int, int]:
 
 
 def machine() -> dict[str, Any]:
-    cpu_model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    packages = {}
-    for name in (
-        "accord",
-        "strawberry-graphql",
-        "graphql-core",
-        "starlette",
-        "uvicorn",
-        "uvloop",
-        "httptools",
-        "websockets",
-        "sqlalchemy",
-        "aiosqlite",
-        "orjson",
-        "httpx",
-    ):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            packages[name] = importlib.metadata.version(name)
-    commit = ""
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-    modified = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        # Read-only: does the tree under test differ from that commit (uncommitted work in src/)?
-        diff = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src"], cwd=PROJECT, check=False)
-        modified = diff.returncode == 1
+    packages = package_versions(
+        (
+            "accord",
+            "strawberry-graphql",
+            "graphql-core",
+            "starlette",
+            "uvicorn",
+            "uvloop",
+            "httptools",
+            "websockets",
+            "sqlalchemy",
+            "aiosqlite",
+            "orjson",
+            "httpx",
+        )
+    )
+    commit = git_commit()
+    modified = src_modified()
     meminfo = Path("/proc/meminfo").read_text().splitlines()[0].split()
     return {
         "hostname": socket.gethostname(),
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "cpus_available": sorted(os.sched_getaffinity(0)),
         "memory_mib": int(meminfo[1]) // 1024,

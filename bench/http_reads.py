@@ -25,7 +25,6 @@ BENCH_HTTP_SIZES=seed,1k (SQLite sizes), BENCH_HTTP_POSTGRES=0, BENCH_HTTP_DURAT
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import math
 import os
@@ -42,13 +41,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil  # type: ignore[import-untyped]
+from tests.harness.postgres import PostgresServer
 
 from bench import pgcluster
+from bench.machine import cpu_model, git_commit, output, package_versions
 from bench.workloads import (
     BY_KEY,
     HELLO,
@@ -633,12 +635,12 @@ def sqlite_dataset(workdir: Path, events: int | None) -> Dataset:
     )
 
 
-def postgres_dataset(cluster: pgcluster.Cluster, events: int) -> Dataset:
+def postgres_dataset(cluster: PostgresServer, events: int) -> Dataset:
     import psycopg
 
-    url = cluster.create_database("accord_bench")
+    url = pgcluster.create_database(cluster, "accord_bench")
     seconds = load_content(url, events)
-    cluster.vacuum_analyze("accord_bench")
+    pgcluster.vacuum_analyze(cluster, "accord_bench")
     with psycopg.connect(url) as conn:
         rows = {}
         for name, sql in ROW_COUNTS.items():
@@ -995,8 +997,8 @@ def run_all(plan: Plan, workdir: Path) -> tuple[Run, list[Dataset], dict[str, st
         print(f"-- PostgreSQL, {label}: cluster and loading", flush=True)
         try:
             with pgcluster.running_cluster() as cluster:
-                run.database_pids = cluster.process_ids
-                versions["postgresql"] = cluster.version()
+                run.database_pids = partial(pgcluster.process_ids, cluster)
+                versions["postgresql"] = pgcluster.version(cluster)
                 dataset = postgres_dataset(cluster, plan.postgres_size)
                 datasets.append(dataset)
                 print(f"   {dataset.rows['events']} events in {dataset.load_seconds:.0f}s", flush=True)
@@ -1126,12 +1128,6 @@ def verdicts(plan: Plan, cells: list[Cell], datasets: list[Dataset]) -> list[tup
 # Machine
 
 
-def _version(command: list[str]) -> str:
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip()
-    return ""
-
-
 def _npm_version(package_json: Path) -> str:
     with contextlib.suppress(OSError, ValueError, KeyError):
         return str(json.loads(package_json.read_text())["version"])
@@ -1139,48 +1135,41 @@ def _npm_version(package_json: Path) -> str:
 
 
 def machine(versions: dict[str, str]) -> dict[str, Any]:
-    cpu_model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    packages = {}
-    for name in (
-        "accord",
-        "strawberry-graphql",
-        "graphql-core",
-        "starlette",
-        "uvicorn",
-        "uvloop",
-        "httptools",
-        "sqlalchemy",
-        "sqlmodel",
-        "aiosqlite",
-        "psycopg",
-        "orjson",
-        "psutil",
-        "matplotlib",
-    ):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            packages[name] = importlib.metadata.version(name)
+    packages = package_versions(
+        (
+            "accord",
+            "strawberry-graphql",
+            "graphql-core",
+            "starlette",
+            "uvicorn",
+            "uvloop",
+            "httptools",
+            "sqlalchemy",
+            "sqlmodel",
+            "aiosqlite",
+            "psycopg",
+            "orjson",
+            "psutil",
+            "matplotlib",
+        )
+    )
     # Read-only git: the commit, and whether the tree under test differs from it.
-    commit = _version(["git", "-C", str(PROJECT), "rev-parse", "HEAD"])
-    changed = _version(["git", "-C", str(PROJECT), "diff", "--name-only", "HEAD", "--", "src"]).splitlines()
-    untracked = _version(
+    commit = git_commit()
+    changed = output(["git", "-C", str(PROJECT), "diff", "--name-only", "HEAD", "--", "src"]).splitlines()
+    untracked = output(
         ["git", "-C", str(PROJECT), "ls-files", "--others", "--exclude-standard", "--", "src"]
     ).splitlines()
     meminfo = Path("/proc/meminfo").read_text().splitlines()[0].split()
     return {
         "hostname": socket.gethostname(),
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "cpus_available": sorted(os.sched_getaffinity(0)),
         "memory_mb": int(meminfo[1]) * 1024 // MB,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "node": _version(["node", "--version"]),
+        "node": output(["node", "--version"]),
         "autocannon": _npm_version(AUTOCANNON.parent / "package.json"),
         "postgraphile": _npm_version(POSTGRAPHILE_CLI.parent / "package.json"),
         **versions,
@@ -1195,11 +1184,9 @@ def code_state() -> str:
     """The commit and a digest of uncommitted changes in src/ (read-only git): accord's code under test."""
     import hashlib
 
-    commit = _version(["git", "-C", str(PROJECT), "rev-parse", "HEAD"])
-    diff = _version(["git", "-C", str(PROJECT), "diff", "HEAD", "--", "src"])
-    untracked = _version(
-        ["git", "-C", str(PROJECT), "ls-files", "--others", "--exclude-standard", "--", "src"]
-    )
+    commit = git_commit()
+    diff = output(["git", "-C", str(PROJECT), "diff", "HEAD", "--", "src"])
+    untracked = output(["git", "-C", str(PROJECT), "ls-files", "--others", "--exclude-standard", "--", "src"])
     digest = hashlib.sha256((diff + "\0" + untracked).encode()).hexdigest()[:12]
     return f"{commit[:12]}+{digest}" if diff or untracked else commit[:12]
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import json
 import math
 import os
@@ -65,6 +64,8 @@ from tests.harness.redis import running_redis
 from tests.harness.server import LiveServer, live_server
 from tests.harness.tokens import bearer, create_token
 from tests.harness.ws import WSClient, ws_client
+
+from bench.machine import cpu_model, git_commit, package_versions, src_modified
 
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT / "bench" / "results"
@@ -531,27 +532,11 @@ def check(name: str, expected: Any, got: Any, detail: Any = None, group: str = "
 
 
 def machine() -> dict[str, Any]:
-    cpu_model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    packages = {}
-    for name in ("accord", "strawberry-graphql", "starlette", "uvicorn", "sqlalchemy", "psycopg", "redis"):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            packages[name] = importlib.metadata.version(name)
-    commit, dirty = "", None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):  # read-only git commands
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-        dirty = (
-            subprocess.run(
-                ["git", "diff", "--quiet", "HEAD", "--", "src"], cwd=PROJECT, check=False
-            ).returncode
-            == 1
-        )
+    packages = package_versions(
+        ("accord", "strawberry-graphql", "starlette", "uvicorn", "sqlalchemy", "psycopg", "redis")
+    )
+    commit = git_commit(short=True)
+    dirty = src_modified()
     redis_version = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError, IndexError):
         redis_version = (
@@ -561,7 +546,7 @@ def machine() -> dict[str, Any]:
         )
     return {
         "hostname": socket.gethostname(),
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

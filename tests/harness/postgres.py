@@ -35,6 +35,7 @@ class PostgresServer:
     port: int
     data_dir: Path
     bin_dir: Path
+    settings: str = ""  # more server options (`-c name=value ...`), after the defaults
 
     @property
     def admin_url(self) -> str:
@@ -64,6 +65,8 @@ class PostgresServer:
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1"
         options += " -c fsync=off -c max_connections=300"
+        if self.settings:
+            options += f" {self.settings}"
         self.pg_ctl("-o", options, "-l", str(self.data_dir / "server.log"), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -75,9 +78,9 @@ class PostgresServer:
 
 
 @contextmanager
-def running_postgres() -> Iterator[PostgresServer]:
+def running_postgres(settings: str = "", prefix: str = "accord-pg-") -> Iterator[PostgresServer]:
     bin_dir = postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="accord-pg-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     data_dir = root / "data"
     data_dir.mkdir()
     if os.geteuid() == 0:
@@ -102,7 +105,7 @@ def running_postgres() -> Iterator[PostgresServer]:
         capture_output=True,
         timeout=120,
     )
-    server = PostgresServer(port=free_port(), data_dir=data_dir, bin_dir=bin_dir)
+    server = PostgresServer(port=free_port(), data_dir=data_dir, bin_dir=bin_dir, settings=settings)
     server.start()
     try:
         yield server
