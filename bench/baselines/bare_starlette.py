@@ -9,14 +9,14 @@ sent with the same media type, for GET and POST on /graphql: the floor of the Py
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+from bench.baselines.serving import arguments, serve
 
 MEDIA_TYPE = "application/json; charset=utf-8"
 
@@ -38,21 +38,10 @@ def create_app(body: bytes) -> Starlette:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--body", type=Path, required=True, help="the bytes to answer with")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
-    # The HTTP options `accord serve` gives uvicorn (uvloop and httptools when installed).
-    uvicorn.run(
-        create_app(args.body.read_bytes()),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    serve(create_app(args.body.read_bytes()), args)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,11 @@ its parties). Published rows only, in accord's order, so the answer carries the 
 
 from __future__ import annotations
 
-import argparse
 import calendar
 import enum
 from typing import Any
 
 import strawberry
-import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 from starlette.applications import Starlette
@@ -27,6 +25,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult, Info
+
+from bench.baselines.serving import arguments, serve
 
 PUBLISHED = "PUBLISHED"
 
@@ -261,20 +261,10 @@ def create_app(database: str) -> Starlette:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--database", required=True, help="path of accord's SQLite file")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
-    uvicorn.run(
-        create_app(args.database),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    serve(create_app(args.database), args)
 
 
 if __name__ == "__main__":

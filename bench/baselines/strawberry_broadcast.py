@@ -13,7 +13,6 @@ as accord's, so the benchmark waits for and counts subscribers on both in the sa
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import re
@@ -21,7 +20,6 @@ from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 
 import strawberry
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -29,6 +27,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from bench.baselines.serving import arguments, serve
 
 
 @strawberry.type
@@ -141,24 +141,10 @@ def create_app() -> ConnectionCount:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--log-level", default="warning")
-    args = parser.parse_args(argv)
-    # The options `accord serve` passes uvicorn (accord.cli.serve, default settings): the same
-    # HTTP/WebSocket implementations and event loop, and no permessage-deflate.
-    uvicorn.run(
-        create_app(),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-        ws_max_size=64 * 1024,
-        ws_ping_interval=20.0,
-        ws_per_message_deflate=False,
-    )
+    args = arguments(__doc__).parse_args(argv)
+    # The WebSocket options `accord serve` passes uvicorn (accord.cli.serve, default settings):
+    # the same implementations and event loop, and no permessage-deflate.
+    serve(create_app(), args, ws_max_size=64 * 1024, ws_ping_interval=20.0, ws_per_message_deflate=False)
 
 
 if __name__ == "__main__":

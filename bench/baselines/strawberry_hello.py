@@ -9,15 +9,14 @@ GraphQL document that touches data can reach on this stack.
 
 from __future__ import annotations
 
-import argparse
-
 import strawberry
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+
+from bench.baselines.serving import arguments, serve
 
 
 @strawberry.type
@@ -42,19 +41,7 @@ def create_app() -> Starlette:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--log-level", default="warning")
-    args = parser.parse_args(argv)
-    uvicorn.run(
-        create_app(),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    serve(create_app(), arguments(__doc__).parse_args(argv))
 
 
 if __name__ == "__main__":
