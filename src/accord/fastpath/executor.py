@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from graphql import (
@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, literal_column
 
 from accord.fastpath import sql_json
 from accord.fastpath.builders import BUILDERS, Builder
+from accord.fastpath.memo import remembered
 from accord.models.enums import Locale
 from accord.resolvers import content
 from accord.resolvers.db import Reader
@@ -69,7 +70,7 @@ class Run:
         db: Reader,
         locale: Locale,
         visibility: Visibility,
-        compiled: dict[Any, str | None] | None = None,
+        compiled: dict[Hashable, str | None] | None = None,
     ) -> None:
         self.schema = schema
         self.compiled = compiled
@@ -129,14 +130,7 @@ class Run:
         self, root_key: str, compile_sql: Callable[[], str | None]
     ) -> list[ColumnElement[Any]] | None:
         key = (root_key, self.db.dialect, self.locale, self.visibility.statuses, repr(self.variables))
-        if self.compiled is not None and key in self.compiled:
-            found = self.compiled[key]
-        else:
-            found = compile_sql()
-            if self.compiled is not None:
-                if len(self.compiled) >= 64:  # one document, many variable sets: stay small
-                    self.compiled.clear()
-                self.compiled[key] = found
+        found = remembered(self.compiled, key, compile_sql)
         if found is None:
             return None
         return [literal_column(found).label("node_json")]
@@ -414,7 +408,7 @@ async def execute_fast(
     db: Reader,
     locale: Locale,
     visibility: Visibility,
-    compiled: dict[Any, str | None] | None = None,
+    compiled: dict[Hashable, str | None] | None = None,
 ) -> dict[str, Any]:
     """The ``data`` of a valid query document; raises Unsupported (or any error) to step aside.
 

@@ -4,6 +4,7 @@ the same limits as the general path, then answer, or step aside."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 
 from accord.fastpath.executor import Unsupported, execute_fast
+from accord.fastpath.memo import remembered
 from accord.limits.cost import query_cost
 from accord.schema import AccordSchema
 from accord.schema.context import Context
@@ -24,9 +26,9 @@ class Prepared:
     # The variables its operations declare: others cannot change its cost or its answer.
     variable_names: frozenset[str] = frozenset()
     # SQL compiled for this document (accord.fastpath.sql_json), per root field, locale and variables
-    compiled: dict[Any, str | None] = field(default_factory=dict)
+    compiled: dict[Hashable, str | None] = field(default_factory=dict)
     # Its cost per operation and declared variables (a pure function of them)
-    costs: dict[Any, int] = field(default_factory=dict)
+    costs: dict[Hashable, int] = field(default_factory=dict)
 
     def cost(
         self, schema: GraphQLSchema, operation_name: str | None, variables: dict[str, Any] | None
@@ -36,13 +38,8 @@ class Prepared:
             operation_name,
             repr(sorted((k, v) for k, v in (variables or {}).items() if k in self.variable_names)),
         )
-        found = self.costs.get(key)
-        if found is None:
-            found = query_cost(schema, self.document, operation_name, variables)
-            if len(self.costs) >= 64:  # one document, many variable sets: stay small
-                self.costs.clear()
-            self.costs[key] = found
-        return found
+        document = self.document
+        return remembered(self.costs, key, lambda: query_cost(schema, document, operation_name, variables))
 
 
 class FastPath:
