@@ -121,7 +121,7 @@ async def _both(
         try:
             fast = await execute_fast(
                 SCHEMA._schema,
-                SCHEMA.parse_document(query),
+                parse(query),
                 None,
                 variables,
                 db=db,
@@ -179,7 +179,7 @@ async def test_every_list_of_the_compiled_example_is_one_statement(url: str) -> 
     try:
         data = await execute_fast(
             SCHEMA._schema,
-            SCHEMA.parse_document(COMPILED),
+            parse(COMPILED),
             None,
             {},
             db=db,

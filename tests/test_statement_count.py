@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import parse
 from sqlalchemy import event
 
 from accord.content.service import load_document
@@ -83,7 +84,7 @@ async def _fast_statements_for(url: str, page_size: int, query: str = FRONT_PAGE
         schema = build_schema()
         await execute_fast(
             schema._schema,
-            schema.parse_document(query),
+            parse(query),
             None,
             {"n": page_size},
             db=db,

@@ -19,6 +19,7 @@ from accord.live.hub import MilestoneHub
 from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
 from accord.observability.metrics import Metrics
+from accord.operation.pipeline import Pipeline
 from accord.resolvers.db import Reader
 from accord.resolvers.visibility import EDITOR, PUBLIC
 from accord.schema import AccordSchema
@@ -43,6 +44,7 @@ class Services:
     verify_content_version: bool = field(init=False)
     persisted_queries: PersistedQueries = field(init=False)
     fast_path: FastPath | None = field(init=False)
+    pipeline: Pipeline = field(init=False)
     response_cache: ResponseCache | None = field(init=False)
     hub: MilestoneHub = field(init=False)
     groups: GroupRegistry = field(init=False)
@@ -65,7 +67,8 @@ class Services:
         self.metrics = Metrics()
         self.stopping = Stopping()
         self.persisted_queries = PersistedQueries()
-        self.fast_path = FastPath(self.schema) if settings.fast_path else None
+        self.fast_path = FastPath(self.schema._schema) if settings.fast_path else None
+        self.pipeline = Pipeline(self.schema, self.fast_path, settings.execution_timeout_seconds)
         self.response_cache = (
             ResponseCache(settings.response_cache_entries) if settings.response_cache else None
         )

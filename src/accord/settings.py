@@ -139,6 +139,21 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=15, ge=0, le=1000, description="Aliased fields per operation.")
     max_tokens: int = Field(default=2000, ge=50, le=100_000, description="Lexical tokens per document.")
     max_directives: int = Field(default=50, ge=0, le=1000, description="Directives per operation.")
+    max_selections: int = Field(
+        default=1000,
+        ge=10,
+        le=100_000,
+        description="Fields, inline fragments and spreads per operation, fragments expanded where spread.",
+    )
+    max_field_overlap: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Pairs of fields sharing a response path that validation must compare for merging "
+            "(repeating one field n times costs n(n-1)/2)."
+        ),
+    )
     cost_budget: int = Field(default=5000, ge=1, description="Largest computed cost of an operation.")
     execution_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="Per operation.")
     statement_timeout_ms: int = Field(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -20,9 +20,9 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from orjson import Fragment
 from sqlalchemy import ColumnElement, literal_column
 
+from accord.core.lru import ByteLRU
 from accord.fastpath import sql_json
 from accord.fastpath.builders import BUILDERS, Builder
-from accord.fastpath.memo import remembered
 from accord.models.enums import Locale
 from accord.resolvers import content
 from accord.resolvers.db import Reader
@@ -33,6 +33,11 @@ from accord.resolvers.visibility import Visibility
 
 class Unsupported(Exception):
     """The fast path does not know this query: the general executor answers it."""
+
+
+# SQL compiled for a document, kept between requests: the cache, and the key of the document and
+# the variables it was sent with.
+SqlCache = tuple[ByteLRU[str], bytes]
 
 
 def _enum_value(value: Any) -> Any:
@@ -70,10 +75,10 @@ class Run:
         db: Reader,
         locale: Locale,
         visibility: Visibility,
-        compiled: dict[Hashable, str | None] | None = None,
+        sql_cache: SqlCache | None = None,
     ) -> None:
         self.schema = schema
-        self.compiled = compiled
+        self.sql_cache = sql_cache
         self.operation = operation
         self.variables = variables
         self.db = db
@@ -129,9 +134,17 @@ class Run:
     def _compiled_columns(
         self, root_key: str, compile_sql: Callable[[], str | None]
     ) -> list[ColumnElement[Any]] | None:
-        key = (root_key, self.db.dialect, self.locale, self.visibility.statuses, repr(self.variables))
-        found = remembered(self.compiled, key, compile_sql)
-        if found is None:
+        found = None
+        if self.sql_cache is not None:
+            cache, document_key = self.sql_cache
+            key = (document_key, root_key, self.db.dialect, self.locale, self.visibility.statuses)
+            found = cache.get(key)
+            if found is None:
+                found = compile_sql() or ""  # "": SQL cannot build this selection
+                cache.put(key, found, len(found) + len(document_key) + 200)
+        else:
+            found = compile_sql()
+        if not found:
             return None
         return [literal_column(found).label("node_json")]
 
@@ -408,12 +421,12 @@ async def execute_fast(
     db: Reader,
     locale: Locale,
     visibility: Visibility,
-    compiled: dict[Hashable, str | None] | None = None,
+    sql_cache: SqlCache | None = None,
 ) -> dict[str, Any]:
     """The ``data`` of a valid query document; raises Unsupported (or any error) to step aside.
 
     ``data`` may hold orjson Fragments (JSON the database built): serialize it with orjson.
-    ``compiled`` keeps SQL compiled for this document between requests.
+    ``sql_cache`` keeps SQL compiled for this document between requests.
     """
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
@@ -421,4 +434,4 @@ async def execute_fast(
     variables = get_variable_values(schema, operation.variable_definitions or (), raw_variables or {})
     if isinstance(variables, list):
         raise Unsupported("variables do not coerce")
-    return await Run(schema, document, operation, variables, db, locale, visibility, compiled).root()
+    return await Run(schema, document, operation, variables, db, locale, visibility, sql_cache).root()

@@ -8,12 +8,14 @@ sends hash and query together once. Queries then travel as short GET URLs that C
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from accord.http.graphql_http import GraphQLParams
+from accord.core.lru import ByteLRU
+from accord.operation.params import GraphQLParams
+
+MAX_QUERY_BYTES = 20_000
+STORE_BYTES = 8 * 1024 * 1024
 
 
 class PersistedQueryError(Exception):
@@ -23,38 +25,36 @@ class PersistedQueryError(Exception):
 
 
 class PersistedQueries:
-    def __init__(self, max_entries: int = 1_000, max_query_bytes: int = 20_000) -> None:
-        self.max_entries = max_entries
-        self.max_query_bytes = max_query_bytes
-        self._queries: OrderedDict[str, str] = OrderedDict()
+    def __init__(self, max_entries: int = 1_000, max_query_bytes: int = MAX_QUERY_BYTES) -> None:
+        self._queries: ByteLRU[str] = ByteLRU(
+            max_bytes=STORE_BYTES, max_entries=max_entries, max_entry_bytes=max_query_bytes
+        )
 
-    def resolve(self, params: GraphQLParams) -> tuple[GraphQLParams, str | None]:
-        """The params with their query filled in from the store, and the hash to remember the query
-        under once it has run (when the client registers a new one)."""
-        extension = (params.extensions or {}).get("persistedQuery")
-        if extension is None:
-            return params, None
-        digest = _hash_of(extension)
+    def resolve(self, params: GraphQLParams) -> GraphQLParams:
+        """The params with their query filled in from the store when the client sent only a hash."""
+        digest = _digest(params)
+        if digest is None:
+            return params
         if params.query is None:
             stored = self._queries.get(digest)
             if stored is None:
                 raise PersistedQueryError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
-            self._queries.move_to_end(digest)
-            return replace(params, query=stored), None
-        if hashlib.sha256(params.query.encode()).hexdigest() != digest:
+            return replace(params, query=stored)
+        if hashlib.sha256(params.query.encode("utf-8", "surrogatepass")).hexdigest() != digest:
             raise PersistedQueryError("provided sha256Hash does not match the query", "BAD_REQUEST")
-        return params, digest if digest not in self._queries else None
+        return params
 
-    def remember(self, digest: str, query: str) -> None:
-        if len(query) > self.max_query_bytes:
-            return
-        self._queries[digest] = query
-        self._queries.move_to_end(digest)
-        if len(self._queries) > self.max_entries:
-            self._queries.popitem(last=False)
+    def remember(self, params: GraphQLParams) -> None:
+        """Keep a query the client registered (call it once the query has run)."""
+        digest = _digest(params)
+        if digest is not None and params.query is not None and digest not in self._queries:
+            self._queries.put(digest, params.query, len(params.query))
 
 
-def _hash_of(extension: Any) -> str:
+def _digest(params: GraphQLParams) -> str | None:
+    extension: Any = (params.extensions or {}).get("persistedQuery")
+    if extension is None:
+        return None
     if not isinstance(extension, dict) or extension.get("version") != 1:
         raise PersistedQueryError("persistedQuery needs version 1", "PERSISTED_QUERY_NOT_SUPPORTED")
     digest = extension.get("sha256Hash")

@@ -8,35 +8,32 @@ are not JSON (which also stops cross-site "simple" form posts).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, get_operation_ast, parse
-from graphql import OperationType as GraphQLOperationType
+from graphql import OperationType
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 
+from accord.core.lru import ByteLRU
+from accord.core.numbers import DECIMAL
 from accord.http.apq import PersistedQueryError
 from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
 from accord.http.ratelimit import retry_after, token_key
 from accord.http.response_cache import CachedResponse, cache_key, etag_of
 from accord.observability.request_id import OPERATION
+from accord.operation.params import BadParams, GraphQLParams, json_param, params_from_mapping
+from accord.operation.pipeline import OperationTimeout, refused
+from accord.operation.prepare import Prepared
 from accord.resolvers.errors import Unauthenticated
 from accord.schema.localize import locale_from_accept_language
 from accord.services import Services
 
-GET_OPERATIONS = frozenset({OperationType.QUERY})
-POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+GET_PARAMS_CACHE_BYTES = 4 * 1024 * 1024
 
 
 class RequestError(Exception):
@@ -51,53 +48,35 @@ class RequestError(Exception):
         self.headers = dict(headers or {})
 
 
-@dataclass(frozen=True, slots=True)
-class GraphQLParams:
-    query: str | None
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
-
-
-def _json_param(raw: str | None, name: str) -> Any:
-    if raw is None or raw == "":
-        return None
+def _params(data: Any) -> GraphQLParams:
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise RequestError(400, f"the {name} parameter is not valid JSON") from None
+        return params_from_mapping(data)
+    except BadParams as exc:
+        raise RequestError(400, str(exc)) from None
 
 
-def params_from_mapping(data: Any) -> GraphQLParams:
-    if not isinstance(data, dict):
-        raise RequestError(400, "the request body must be a JSON object with a query")
-    query = data.get("query")
-    variables = data.get("variables")
-    operation_name = data.get("operationName")
-    extensions = data.get("extensions")
-    if query is not None and not isinstance(query, str):
-        raise RequestError(400, "query must be a string")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError(400, "variables must be an object")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestError(400, "operationName must be a string")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise RequestError(400, "extensions must be an object")
-    return GraphQLParams(query, variables, operation_name, extensions)
+# GET parameters decoded once per distinct URL (hot persisted or cached queries repeat theirs);
+# bounded by bytes, since every URL is the client's to choose.
+_get_params: ByteLRU[GraphQLParams] = ByteLRU(max_bytes=GET_PARAMS_CACHE_BYTES, max_entries=1024)
 
 
-@lru_cache(maxsize=1024)
 def params_from_query_string(raw: bytes) -> GraphQLParams:
-    """GET parameters, decoded once per distinct URL: hot persisted or cached queries repeat theirs."""
+    found = _get_params.get(raw)
+    if found is not None:
+        return found
     qp = QueryParams(raw)
-    return params_from_mapping(
-        {
+    try:
+        data = {
             "query": qp.get("query"),
-            "variables": _json_param(qp.get("variables"), "variables"),
+            "variables": json_param(qp.get("variables"), "variables"),
             "operationName": qp.get("operationName") or None,
-            "extensions": _json_param(qp.get("extensions"), "extensions"),
+            "extensions": json_param(qp.get("extensions"), "extensions"),
         }
-    )
+    except BadParams as exc:
+        raise RequestError(400, str(exc)) from None
+    params = _params(data)
+    _get_params.put(raw, params, 3 * len(raw) + 500)
+    return params
 
 
 async def read_params(
@@ -109,7 +88,7 @@ async def read_params(
     if content_type != JSON:
         raise RequestError(415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_body:
+    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_body:
         raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
     body = bytearray()
     async for chunk in request.stream():
@@ -127,24 +106,8 @@ async def read_params(
             raise RequestError(400, "batched requests are not enabled on this server: send one operation")
         if not data or len(data) > batch_max:
             raise RequestError(400, f"a batch holds 1 to {batch_max} operations")
-        return [params_from_mapping(item) for item in data]
-    return params_from_mapping(data)
-
-
-def is_request_error(result: ExecutionResult) -> bool:
-    """The document never executed: parse, validation or variable errors (none has a path)."""
-    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
-
-
-def result_body(result: ExecutionResult, *, include_data: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [error.formatted for error in result.errors]
-    if include_data:
-        body["data"] = result.data
-    if result.extensions:
-        body["extensions"] = result.extensions
-    return body
+        return [_params(item) for item in data]
+    return _params(data)
 
 
 def json_response(
@@ -155,9 +118,12 @@ def json_response(
     )
 
 
+def error_body(error: RequestError) -> dict[str, Any]:
+    return {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
+
+
 def error_response(error: RequestError, media_type: str) -> Response:
-    body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
-    return json_response(body, error.status, media_type, error.headers)
+    return json_response(error_body(error), error.status, media_type, error.headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +141,7 @@ def answer_of(status: int, body: Any, *, cacheable: bool = False) -> Answer:
 class GraphQLHTTPEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.pipeline = services.pipeline
 
     async def handle(self, request: Request) -> Response:
         accept = request.headers.get("accept")
@@ -193,9 +160,11 @@ class GraphQLHTTPEndpoint:
             params = await read_params(request, settings.max_body_bytes, settings.batch_max)
             if isinstance(params, list):
                 return await self.execute_batch(request, params, media_type)
-            operation = metrics.operation_label(_operation_name(self.services, params))
+            params = self.resolve_persisted(params)
+            prepared = self.prepare(params)
+            operation = metrics.operation_label(_operation_name(prepared, params))
             OPERATION.set(operation)
-            answer = await self.answer(request, params, media_type)
+            answer = await self.answer(request, params, prepared, media_type)
         except RequestError as error:
             metrics.graphql_requests.labels(operation, "refused" if error.status < 500 else "failed").inc()
             return error_response(error, media_type)
@@ -218,72 +187,93 @@ class GraphQLHTTPEndpoint:
         return Response(answer.body, answer.status, headers, media_type=f"{media_type}; charset=utf-8")
 
     async def execute_batch(self, request: Request, batch: list[GraphQLParams], media_type: str) -> Response:
-        answers = []
+        answers: list[Any] = []
         for params in batch:
             try:
-                answers.append((await self.execute(request, params, media_type))[1])
+                params = self.resolve_persisted(params)
+                answer = await self.execute(request, params, self.prepare(params), media_type)
+                answers.append(orjson.Fragment(answer.body))
             except RequestError as error:
-                answers.append({"errors": [{"message": str(error), "extensions": {"code": error.code}}]})
+                answers.append(error_body(error))
         return json_response(answers, 200, media_type)
 
-    async def answer(self, request: Request, params: GraphQLParams, media_type: str) -> Answer:
-        services = self.services
+    def resolve_persisted(self, params: GraphQLParams) -> GraphQLParams:
+        """The params with a persisted query's text filled in (Apollo's APQ protocol)."""
         try:
-            params, to_remember = services.persisted_queries.resolve(params)
+            return self.services.persisted_queries.resolve(params)
         except PersistedQueryError as exc:
-            return answer_of(200, {"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]})
-        answer = await self._answer(request, params, media_type)
-        if to_remember is not None and answer.status == 200:
+            raise RequestError(200, str(exc), exc.code) from None
+
+    def prepare(self, params: GraphQLParams) -> Prepared:
+        if params.query is None:
+            raise RequestError(400, "no GraphQL query found in the request")
+        return self.pipeline.prepare(params.query)
+
+    async def answer(
+        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
+    ) -> Answer:
+        answer = await self._answer(request, params, prepared, media_type)
+        if answer.status == 200 and params.query is not None and not prepared.errors:
             # Only documents that ran are kept: the store is not a place to park arbitrary text.
-            services.persisted_queries.remember(to_remember, params.query or "")
+            self.services.persisted_queries.remember(params)
         return answer
 
-    async def _answer(self, request: Request, params: GraphQLParams, media_type: str) -> Answer:
+    async def _answer(
+        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
+    ) -> Answer:
         services = self.services
         cache = services.response_cache
         if (
             cache is None
-            or params.query is None
+            or prepared.errors
             or "authorization" in request.headers
-            or _is_mutation(services, params)
+            or prepared.operation_type(params.operation_name) is not OperationType.QUERY
         ):
-            status, body = await self.execute(request, params, media_type)
-            return answer_of(status, body)
+            return await self.execute(request, params, prepared, media_type)
         locale = locale_from_accept_language(request.headers.get("accept-language"))
-        key = cache_key(params.query, params.operation_name, params.variables, locale.value, media_type)
+        key = cache_key(
+            prepared.digest,
+            params.operation_name,
+            prepared.variables_key(params.variables),
+            locale,
+            media_type,
+        )
         # The version is read before the query runs: see accord.http.response_cache.
         try:
             version = await services.content_version()
         except Exception:
-            status, body = await self.execute(request, params, media_type)
-            return answer_of(status, body)
+            return await self.execute(request, params, prepared, media_type)
         hit = cache.get(key, version)
         services.metrics.cache.labels("hit" if hit is not None else "miss").inc()
         if hit is not None:
             return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
-        status, body = await self.execute(request, params, media_type)
-        cacheable = status == 200 and "errors" not in body
-        answer = answer_of(status, body, cacheable=cacheable)
-        if cacheable:
-            cache.put(key, CachedResponse(version, status, answer.body, etag_of(answer.body)))
+        answer = await self.execute(request, params, prepared, media_type)
+        if answer.cacheable:
+            cache.put(key, CachedResponse(version, answer.status, answer.body, etag_of(answer.body)))
         return answer
 
     async def execute(
-        self, request: Request, params: GraphQLParams, media_type: str
-    ) -> tuple[int, dict[str, Any]]:
-        """(status, body) of one operation."""
-        allowed = GET_OPERATIONS if request.method == "GET" else POST_OPERATIONS
-        too_long = self.services.schema.check_tokens(params.query) if params.query is not None else None
-        if too_long is not None:
-            refused = ExecutionResult(data=None, errors=[too_long])
-            return (400 if media_type == GRAPHQL_RESPONSE_JSON else 200), result_body(
-                refused, include_data=False
+        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
+    ) -> Answer:
+        """The answer to one operation."""
+        refusal = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
+        cost, errors = self.pipeline.check(prepared, params.operation_name, params.variables)
+        if errors:
+            return answer_of(refusal, refused(errors).body())
+        kind = prepared.operation_type(params.operation_name)
+        if kind is OperationType.SUBSCRIPTION:
+            raise RequestError(
+                405, "subscriptions are served over WebSocket and Server-Sent Events", "METHOD_NOT_ALLOWED"
+            )
+        if kind is OperationType.MUTATION and request.method == "GET":
+            raise RequestError(
+                405, "mutations are not allowed over GET: use POST", "METHOD_NOT_ALLOWED", {"Allow": "POST"}
             )
         try:
             viewer = await self.services.viewer_for(request.headers.get("authorization"))
         except Unauthenticated as exc:
             raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
-        is_write = params.query is not None and _is_mutation(self.services, params)
+        is_write = kind is OperationType.MUTATION
         if is_write:
             limits = self.services.rate_limits
             key = token_key(viewer.name) if viewer is not None else None
@@ -291,56 +281,21 @@ class GraphQLHTTPEndpoint:
             if wait:
                 raise _rate_limited(wait)
         context = await self.services.context_for(request, viewer, writes=is_write)
-        fast = self.services.fast_path
-        if fast is not None and params.query is not None:
-            try:
-                body = await asyncio.wait_for(
-                    fast.answer(params.query, params.operation_name, params.variables, context),
-                    timeout=self.services.settings.execution_timeout_seconds,
-                )
-            except TimeoutError:
-                await context.db.close()
-                limit = self.services.settings.execution_timeout_seconds
-                raise RequestError(
-                    504, f"the operation ran longer than {limit:g} s and was stopped", "TIMEOUT"
-                ) from None
-            self.services.metrics.fast_path.labels("answered" if body is not None else "declined").inc()
-            if body is not None:
-                await context.db.close()
-                return 200, body
         try:
-            result = await asyncio.wait_for(
-                self.services.schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
-                    operation_extensions=params.extensions,
-                ),
-                timeout=self.services.settings.execution_timeout_seconds,
+            result = await self.pipeline.run(
+                prepared,
+                context,
+                operation_name=params.operation_name,
+                variables=params.variables,
+                extensions=params.extensions,
+                cost=cost,
             )
-        except TimeoutError:
-            limit = self.services.settings.execution_timeout_seconds
-            raise RequestError(
-                504, f"the operation ran longer than {limit:g} s and was stopped", "TIMEOUT"
-            ) from None
-        except MissingQueryError:
-            raise RequestError(400, "no GraphQL query found in the request") from None
-        except CannotGetOperationTypeError as exc:
-            raise RequestError(400, exc.as_http_error_reason()) from None
-        except InvalidOperationTypeError as exc:
-            raise RequestError(
-                405,
-                exc.as_http_error_reason(request.method),
-                code="METHOD_NOT_ALLOWED",
-                headers={"Allow": "POST"},
-            ) from None
-        finally:
-            await context.db.close()
-        request_error = is_request_error(result)
-        status = 400 if request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
-        return status, result_body(result, include_data=not request_error)
+        except OperationTimeout as exc:
+            raise RequestError(504, str(exc), "TIMEOUT") from None
+        if not result.executed:
+            return answer_of(refusal, result.body())
+        cacheable = not result.errors and viewer is None and not is_write
+        return answer_of(200, result.body(), cacheable=cacheable)
 
 
 def _outcome(answer: Answer) -> str:
@@ -353,13 +308,10 @@ def _outcome(answer: Answer) -> str:
     return "error" if b'"errors":' in answer.body[:12] else "ok"
 
 
-def _operation_name(services: Services, params: GraphQLParams) -> str | None:
-    if params.operation_name or params.query is None:
+def _operation_name(prepared: Prepared, params: GraphQLParams) -> str | None:
+    if params.operation_name:
         return params.operation_name
-    try:
-        operation = get_operation_ast(cached_parse(params.query, services.schema.max_tokens), None)
-    except GraphQLError:
-        return None
+    operation = prepared.operation(None)
     return operation.name.value if operation is not None and operation.name is not None else None
 
 
@@ -376,19 +328,3 @@ def _rate_limited(wait: float) -> RequestError:
         "RATE_LIMITED",
         {"Retry-After": retry_after(wait)},
     )
-
-
-def _is_mutation(services: Services, params: GraphQLParams) -> bool:
-    """Whether the operation to run is a mutation (writes have their own, tighter, rate limit)."""
-    assert params.query is not None
-    try:
-        document = cached_parse(params.query, services.schema.max_tokens)
-    except GraphQLError:
-        return False  # the executor reports the syntax error
-    operation = get_operation_ast(document, params.operation_name)
-    return operation is not None and operation.operation is GraphQLOperationType.MUTATION
-
-
-@lru_cache(maxsize=512)
-def cached_parse(query: str, max_tokens: int | None) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)

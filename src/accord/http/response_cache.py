@@ -9,11 +9,9 @@ computed while a write commits is stored under the older version and simply miss
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
+from accord.core.lru import ByteLRU
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +23,20 @@ class CachedResponse:
 
 
 def cache_key(
-    query: str, operation_name: str | None, variables: dict[str, Any] | None, locale: str, media: str
-) -> str:
-    material = orjson.dumps(
-        [query, operation_name, variables or {}, locale, media], option=orjson.OPT_SORT_KEYS
+    document: bytes, operation_name: str | None, variables: bytes, locale: str, media: str
+) -> bytes:
+    """The document's digest, the operation, the variables it declares, the locale and the media
+    type (accord.operation.prepare.Prepared gives the first and the variables' key)."""
+    material = b"\0".join(
+        [
+            document,
+            (operation_name or "").encode("utf-8", "surrogatepass"),
+            variables,
+            locale.encode(),
+            media.encode(),
+        ]
     )
-    return hashlib.blake2b(material, digest_size=20).hexdigest()
+    return hashlib.blake2b(material, digest_size=20).digest()
 
 
 def etag_of(body: bytes) -> str:
@@ -39,33 +45,20 @@ def etag_of(body: bytes) -> str:
 
 class ResponseCache:
     def __init__(self, max_entries: int = 1_000, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, CachedResponse] = OrderedDict()
-        self._bytes = 0
+        self._entries: ByteLRU[CachedResponse] = ByteLRU(max_bytes=max_bytes, max_entries=max_entries)
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str, version: int) -> CachedResponse | None:
+    def get(self, key: bytes, version: int) -> CachedResponse | None:
         entry = self._entries.get(key)
         if entry is None or entry.version != version:
             self.misses += 1
             return None
-        self._entries.move_to_end(key)
         self.hits += 1
         return entry
 
-    def put(self, key: str, entry: CachedResponse) -> None:
-        if len(entry.body) > self.max_bytes // 8:
-            return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= len(old.body)
-        self._entries[key] = entry
-        self._bytes += len(entry.body)
-        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.body)
+    def put(self, key: bytes, entry: CachedResponse) -> None:
+        self._entries.put(key, entry, len(entry.body) + len(key) + len(entry.etag))
 
     def __len__(self) -> int:
         return len(self._entries)

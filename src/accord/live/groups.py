@@ -174,7 +174,7 @@ def payload_text(services: Services, result: ExecutionResult) -> str:
     body: dict[str, Any] = {}
     if result.errors:
         errors: list[GraphQLError] = list(result.errors)
-        services.schema.process_errors(errors)
+        services.schema._process_errors(errors)
         body["errors"] = [error.formatted for error in errors]
     body["data"] = result.data
     return orjson.dumps(body).decode()

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import orjson
 from graphql import parse
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from accord.core.numbers import parse_natural
 from accord.live.groups import Member, group_key
 from accord.live.hub import MilestoneFilter
 from accord.models.enums import Locale
@@ -37,6 +41,7 @@ SSE_QUERY = """subscription MilestoneStream {
 }"""
 SSE_DOCUMENT = parse(SSE_QUERY)
 HEARTBEAT_SECONDS = 15.0
+log = logging.getLogger("accord.live")
 
 
 def _locale(request: Request) -> Locale:
@@ -53,9 +58,10 @@ def _locale(request: Request) -> Locale:
 def _resume_point(request: Request) -> tuple[datetime | None, int | None]:
     last_id = request.headers.get("last-event-id") or request.query_params.get("lastEventId")
     if last_id:
-        if not last_id.isdigit():
+        change_id = parse_natural(last_id)
+        if change_id is None:
             raise BadInput("Last-Event-ID must be the id of an event this stream sent")
-        return None, int(last_id)
+        return None, change_id
     since = request.query_params.get("since")
     if since is None:
         return None, None
@@ -95,11 +101,20 @@ async def milestone_events(request: Request) -> Response:
         try:
             yield "retry: 2000\n\n"
             while True:
+                waiting = {next_event, stopping} if join.done() else {next_event, stopping, join}
                 done, _ = await asyncio.wait(
-                    {next_event, stopping}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    waiting, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
                 if stopping in done:
                     return  # the server is stopping: end the stream; the browser reconnects elsewhere
+                if join in done and join.exception() is not None:
+                    # The replay failed: say so and end the stream, rather than go quiet.
+                    incident = uuid.uuid4().hex[:12]
+                    log.error(
+                        "replaying milestones failed (incident %s)", incident, exc_info=join.exception()
+                    )
+                    yield f"event: error\ndata: {orjson.dumps({'incident': incident}).decode()}\n\n"
+                    return
                 if next_event in done:
                     yield next_event.result()
                     next_event = asyncio.create_task(queue.get())

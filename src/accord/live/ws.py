@@ -13,18 +13,24 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType, get_operation_ast
+from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType
 from graphql.execution import Executor, create_source_event_stream
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from accord.http.ratelimit import retry_after
 from accord.live.groups import Member, SubscriptionGroup, group_key
+from accord.operation.params import BadParams, GraphQLParams, params_from_mapping
+from accord.operation.pipeline import OperationTimeout
+from accord.operation.prepare import Prepared
 from accord.schema.context import Context
+from accord.schema.errors import INTERNAL
 from accord.schema.subscription import SUBSCRIPTION_ARGUMENTS
 
 if TYPE_CHECKING:
@@ -156,15 +162,13 @@ class GraphQLWebSocket:
         if not self.acknowledged:
             raise ProtocolClose(4401, "Unauthorized")
         op_id, payload = message.get("id"), message.get("payload")
-        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
+        if not isinstance(op_id, str) or not op_id:
             raise ProtocolClose(4400, "Invalid message received")
-        query, variables = payload.get("query"), payload.get("variables")
-        operation_name = payload.get("operationName")
-        if (
-            not isinstance(query, str)
-            or not isinstance(variables, dict | None)
-            or not isinstance(operation_name, str | None)
-        ):
+        try:
+            params = params_from_mapping(payload)
+        except BadParams:
+            raise ProtocolClose(4400, "Invalid message received") from None
+        if params.query is None:
             raise ProtocolClose(4400, "Invalid message received")
         if op_id in self.operations:
             raise ProtocolClose(4409, f"Subscriber for {op_id} already exists")
@@ -172,56 +176,41 @@ class GraphQLWebSocket:
             too_many = f"at most {self.settings.ws_max_subscriptions} operations per connection"
             await self._error(op_id, [GraphQLError(too_many, extensions={"code": "TOO_MANY_OPERATIONS"})])
             return
-        schema = self.services.schema
-        try:
-            document = schema.parse_document(query)
-        except GraphQLError as error:
-            await self._error(op_id, [error])
-            return
-        errors = schema.validate_document(document)
+        pipeline = self.services.pipeline
+        prepared = pipeline.prepare(params.query)
+        cost, errors = pipeline.check(prepared, params.operation_name, params.variables)
         if errors:
-            await self._error(op_id, list(errors))
-            return
-        ast = get_operation_ast(document, operation_name)
-        if ast is None:
-            await self._error(op_id, [GraphQLError("the operation to run is not in the document")])
-            return
-        too_costly = schema.check_cost(document, operation_name, variables)
-        if too_costly is not None:
-            await self._error(op_id, [too_costly])
+            await self._error(op_id, errors)
             return
         operation = Operation()
         self.operations[op_id] = operation
-        if ast.operation is OperationType.SUBSCRIPTION:
-            await self._start_subscription(op_id, operation, query, document, variables, operation_name)
+        if prepared.operation_type(params.operation_name) is OperationType.SUBSCRIPTION:
+            await self._start_subscription(op_id, operation, params, prepared)
         else:
-            operation.task = asyncio.create_task(self._execute_once(op_id, query, variables, operation_name))
+            operation.task = asyncio.create_task(self._execute_once(op_id, params, prepared, cost))
 
     async def _error(self, op_id: str, errors: list[GraphQLError]) -> None:
-        self.services.schema.process_errors(errors)
+        self.services.schema._process_errors(errors)
         await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
 
     async def _context(self) -> Context:
         return await self.services.context_for(self.websocket)
 
     async def _start_subscription(
-        self,
-        op_id: str,
-        operation: Operation,
-        query: str,
-        document: DocumentNode,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
+        self, op_id: str, operation: Operation, params: GraphQLParams, prepared: Prepared
     ) -> None:
+        assert prepared.document is not None and params.query is not None
         context = await self._context()
-        errors = await _subscription_arguments(self.services, document, context, variables, operation_name)
+        errors = await _subscription_arguments(
+            self.services, prepared.document, context, params.variables, params.operation_name
+        )
         if errors:
             self.operations.pop(op_id, None)
             await self._error(op_id, errors)
             return
         milestone_filter, since = context.extras[SUBSCRIPTION_ARGUMENTS]
-        key = group_key(query, operation_name, variables, context.locale)
-        group = self.services.groups.group(key, document, variables, milestone_filter)
+        key = group_key(params.query, params.operation_name, params.variables, context.locale)
+        group = self.services.groups.group(key, prepared.document, params.variables, milestone_filter)
 
         async def send(change_id: int, payload: str) -> None:
             await self.send_text(f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":{payload}}}')
@@ -231,36 +220,49 @@ class GraphQLWebSocket:
         if since is None:
             await group.join(member)
         else:
-            operation.task = asyncio.create_task(group.join(member, since=since))
+            operation.task = asyncio.create_task(self._replay(op_id, group, member, since))
 
-    async def _execute_once(
-        self, op_id: str, query: str, variables: dict[str, Any] | None, operation_name: str | None
-    ) -> None:
-        context = await self._context()
-        limit = self.services.settings.execution_timeout_seconds
+    async def _replay(self, op_id: str, group: SubscriptionGroup, member: Member, since: datetime) -> None:
+        """Join with a replay; if it fails, the operation ends with an error (and the log says why)."""
         try:
-            result = await asyncio.wait_for(
-                self.services.schema.execute(
-                    query, variable_values=variables, context_value=context, operation_name=operation_name
-                ),
-                timeout=limit,
-            )
-        except TimeoutError:
+            await group.join(member, since=since)
+        except Exception:
+            incident = uuid.uuid4().hex[:12]
+            log.exception("replaying milestones for a subscription failed (incident %s)", incident)
             error = GraphQLError(
-                f"the operation ran longer than {limit:g} s and was stopped", extensions={"code": "TIMEOUT"}
+                f"the replay failed (incident {incident}); subscribe again",
+                extensions={"code": INTERNAL, "incident": incident},
             )
+            operation = self.operations.pop(op_id, None)
+            if operation is not None and operation.group is not None:
+                operation.group.leave(member)
             await self._error(op_id, [error])
+
+    async def _execute_once(self, op_id: str, params: GraphQLParams, prepared: Prepared, cost: int) -> None:
+        context = await self._context()
+        try:
+            result = await self.services.pipeline.run(
+                prepared,
+                context,
+                operation_name=params.operation_name,
+                variables=params.variables,
+                extensions=params.extensions,
+                cost=cost,
+            )
+        except OperationTimeout as exc:
+            await self._error(op_id, [GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
             self.operations.pop(op_id, None)
             return
-        finally:
-            await context.db.close()
         if op_id not in self.operations:
             return
-        body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [error.formatted for error in result.errors]
-        await self.send({"id": op_id, "type": "next", "payload": body})
-        await self.send({"id": op_id, "type": "complete"})
+        if not result.executed:
+            await self._error(op_id, result.errors)
+        else:
+            await self.send_text(
+                f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":'
+                f"{orjson.dumps(result.body()).decode()}}}"
+            )
+            await self.send({"id": op_id, "type": "complete"})
         self.operations.pop(op_id, None)
 
 

@@ -1,15 +1,25 @@
-"""Opaque global ids (Relay): base64url of ``Type:number``."""
+"""Opaque global ids (Relay): base64url of ``Type:number``.
+
+Each object has exactly one id. A string that decodes to the same object by another spelling
+(``Event: 1``, ``Event:01``, ``Event:１``, base64 with other padding bits) names nothing: it is
+answered like the id of content that does not exist, so clients and caches never see one object
+under two keys.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 
+from accord.core.numbers import parse_natural
 from accord.resolvers.errors import BadInput
 
 TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
 # SQLite has no base64: compiled SQL (accord.fastpath.sql_json) calls this function for global ids.
 SQLITE_GLOBAL_ID_FUNCTION = "accord_global_id"
+# What a non-canonical spelling resolves to: no row has it (ids start at 1).
+NO_ROW = 0
+MAX_ID = 2**31 - 1
 
 
 def to_global_id(type_name: str, id_: int) -> str:
@@ -21,11 +31,13 @@ def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, int]:
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         type_name, _, number = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        id_ = int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeError, ValueError):
         raise BadInput(f"{field}: {global_id!r} is not an accord id", field=field) from None
-    if type_name not in TYPE_NAMES or id_ < 1 or id_ >= 2**31:
+    if type_name not in TYPE_NAMES or not number:
         raise BadInput(f"{field}: {global_id!r} is not an accord id", field=field)
+    id_ = parse_natural(number, maximum=MAX_ID)
+    if id_ is None or to_global_id(type_name, id_) != global_id:
+        return type_name, NO_ROW
     return type_name, id_
 
 

@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from accord.auth import Viewer
 from accord.models.enums import Locale
+from accord.operation.prepare import Prepared
 from accord.resolvers import relations
 from accord.resolvers.db import Reader
 from accord.resolvers.visibility import PUBLIC, Visibility
@@ -60,6 +61,8 @@ class Context:
     viewer: Viewer | None = None
     services: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # The document being run, as accord.operation prepared it (strawberry reuses it).
+    prepared: Prepared | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from accord.core.numbers import parse_natural
 from accord.models.enums import Status
 from accord.resolvers import content
 from accord.resolvers.errors import BadInput
@@ -189,10 +190,9 @@ class Mutation:
 
     @strawberry.mutation(description="Put content back as a revision left it; a deletion is undone.")
     async def restore(self, info: Info, revision_id: strawberry.ID) -> Node:
-        try:
-            number = int(revision_id)
-        except ValueError:
-            raise BadInput("revisionId: not a revision id", field="revisionId") from None
+        number = parse_natural(revision_id)
+        if number is None:
+            raise BadInput("revisionId: not a revision id", field="revisionId")
         result: Node = await _written(
             info, await info.context.services.writer.restore(info.context.viewer, number)
         )

@@ -25,12 +25,17 @@ SUBSCRIPTION_ARGUMENTS = "milestone_subscription"
 
 
 def check_since(since: datetime | None) -> datetime | None:
+    """The moment to replay from, in UTC (a time without an offset is read as UTC)."""
     if since is None:
         return None
     aware = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
-    if aware > datetime.now(UTC) + MAX_CLOCK_SKEW:
+    try:
+        moment = aware.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first moment Python has
+        raise BadInput("since: that moment is out of range", field="since") from None
+    if moment > datetime.now(UTC) + MAX_CLOCK_SKEW:
         raise BadInput("since: that moment is in the future", field="since")
-    return aware
+    return moment
 
 
 @strawberry.type

@@ -3,7 +3,8 @@
 Every field costs 1. A list multiplies what is selected inside it by how many items it can return:
 a connection by its ``first``/``last`` (or the default page size), ``search`` by its ``first``,
 unpaginated lists (an event's partners) by a realistic estimate of their length. Fragments count
-where they are spread; introspection costs 1 (GraphiQL must load its schema).
+where they are spread (each fragment is priced once, then multiplied); introspection costs 1
+(GraphiQL must load its schema).
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
-    get_operation_ast,
     value_from_ast_untyped,
 )
 
-from accord.limits.walk import MAX_FRAGMENT_NESTING, fragment_map
+from accord.operation.shape import fragment_map, fragment_order
 from accord.resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # How many items an unpaginated list holds in practice (parent type, field).
@@ -80,47 +80,51 @@ def _int_argument(
     return None
 
 
+def _page_size(size: int | None) -> int:
+    return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+
+
 class CostCalculator:
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        order: list[str],
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
     ) -> None:
         self.schema = schema
-        self.fragments: dict[str, FragmentDefinitionNode] = fragment_map(document.definitions)
         self.variables = variables or {}
-        self.defaults: dict[str, Any] = {}
-
-    def operation_cost(self, operation: OperationDefinitionNode) -> int:
-        self.defaults = {
+        self.defaults: dict[str, Any] = {
             definition.variable.name.value: value_from_ast_untyped(definition.default_value)
             for definition in operation.variable_definitions or ()
             if definition.default_value is not None
         }
+        # Fragments are priced once each, after the fragments they spread.
+        self.fragment_costs: dict[str, int] = {}
+        for name in order:
+            fragment = fragments[name]
+            target = self.schema.get_type(fragment.type_condition.name.value)
+            self.fragment_costs[name] = self._selection_cost(fragment.selection_set, target)
         root = self.schema.get_root_type(operation.operation)
-        return 0 if root is None else self._selection_cost(operation.selection_set, root, ())
+        self.cost = 0 if root is None else self._selection_cost(operation.selection_set, root)
 
-    def _selection_cost(
-        self, selection_set: SelectionSetNode | None, parent: Any, active: tuple[str, ...]
-    ) -> int:
+    def _selection_cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         if selection_set is None or parent is None:
             return 0
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self._field_cost(selection, parent, active)
+                total += self._field_cost(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self._selection_cost(selection.selection_set, target, active)
+                total += self._selection_cost(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in active or len(active) >= MAX_FRAGMENT_NESTING:
-                    continue
-                target = self.schema.get_type(fragment.type_condition.name.value)
-                total += self._selection_cost(fragment.selection_set, target, (*active, name))
+                total += self.fragment_costs.get(selection.name.value, 0)
         return total
 
-    def _field_cost(self, node: FieldNode, parent: Any, active: tuple[str, ...]) -> int:
+    def _field_cost(self, node: FieldNode, parent: Any) -> int:
         name = node.name.value
         if name.startswith("__"):
             return 1
@@ -129,31 +133,26 @@ class CostCalculator:
         if definition is None:
             return 1
         named = get_named_type(definition.type)
-        inner = self._selection_cost(node.selection_set, named, active)
+        inner = self._selection_cost(node.selection_set, named)
         return 1 + self._multiplier(node, parent.name, name, definition.type, named.name) * inner
 
     def _multiplier(self, node: FieldNode, parent: str, name: str, field_type: Any, type_name: str) -> int:
         if type_name.endswith("Connection"):
-            size = _int_argument(node, "first", self.variables, self.defaults) or _int_argument(
-                node, "last", self.variables, self.defaults
-            )
-            return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+            first = _int_argument(node, "first", self.variables, self.defaults)
+            return _page_size(first or _int_argument(node, "last", self.variables, self.defaults))
         unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if not isinstance(unwrapped, GraphQLList) or parent.endswith("Connection"):
             return 1  # a connection's edges were counted by the connection's page size
         if (parent, name) == ("Query", "search"):
-            size = _int_argument(node, "first", self.variables, self.defaults)
-            return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+            return _page_size(_int_argument(node, "first", self.variables, self.defaults))
         return LIST_ESTIMATES.get((parent, name), DEFAULT_LIST_ESTIMATE)
 
 
-def query_cost(
+def operation_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
-    operation_name: str | None,
+    operation: OperationDefinitionNode,
     variables: dict[str, Any] | None,
 ) -> int:
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return 0
-    return CostCalculator(schema, document, variables).operation_cost(operation)
+    fragments = fragment_map(document)
+    return CostCalculator(schema, fragments, fragment_order(fragments), operation, variables).cost

@@ -1,1 +1,0 @@
-"""Abuse limits: depth, aliases, tokens, directives and a cost budget, refused before execution."""

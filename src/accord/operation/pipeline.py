@@ -1,0 +1,136 @@
+"""An operation's life after its transport has read it: prepare, check, run.
+
+HTTP, WebSocket and the subscription groups all go through here, so the limits, the cost budget,
+the compiled path and the one execution timeout apply the same way whichever way a document
+arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError, OperationType
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from accord.operation.prepare import Prepared, Preparer
+
+if TYPE_CHECKING:
+    from accord.fastpath.service import FastPath
+    from accord.schema import AccordSchema
+    from accord.schema.context import Context
+
+
+class OperationTimeout(Exception):
+    """The operation ran past the execution timeout and was stopped."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"the operation ran longer than {limit:g} s and was stopped")
+        self.limit = limit
+
+
+@dataclass(slots=True)
+class Result:
+    """What an operation answered. ``executed`` is False when it never ran (its variables did not
+    coerce, say): the errors then concern the request, and HTTP answers them with a 4xx."""
+
+    data: Any = None
+    errors: list[GraphQLError] = field(default_factory=list)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    executed: bool = True
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.errors:
+            body["errors"] = [error.formatted for error in self.errors]
+        if self.executed:
+            body["data"] = self.data
+        if self.extensions:
+            body["extensions"] = self.extensions
+        return body
+
+
+def refused(errors: list[GraphQLError]) -> Result:
+    return Result(errors=errors, executed=False)
+
+
+class Pipeline:
+    def __init__(self, schema: AccordSchema, fast_path: FastPath | None, timeout_seconds: float) -> None:
+        self.schema = schema
+        self.preparer: Preparer = schema.preparer
+        self.fast_path = fast_path
+        self.timeout_seconds = timeout_seconds
+
+    def prepare(self, query: str) -> Prepared:
+        return self.preparer.prepare(query)
+
+    def check(
+        self, prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> tuple[int, list[GraphQLError]]:
+        """The operation's cost, and the errors that refuse it before it runs (none: it may run)."""
+        if prepared.errors:
+            self.schema._process_errors(prepared.errors)
+            return 0, prepared.errors
+        if prepared.operation(operation_name) is None:
+            reason = (
+                f"the document has no operation named {operation_name!r}"
+                if operation_name
+                else "the document holds several operations: give operationName"
+            )
+            return 0, [GraphQLError(reason, extensions={"code": "BAD_REQUEST"})]
+        cost, too_costly = self.preparer.check_cost(prepared, operation_name, variables)
+        return cost, [] if too_costly is None else [too_costly]
+
+    async def run(
+        self,
+        prepared: Prepared,
+        context: Context,
+        *,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        extensions: dict[str, Any] | None = None,
+        cost: int,
+        root_value: Any = None,
+    ) -> Result:
+        """Run a checked operation: the compiled path first for queries, then strawberry, both under
+        one timeout. The request's database reader is closed when it returns."""
+        context.prepared = prepared
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                return await self._run(
+                    prepared, context, operation_name, variables, extensions, cost, root_value
+                )
+        except TimeoutError:
+            raise OperationTimeout(self.timeout_seconds) from None
+        finally:
+            await context.db.close()
+
+    async def _run(
+        self,
+        prepared: Prepared,
+        context: Context,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        extensions: dict[str, Any] | None,
+        cost: int,
+        root_value: Any,
+    ) -> Result:
+        if self.fast_path is not None and prepared.operation_type(operation_name) is OperationType.QUERY:
+            data = await self.fast_path.answer(prepared, operation_name, variables, context)
+            if data is not None:
+                return Result(data, extensions={"cost": cost})
+        result = await self.schema.execute(
+            None,
+            variable_values=variables,
+            context_value=context,
+            root_value=root_value,
+            operation_name=operation_name,
+            # Which operations a transport allows was decided before: strawberry runs any.
+            allowed_operation_types=tuple(StrawberryOperationType),
+            operation_extensions=extensions,
+        )
+        errors = list(result.errors or [])
+        # Errors without a path never reached a field: the variables did not coerce.
+        executed = not (result.data is None and errors and all(error.path is None for error in errors))
+        return Result(result.data, errors, {"cost": cost} if executed else {}, executed)
