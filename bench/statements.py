@@ -60,7 +60,7 @@ def _checked(response: Any, expected: int = 200) -> None:
 
 def accord_counts(database_url: str, picks: Picks) -> dict[str, dict[str, int]]:
     from accord.app import create_app
-    from accord.resolvers.db import statement_engines
+    from accord.read.db import statement_engines
     from accord.settings import Settings
 
     settings = Settings(database_url=database_url, rate_limit=False, load_fixtures_on_empty=False)

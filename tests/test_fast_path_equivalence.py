@@ -31,8 +31,8 @@ from accord.content.synth import synthesize
 from accord.db import create_async_db_engine
 from accord.fastpath.executor import Unsupported, execute_fast
 from accord.models.enums import Locale
-from accord.resolvers.db import Reader, statement_engines
-from accord.resolvers.visibility import EDITOR, PUBLIC, Visibility
+from accord.read.db import Reader, statement_engines
+from accord.core.visibility import EDITOR, PUBLIC, Visibility
 from accord.schema import build_schema
 from accord.schema.context import Context
 from tests.conftest import BACKENDS

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from accord.db import create_sync_engine
 from accord.models import ChangeLog, Revision
-from accord.resolvers.db import events as events_table
+from accord.read.db import events as events_table
 from tests.harness.clients import errors_of, post
 from tests.harness.databases import seed
 from tests.harness.server import LiveServer, live_server, run_accord

@@ -26,7 +26,7 @@ from accord.schema import build_schema
 from accord.services import Services
 from accord.settings import Settings
 from accord.web.pages import web_routes
-from accord.writes.transaction import create_write_engine
+from accord.write.transaction import create_write_engine
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> Starlette:
     primary = create_async_db_engine(settings.database_url, statement_timeout_ms=timeout)
     # Reads may go to a replica; writes, tokens and the change log always use the primary.
     # On PostgreSQL the read engine has its own pool without pre-ping: a ping is a round trip on
-    # every request, and accord.resolvers.db.Reader runs a read again on a fresh connection when
+    # every request, and accord.read.db.Reader runs a read again on a fresh connection when
     # the server dropped the pooled one (a restart, pg_terminate_backend). Writes keep pre-ping.
     # It reads in autocommit: no BEGIN, and no ROLLBACK when the connection goes back to the pool
     # (a round trip each); a request's reads never needed one snapshot.

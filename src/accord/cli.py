@@ -313,7 +313,7 @@ def token_create(
     ] = "editor",
 ) -> None:
     """Create a token and print it once, alone on the last line (only its hash is stored)."""
-    from accord.auth import Role, TokenError, create_token
+    from accord.core.auth import Role, TokenError, create_token
 
     settings = load_settings()
     try:
@@ -335,7 +335,7 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """List tokens (names, roles, dates; never the tokens themselves)."""
-    from accord.auth import list_tokens, token_age
+    from accord.core.auth import list_tokens, token_age
 
     settings = load_settings()
     try:
@@ -354,7 +354,7 @@ def token_list() -> None:
 @token_app.command("revoke")
 def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: requests with it are refused from now on."""
-    from accord.auth import TokenError, revoke_token
+    from accord.core.auth import TokenError, revoke_token
 
     settings = load_settings()
     try:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from accord.resolvers.ids import SQLITE_GLOBAL_ID_FUNCTION, to_global_id
+from accord.core.ids import SQLITE_GLOBAL_ID_FUNCTION, to_global_id
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Page cache per SQLite connection, in KiB. SQLite's default (2 MiB) is too small once the content

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from accord.auth import Viewer, authenticate, bearer_token
+from accord.core.auth import Viewer, authenticate, bearer_token
 from accord.fastpath.service import FastPath
 from accord.http.apq import PersistedQueries
 from accord.http.ratelimit import RateLimits
@@ -20,14 +20,14 @@ from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
 from accord.observability.metrics import Metrics
 from accord.operation.pipeline import Pipeline
-from accord.resolvers.db import Reader
-from accord.resolvers.visibility import EDITOR, PUBLIC
+from accord.read.db import Reader
+from accord.core.visibility import EDITOR, PUBLIC
 from accord.schema import AccordSchema
 from accord.schema.context import Context
-from accord.schema.localize import locale_from_accept_language
+from accord.core.locale import locale_from_accept_language
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
-from accord.writes.content import ContentWriter, WriteResult
+from accord.write.content import ContentWriter, WriteResult
 
 
 @dataclass

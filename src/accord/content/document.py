@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from accord.dates import PartialDate, PartialDateError, check_period
+from accord.core.dates import PartialDate, PartialDateError, check_period
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
 
 FORMAT_VERSION = 1

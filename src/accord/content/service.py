@@ -30,7 +30,7 @@ def load_document(engine: Engine, document: ContentDocument, progress: Progress 
         report = ContentLoader(conn, progress=progress).load(document)
         if any(report.changed_ids.values()):
             # Running servers see a new content version (their response caches drop what they hold).
-            if conn.dialect.name == "postgresql":  # see accord.writes.content.lock_change_log
+            if conn.dialect.name == "postgresql":  # see accord.write.content.lock_change_log
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
             conn.execute(
                 insert(ChangeLog.__table__).values(  # type: ignore[attr-defined]

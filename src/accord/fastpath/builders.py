@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from accord.dates import PartialDate, optional_date, period_label
+from accord.core.dates import PartialDate, optional_date, period_label
 from accord.models.enums import Locale
-from accord.resolvers import relations
-from accord.resolvers.ids import to_global_id
-from accord.schema.localize import pick
+from accord.read import relations
+from accord.core.ids import to_global_id
+from accord.core.locale import pick
 
 if TYPE_CHECKING:
     from accord.fastpath.executor import Run

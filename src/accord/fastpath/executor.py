@@ -24,11 +24,11 @@ from accord.core.lru import ByteLRU
 from accord.fastpath import sql_json
 from accord.fastpath.builders import BUILDERS, Builder
 from accord.models.enums import Locale
-from accord.resolvers import content
-from accord.resolvers.db import Reader
-from accord.resolvers.filters import AgreementFilter, EventFilter, ExhibitFilter, PartnerFilter
-from accord.resolvers.pagination import Page, PageRequest
-from accord.resolvers.visibility import Visibility
+from accord.read import content
+from accord.read.db import Reader
+from accord.read.filters import AgreementFilter, EventFilter, ExhibitFilter, PartnerFilter
+from accord.read.pagination import Page, PageRequest
+from accord.core.visibility import Visibility
 
 
 class Unsupported(Exception):

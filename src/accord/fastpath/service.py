@@ -11,7 +11,7 @@ from graphql import GraphQLSchema
 from accord.core.lru import ByteLRU
 from accord.fastpath.executor import Unsupported, execute_fast
 from accord.operation.prepare import Prepared
-from accord.resolvers.errors import ClientError
+from accord.core.errors import ClientError
 from accord.schema.context import Context
 
 log = logging.getLogger("accord.fastpath")

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Table
 
 from accord.models.enums import Locale
-from accord.resolvers.db import TABLE_OF_TYPE, event_tag
-from accord.resolvers.ids import SQLITE_GLOBAL_ID_FUNCTION
-from accord.resolvers.relations import RELATIONS, Relation
+from accord.read.db import TABLE_OF_TYPE, event_tag
+from accord.core.ids import SQLITE_GLOBAL_ID_FUNCTION
+from accord.read.relations import RELATIONS, Relation
 
 if TYPE_CHECKING:
     from accord.fastpath.executor import Run
@@ -121,7 +121,7 @@ class Compiler:
         return f"rtrim(translate({raw}, '+/', '-_'), '=')"
 
     def pick(self, en: str, zh: str, locale: Locale) -> str:
-        """accord.schema.localize.pick: the translation when there is one, else English."""
+        """accord.core.locale.pick: the translation when there is one, else English."""
         if locale is Locale.ZH_TW:
             return f"(CASE WHEN {zh} IS NOT NULL AND {zh} <> '' THEN {zh} ELSE COALESCE({en}, '') END)"
         return f"COALESCE({en}, '')"

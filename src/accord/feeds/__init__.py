@@ -1,6 +1,6 @@
 """Feeds of published content: RSS 2.0, Atom 1.0, JSON Feed 1.1 and an OPML list of them all.
 
-Everything is read through the read resolvers (``accord.resolvers``) with ``PUBLIC`` visibility, so
+Everything is read through the read resolvers (``accord.read``) with ``PUBLIC`` visibility, so
 a feed shows exactly what an anonymous GraphQL reader sees. Modules:
 
 - ``formats``: the three feed formats, their file extensions and media types;

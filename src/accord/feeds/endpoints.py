@@ -36,10 +36,10 @@ from accord.feeds.opml import Group, Subscription, render_opml
 from accord.feeds.render import FeedDocument, render
 from accord.feeds.saved import SavedFeed, load_saved_feeds
 from accord.models.enums import Locale
-from accord.resolvers.db import Reader
-from accord.resolvers.errors import BadInput
-from accord.resolvers.filters import EventFilter
-from accord.schema.localize import locale_from_accept_language, pick
+from accord.read.db import Reader
+from accord.core.errors import BadInput
+from accord.read.filters import EventFilter
+from accord.core.locale import locale_from_accept_language, pick
 from accord.settings import Settings
 
 DEFAULT_LIMIT = 50

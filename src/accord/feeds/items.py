@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.dates import PartialDate, optional_date, period_label
+from accord.core.dates import PartialDate, optional_date, period_label
 from accord.feeds.links import event_url
 from accord.models.enums import Locale
-from accord.resolvers import content, relations
-from accord.resolvers.content import EventOrder, PartnerOrder
-from accord.resolvers.db import Reader
-from accord.resolvers.filters import EventFilter
-from accord.resolvers.ids import to_global_id
-from accord.resolvers.pagination import MAX_PAGE_SIZE, PageRequest
-from accord.resolvers.visibility import PUBLIC
-from accord.schema.localize import pick
+from accord.read import content, relations
+from accord.read.content import EventOrder, PartnerOrder
+from accord.read.db import Reader
+from accord.read.filters import EventFilter
+from accord.core.ids import to_global_id
+from accord.read.pagination import MAX_PAGE_SIZE, PageRequest
+from accord.core.visibility import PUBLIC
+from accord.core.locale import pick
 
 
 @dataclass(frozen=True, slots=True)

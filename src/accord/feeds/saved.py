@@ -17,7 +17,7 @@ from accord.content.document import Slug, Tag
 from accord.feeds.formats import LOCALE_OF_TAG
 from accord.feeds.links import MILESTONES
 from accord.models.enums import EventKind, Locale
-from accord.resolvers.filters import EventFilter
+from accord.read.filters import EventFilter
 
 NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # Names that are, or could become, other feeds' URLs under /feeds/.

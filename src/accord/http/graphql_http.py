@@ -29,8 +29,8 @@ from accord.observability.request_id import OPERATION
 from accord.operation.params import BadParams, GraphQLParams, json_param, params_from_mapping
 from accord.operation.pipeline import OperationTimeout, refused
 from accord.operation.prepare import Prepared
-from accord.resolvers.errors import Unauthenticated
-from accord.schema.localize import locale_from_accept_language
+from accord.core.errors import Unauthenticated
+from accord.core.locale import locale_from_accept_language
 from accord.services import Services
 
 GET_PARAMS_CACHE_BYTES = 4 * 1024 * 1024

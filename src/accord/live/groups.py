@@ -15,8 +15,8 @@ from graphql.execution import Executor, execute_subscription_event
 
 from accord.live.hub import Milestone, MilestoneFilter, MilestoneHub
 from accord.models.enums import Locale
-from accord.resolvers.db import Reader
-from accord.resolvers.visibility import PUBLIC
+from accord.read.db import Reader
+from accord.core.visibility import PUBLIC
 from accord.schema.context import Context
 from accord.schema.types import Event
 

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from accord.live.signals import Signal
 from accord.models import ChangeLog
 from accord.models.enums import Status
-from accord.resolvers.db import Reader, events, fetch_all, fetch_one
-from accord.resolvers.relations import partners_of_events, tags_of_events
-from accord.resolvers.visibility import PUBLIC
+from accord.read.db import Reader, events, fetch_all, fetch_one
+from accord.read.relations import partners_of_events, tags_of_events
+from accord.core.visibility import PUBLIC
 
 log = logging.getLogger("accord.live")
 changes = ChangeLog.__table__  # type: ignore[attr-defined]

@@ -24,8 +24,8 @@ from accord.core.numbers import parse_natural
 from accord.live.groups import Member, group_key
 from accord.live.hub import MilestoneFilter
 from accord.models.enums import Locale
-from accord.resolvers.errors import BadInput
-from accord.schema.localize import locale_from_accept_language
+from accord.core.errors import BadInput
+from accord.core.locale import locale_from_accept_language
 from accord.schema.subscription import check_since
 
 if TYPE_CHECKING:

@@ -44,7 +44,7 @@ class Revision(SQLModel, table=True):
 
 
 # PostgreSQL advisory lock that writers hold from adding a change-log row until they commit, so that
-# change-log ids become visible in increasing order (see accord.writes.content.lock_change_log).
+# change-log ids become visible in increasing order (see accord.write.content.lock_change_log).
 CHANGE_LOG_LOCK = 7_422_612
 
 

@@ -29,7 +29,7 @@ from graphql import (
 )
 
 from accord.operation.shape import fragment_map, fragment_order
-from accord.resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from accord.read.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # How many items an unpaginated list holds in practice (parent type, field).
 LIST_ESTIMATES: dict[tuple[str, str], int] = {

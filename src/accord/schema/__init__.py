@@ -10,53 +10,37 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from accord.operation.prepare import Limits, Preparer
+from accord.schema.context import PREPARED_DOCUMENT
 from accord.schema.errors import classify
-from accord.schema.mutation import Mutation
-from accord.schema.query import Query
+from accord.schema.roots import Mutation, Query
 from accord.schema.subscription import Subscription
 from accord.settings import Settings
 
 
 class UsePrepared(SchemaExtension):
-    """Hands strawberry the document accord.operation already parsed, checked and validated (it is
-    on the context): strawberry neither parses nor validates it again."""
+    """Hands strawberry the document accord.operation already parsed, checked and validated:
+    strawberry neither parses nor validates it again."""
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        prepared = getattr(context.context, "prepared", None)
-        if prepared is not None and prepared.document is not None:
-            context.graphql_document = prepared.document
+        document = PREPARED_DOCUMENT.get()
+        if document is not None:
+            context = self.execution_context
+            context.graphql_document = document
             context.pre_execution_errors = []  # validated: strawberry skips its own validation
         yield
 
 
 class AccordSchema(strawberry.Schema):
-    """strawberry's schema with accord's error policy (a code on every error, no tracebacks in the
-    log for the client's own mistakes, unexpected errors masked in production) and the preparer
-    that applies its limits."""
+    """strawberry's schema with accord's error policy: a code on every error, no tracebacks in the
+    log for the client's own mistakes, unexpected errors masked in production."""
 
     mask_unexpected_errors = False
-    preparer: Preparer
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
             classify(error, mask=self.mask_unexpected_errors)
-
-
-def limits_of(settings: Settings) -> Limits:
-    return Limits(
-        max_tokens=settings.max_tokens,
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        max_directives=settings.max_directives,
-        max_selections=settings.max_selections,
-        max_field_overlap=settings.max_field_overlap,
-        cost_budget=settings.cost_budget,
-        introspection=settings.introspection,
-    )
 
 
 def build_schema(settings: Settings | None = None) -> AccordSchema:
@@ -71,5 +55,4 @@ def build_schema(settings: Settings | None = None) -> AccordSchema:
         extensions=[UsePrepared],
     )
     schema.mask_unexpected_errors = options.is_production
-    schema.preparer = Preparer(schema._schema, limits_of(options))
     return schema

@@ -2,54 +2,69 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from graphql import DocumentNode
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
-from accord.auth import Viewer
+from accord.content.fields import Relation
+from accord.content.model import ContentType
+from accord.core.auth import Viewer
+from accord.core.visibility import PUBLIC, Visibility
 from accord.models.enums import Locale
-from accord.operation.prepare import Prepared
-from accord.resolvers import relations
-from accord.resolvers.db import Reader
-from accord.resolvers.visibility import PUBLIC, Visibility
+from accord.read.db import Reader
+from accord.read.relations import load_by_id, load_linked, load_tags
+from accord.write.content import ContentWriter
 
-T = TypeVar("T")
-BatchFn = Callable[[Reader, Sequence[int], tuple[str, ...]], Awaitable[list[T]]]
+K = TypeVar("K")
+V = TypeVar("V")
+
+# The document being run, as accord.operation prepared it: strawberry then neither parses nor
+# validates it again (accord.schema.UsePrepared).
+PREPARED_DOCUMENT: ContextVar[DocumentNode | None] = ContextVar("accord_prepared_document", default=None)
 
 
-def _loader(db: Reader, visibility: Visibility, batch: BatchFn[T]) -> DataLoader[int, T]:
-    async def load(keys: list[int]) -> list[T]:
-        return await batch(db, keys, visibility.statuses)
-
+def _loader(load: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
     """One DataLoader per relation, per request: each relation costs one query per request level."""
 
-    db: Reader
-    visibility: Visibility
+    def __init__(self, db: Reader, visibility: Visibility) -> None:
+        self.db = db
+        self.visibility = visibility
+        self._linked: dict[Relation, DataLoader[int, list[Any]]] = {}
+        self._by_id: dict[str, DataLoader[int, Any | None]] = {}
 
-    def __post_init__(self) -> None:
-        db, v = self.db, self.visibility
-        self.event_partners = _loader(db, v, relations.partners_of_events)
-        self.event_agreements = _loader(db, v, relations.agreements_of_events)
-        self.event_exhibits = _loader(db, v, relations.exhibits_of_events)
-        self.agreement_parties = _loader(db, v, relations.parties_of_agreements)
-        self.agreement_events = _loader(db, v, relations.events_of_agreements)
-        self.agreement_exhibits = _loader(db, v, relations.exhibits_of_agreements)
-        self.partner_agreements = _loader(db, v, relations.agreements_of_partners)
-        self.exhibit_events = _loader(db, v, relations.events_of_exhibits)
-        self.exhibit_agreements = _loader(db, v, relations.agreements_of_exhibits)
-        self.partner = _loader(db, v, relations.partners_by_id)
+        async def tags(ids: list[int]) -> list[list[str]]:
+            return await load_tags(db, ids)
 
-        async def tags(keys: list[int]) -> list[list[str]]:
-            return await relations.tags_of_events(db, keys)
+        self.tags: DataLoader[int, list[str]] = _loader(tags)
 
-        self.event_tags: DataLoader[int, list[str]] = DataLoader(load_fn=tags)
+    def linked(self, relation: Relation) -> DataLoader[int, list[Any]]:
+        found = self._linked.get(relation)
+        if found is None:
+
+            async def load(owners: list[int]) -> list[list[Any]]:
+                return await load_linked(self.db, relation, owners, self.visibility.statuses)
+
+            found = self._linked[relation] = _loader(load)
+        return found
+
+    def by_id(self, content: ContentType) -> DataLoader[int, Any | None]:
+        found = self._by_id.get(content.name)
+        if found is None:
+
+            async def load(ids: list[int]) -> list[Any | None]:
+                return await load_by_id(self.db, content, ids, self.visibility.statuses)
+
+            found = self._by_id[content.name] = _loader(load)
+        return found
 
 
 @dataclass
@@ -57,12 +72,9 @@ class Context:
     db: Reader
     locale: Locale = Locale.EN
     visibility: Visibility = PUBLIC
-    request: Any = None
+    request: HTTPConnection | None = None
     viewer: Viewer | None = None
-    services: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
-    # The document being run, as accord.operation prepared it (strawberry reuses it).
-    prepared: Prepared | None = None
+    writer: ContentWriter | None = None  # mutations write through it
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

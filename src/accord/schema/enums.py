@@ -1,39 +1,22 @@
 """The contract's enums: the plain Python enums the rest of the code uses, registered with strawberry.
 
 ``strawberry.enum`` marks the class in place, so resolvers and the schema share one set of values.
+The lists' order enums (``EventOrder``, ``PartnerOrder``) are made from the content model.
 """
 
 from __future__ import annotations
 
 import strawberry
 
-from accord.dates import DatePrecision
+from accord.content.model import ROOT_ORDER
+from accord.core.dates import DatePrecision
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, Locale, PartnerKind, Status
-from accord.resolvers.content import EventOrder, PartnerOrder
 
 strawberry.enum(
     Locale, description="Content languages. Localized fields fall back to EN when a translation is missing."
 )
-for _enum in (
-    Status,
-    EventKind,
-    PartnerKind,
-    AgreementKind,
-    ExhibitKind,
-    DatePrecision,
-    EventOrder,
-    PartnerOrder,
-):
+for _enum in (Status, EventKind, PartnerKind, AgreementKind, ExhibitKind, DatePrecision):
     strawberry.enum(_enum)
-
-__all__ = [
-    "AgreementKind",
-    "DatePrecision",
-    "EventKind",
-    "EventOrder",
-    "ExhibitKind",
-    "Locale",
-    "PartnerKind",
-    "PartnerOrder",
-    "Status",
-]
+for _content in ROOT_ORDER:
+    if _content.order_enum is not None:
+        strawberry.enum(_content.order_enum)

@@ -7,7 +7,7 @@ import uuid
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
-from accord.resolvers.errors import ClientError
+from accord.core.errors import ClientError
 
 log = logging.getLogger("accord.errors")
 

@@ -1,78 +1,184 @@
-"""The contract's filter inputs, converted to the resolvers' plain dataclasses."""
+"""The contract's input types, built from the content model: each list's filter, each type's create
+input and patch, and their conversion to the writer's plain values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 import strawberry
 
-from accord.resolvers import filters
-from accord.schema.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
+from accord.content.fields import (
+    Choice,
+    Date,
+    Field,
+    FilterField,
+    Flag,
+    Linked,
+    Localized,
+    Origin,
+    Places,
+    Tags,
+    Text,
+)
+from accord.content.model import ContentType
+from accord.models.enums import Status
+from accord.write.content import WriteRequest
+
+PATCH_DESCRIPTION = "Every field optional: only the fields given change."
+
+
+@strawberry.input(
+    description="Text in every content language. zhTw may be omitted; readers then get the English text."
+)
+class LocalizedTextInput:
+    en: str
+    zh_tw: str | None = None
 
 
 @strawberry.input
-class EventFilter:
-    year_from: int | None = None
-    year_to: int | None = None
-    partner: str | None = strawberry.field(default=None, description="Partner slug.")
-    kind: EventKind | None = None
-    tag: str | None = None
-    milestones_only: bool | None = None
-    text: str | None = strawberry.field(
-        default=None, description="Full-text match over title, summary and places, in every locale."
+class PartialDateInput:
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+
+def _input_type(name: str, fields: list[tuple[str, Any, Any]], description: str | None) -> Any:
+    """A strawberry input class; its attributes carry the GraphQL names (``isMilestone``)."""
+    namespace: dict[str, Any] = {"__annotations__": {}, "__module__": __name__}
+    for field_name, annotation, default in fields:
+        namespace["__annotations__"][field_name] = annotation
+        if default is not _REQUIRED:
+            namespace[field_name] = default
+    return strawberry.input(type(name, (), namespace), description=description)
+
+
+_REQUIRED = object()
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def _filter_field(content: ContentType, spec: FilterField) -> tuple[str, Any, Any]:
+    annotation: Any
+    if spec.kind in ("year_from", "year_to"):
+        annotation = int
+    elif spec.kind == "choice":
+        choice = content.field(spec.options["field"])
+        assert isinstance(choice, Choice)
+        annotation = choice.enum
+    elif spec.kind == "flag":
+        annotation = bool
+    elif spec.kind == "status":
+        annotation = Status
+    else:
+        annotation = str
+    default = strawberry.field(default=None, description=spec.description) if spec.description else None
+    return spec.name, annotation | None, default
+
+
+@cache
+def filter_input(content: ContentType) -> Any:
+    return _input_type(
+        f"{content.name}Filter", [_filter_field(content, spec) for spec in content.filters], None
     )
-    status: Status | None = strawberry.field(
-        default=None, description="Only for token holders: anonymous readers see published events only."
+
+
+# -- write inputs -----------------------------------------------------------------------------
+
+
+def _annotation(spec: Field) -> tuple[Any, bool, Any]:
+    """(GraphQL type, required in the create input, default in the create input)."""
+    if isinstance(spec, Localized):
+        return LocalizedTextInput, spec.required, None
+    if isinstance(spec, Date):
+        return PartialDateInput, spec.required, None
+    if isinstance(spec, Choice):
+        return spec.enum, True, None
+    if isinstance(spec, Flag):
+        return bool, False, spec.default
+    if isinstance(spec, Places):
+        return list[LocalizedTextInput], False, None
+    if isinstance(spec, Tags):
+        return list[str], False, None
+    if isinstance(spec, Linked):
+        return list[strawberry.ID], False, None
+    if isinstance(spec, Origin):
+        return strawberry.ID, False, None
+    assert isinstance(spec, Text)
+    return str, False, None
+
+
+def writable(content: ContentType) -> list[Field]:
+    return [spec for spec in content.fields if spec.input_name]
+
+
+@cache
+def create_input(content: ContentType) -> Any:
+    fields: list[tuple[str, Any, Any]] = [("slug", str | None, None)]
+    for spec in writable(content):
+        annotation, required, default = _annotation(spec)
+        if required:
+            fields.append((spec.input_name, annotation, _REQUIRED))
+        else:
+            fields.append((spec.input_name, annotation | None, default))
+    fields.append(("status", Status | None, Status.DRAFT))
+    return _input_type(f"{content.name}Input", fields, None)
+
+
+@cache
+def patch_input(content: ContentType) -> Any:
+    fields: list[tuple[str, Any, Any]] = [("slug", str | None, strawberry.UNSET)]
+    fields += [(spec.input_name, _annotation(spec)[0] | None, strawberry.UNSET) for spec in writable(content)]
+    return _input_type(f"{content.name}Patch", fields, PATCH_DESCRIPTION)
+
+
+def _text(value: LocalizedTextInput) -> dict[str, Any]:
+    return {"en": value.en, "zh_tw": value.zh_tw}
+
+
+def _date(value: PartialDateInput) -> dict[str, Any]:
+    return {"year": value.year, "month": value.month, "day": value.day}
+
+
+# How a given value becomes a record value, per kind; None for a null the field does not take in a
+# patch (a required or list field cannot be cleared: leaving it out keeps it).
+_RECORD_VALUE: dict[type[Field], Callable[[Any, Any], Any]] = {
+    Localized: lambda spec, value: _text(value) if value is not None else {"en": "", "zh_tw": None},
+    Date: lambda spec, value: None if value is None else _date(value),
+    Choice: lambda spec, value: value,
+    Flag: lambda spec, value: value,
+    Places: lambda spec, value: [_text(place) for place in value or []],
+    Tags: lambda spec, value: list(value or []),
+    Text: lambda spec, value: value,
+}
+
+
+def _keeps_on_null(spec: Field) -> bool:
+    return isinstance(spec, Choice | Flag | Places | Tags) or (
+        isinstance(spec, Localized | Date) and spec.required
     )
 
-    def to_filter(self) -> filters.EventFilter:
-        return filters.EventFilter(
-            year_from=self.year_from,
-            year_to=self.year_to,
-            partner=self.partner,
-            kind=self.kind.value if self.kind else None,
-            tag=self.tag,
-            milestones_only=self.milestones_only,
-            text=self.text,
-            status=self.status.value if self.status else None,
-        )
 
-
-@strawberry.input
-class PartnerFilter:
-    kind: PartnerKind | None = None
-    country: str | None = None
-    text: str | None = None
-
-    def to_filter(self) -> filters.PartnerFilter:
-        return filters.PartnerFilter(
-            kind=self.kind.value if self.kind else None, country=self.country, text=self.text
-        )
-
-
-@strawberry.input
-class AgreementFilter:
-    kind: AgreementKind | None = None
-    partner: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    text: str | None = None
-
-    def to_filter(self) -> filters.AgreementFilter:
-        return filters.AgreementFilter(
-            kind=self.kind.value if self.kind else None,
-            partner=self.partner,
-            year_from=self.year_from,
-            year_to=self.year_to,
-            text=self.text,
-        )
-
-
-@strawberry.input
-class ExhibitFilter:
-    kind: ExhibitKind | None = None
-    partner: str | None = None
-    text: str | None = None
-
-    def to_filter(self) -> filters.ExhibitFilter:
-        return filters.ExhibitFilter(
-            kind=self.kind.value if self.kind else None, partner=self.partner, text=self.text
-        )
+def to_request(content: ContentType, data: Any, *, patch: bool) -> WriteRequest:
+    """The given fields as the writer's plain values (a patch leaves out what it does not change)."""
+    request = WriteRequest(values={})
+    slug = data.slug
+    if slug is not strawberry.UNSET and slug is not None:
+        request.values["slug"] = slug
+    for spec in writable(content):
+        value = getattr(data, spec.input_name)
+        if value is strawberry.UNSET:
+            continue
+        if isinstance(spec, Linked):
+            request.links[spec.input_name] = None if value is None and patch else list(value or [])
+        elif isinstance(spec, Origin):
+            request.origin_id, request.origin_given = value, True
+        elif patch and value is None and _keeps_on_null(spec):
+            continue
+        else:
+            request.values[spec.record] = _RECORD_VALUE[type(spec)](spec, value)
+    if not patch:
+        request.values["status"] = data.status
+    return request

@@ -1,42 +1,57 @@
-"""The contract's object types, built from database rows."""
+"""The contract's object types, built from the content model (accord.content.model).
+
+Each content type becomes a strawberry type whose fields are rendered by kind, in one place per
+kind (``FIELD_RENDERERS``): a declaration line in the model is a field here. The GraphQL objects
+are the rows themselves, wrapped in an ``Item`` that says which type they are (for ``Node`` and
+the ``SearchResult`` union). Field order follows what strawberry gives hand-written types: the id
+and slug, the plain fields, the status and timestamps, then the fields with arguments or
+relations.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from functools import reduce
+from typing import Annotated, Any, Generic, TypeVar, Union
 
 import strawberry
+from strawberry.types.field import StrawberryField
 
-from accord.dates import PartialDate as PartialDateValue
-from accord.dates import optional_date, period_label
-from accord.resolvers import content
-from accord.resolvers.ids import to_global_id
-from accord.resolvers.pagination import Page, PageRequest
-from accord.schema.context import Context
-from accord.schema.enums import (
-    AgreementKind,
-    DatePrecision,
-    EventKind,
-    EventOrder,
-    ExhibitKind,
-    Locale,
-    PartnerKind,
-    Status,
+from accord.content.fields import (
+    Choice,
+    Date,
+    Field,
+    Flag,
+    Linked,
+    Listing,
+    Localized,
+    Origin,
+    Places,
+    Tags,
+    Text,
 )
-from accord.schema.inputs import EventFilter
-from accord.schema.localize import pick
+from accord.content.model import BY_NAME, ROOT_ORDER, ContentType
+from accord.core.dates import DatePrecision, period_label
+from accord.core.dates import PartialDate as PartialDateValue
+from accord.core.ids import to_global_id
+from accord.core.locale import pick
+from accord.models.enums import Locale, Status
+from accord.read import lists
+from accord.read.pagination import Page, PageRequest
+from accord.schema import enums as _enums  # noqa: F401  (registers the enums with strawberry)
+from accord.schema.context import Context
 
 Info = strawberry.Info[Context, None]
-
-
-def _locale(info: Info, locale: Locale | None) -> Locale:
-    return locale if locale is not None else info.context.locale
+T = TypeVar("T")
+ID_DESCRIPTION = "Opaque global id (Relay Global Object Identification)."
 
 
 @strawberry.interface
 class Node:
-    id: strawberry.ID = strawberry.field(description="Opaque global id (Relay Global Object Identification).")
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
 
 
 @strawberry.type
@@ -45,6 +60,10 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+
+def _locale(info: Info, locale: Locale | None) -> Locale:
+    return locale if locale is not None else info.context.locale
 
 
 @strawberry.type(
@@ -60,9 +79,7 @@ class PartialDate:
     period_end: strawberry.Private[PartialDateValue | None] = None
 
     @classmethod
-    def of(
-        cls, value: PartialDateValue | None, period_end: PartialDateValue | None = None
-    ) -> PartialDate | None:
+    def of(cls, value: PartialDateValue | None, period_end: PartialDateValue | None = None) -> PartialDate | None:
         if value is None:
             return None
         return cls(
@@ -80,359 +97,244 @@ class PartialDate:
         return period_label(self.value, self.period_end, _locale(info, locale))
 
 
-@strawberry.type(
-    description=(
-        "Something that happened on the cooperation timeline. "
-        "Milestones are the events that feeds and subscriptions announce."
-    )
-)
-class Event(Node):
-    slug: str
-    kind: EventKind
-    is_milestone: bool
-    status: Status
-    published_at: datetime | None
-    updated_at: datetime
-    row: strawberry.Private[Any]
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A row of a content type, as the GraphQL types receive it."""
 
-    @classmethod
-    def from_row(cls, row: Any) -> Event:
-        return cls(
-            id=strawberry.ID(to_global_id("Event", row.id)),
-            slug=row.slug,
-            kind=EventKind(row.kind),
-            is_milestone=row.is_milestone,
-            status=Status(row.status),
-            published_at=row.published_at,
-            updated_at=row.updated_at,
-            row=row,
-        )
+    content: ContentType
+    row: Any
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    """A Relay connection: ``Connection[Event]`` is the contract's ``EventConnection``."""
+
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    counter: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field
-    def title(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.title_en, self.row.title_zh, _locale(info, locale))
-
-    @strawberry.field
-    def summary(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.summary_en, self.row.summary_zh, _locale(info, locale))
-
-    @strawberry.field
-    def date(self) -> PartialDate:
-        row = self.row
-        end = optional_date(row.end_year, row.end_month, row.end_day)
-        value = PartialDate.of(PartialDateValue(row.year, row.month, row.day), end)
-        assert value is not None
-        return value
-
-    @strawberry.field(description="Set for events that span a period ('During 2013 to 2015').")
-    def end_date(self) -> PartialDate | None:
-        return PartialDate.of(optional_date(self.row.end_year, self.row.end_month, self.row.end_day))
-
-    @strawberry.field(description="Cities or countries where it took place, in the requested locale.")
-    def places(self, info: Info, locale: Locale | None = None) -> list[str]:
-        chosen = _locale(info, locale)
-        return [pick(place.get("en"), place.get("zh_tw"), chosen) for place in self.row.places]
-
-    @strawberry.field
-    async def tags(self, info: Info) -> list[str]:
-        return await info.context.loaders.event_tags.load(self.row.id)
-
-    @strawberry.field
-    async def partners(self, info: Info) -> list[Partner]:
-        return [Partner.from_row(row) for row in await info.context.loaders.event_partners.load(self.row.id)]
-
-    @strawberry.field
-    async def agreements(self, info: Info) -> list[Agreement]:
-        return [
-            Agreement.from_row(row) for row in await info.context.loaders.event_agreements.load(self.row.id)
-        ]
-
-    @strawberry.field
-    async def exhibits(self, info: Info) -> list[Exhibit]:
-        return [Exhibit.from_row(row) for row in await info.context.loaders.event_exhibits.load(self.row.id)]
+    async def total_count(self) -> int:
+        return await self.counter()
 
 
-@strawberry.type(
-    description="A customs administration, economy, international organization, forum or committee."
-)
-class Partner(Node):
-    slug: str
-    short_name: str | None = strawberry.field(description="Common abbreviation, e.g. 'WTO', 'CBP'.")
-    kind: PartnerKind
-    country: str | None = strawberry.field(
-        description="ISO 3166-1 alpha-2 code where the partner belongs to one economy."
-    )
-    website: str | None
-    status: Status
-    updated_at: datetime
-    row: strawberry.Private[Any]
-
-    @classmethod
-    def from_row(cls, row: Any) -> Partner:
-        return cls(
-            id=strawberry.ID(to_global_id("Partner", row.id)),
-            slug=row.slug,
-            short_name=row.short_name,
-            kind=PartnerKind(row.kind),
-            country=row.country,
-            website=row.website,
-            status=Status(row.status),
-            updated_at=row.updated_at,
-            row=row,
-        )
-
-    @strawberry.field
-    def name(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.name_en, self.row.name_zh, _locale(info, locale))
-
-    @strawberry.field
-    async def events(
-        self,
-        info: Info,
-        filter: EventFilter | None = None,
-        order_by: EventOrder | None = EventOrder.DATE_ASC,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> EventConnection:
-        page = await content.list_partner_events(
-            info.context.db,
-            partner_id=self.row.id,
-            visibility=info.context.visibility,
-            filter=filter.to_filter() if filter else None,
-            order=order_by or EventOrder.DATE_ASC,
-            page=PageRequest(first=first, after=after),
-        )
-        return EventConnection.of(page)
-
-    @strawberry.field
-    async def agreements(self, info: Info) -> list[Agreement]:
-        return [
-            Agreement.from_row(row) for row in await info.context.loaders.partner_agreements.load(self.row.id)
-        ]
-
-
-@strawberry.type(
-    description=(
-        "A signed instrument: mutual assistance agreement, AEO mutual recognition arrangement, "
-        "accession, acceptance."
-    )
-)
-class Agreement(Node):
-    slug: str
-    kind: AgreementKind
-    status: Status
-    updated_at: datetime
-    row: strawberry.Private[Any]
-
-    @classmethod
-    def from_row(cls, row: Any) -> Agreement:
-        return cls(
-            id=strawberry.ID(to_global_id("Agreement", row.id)),
-            slug=row.slug,
-            kind=AgreementKind(row.kind),
-            status=Status(row.status),
-            updated_at=row.updated_at,
-            row=row,
-        )
-
-    @strawberry.field
-    def title(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.title_en, self.row.title_zh, _locale(info, locale))
-
-    @strawberry.field
-    def summary(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.summary_en, self.row.summary_zh, _locale(info, locale))
-
-    @strawberry.field
-    def signed_on(self) -> PartialDate | None:
-        return PartialDate.of(optional_date(self.row.signed_year, self.row.signed_month, self.row.signed_day))
-
-    @strawberry.field
-    async def parties(self, info: Info) -> list[Partner]:
-        return [
-            Partner.from_row(row) for row in await info.context.loaders.agreement_parties.load(self.row.id)
-        ]
-
-    @strawberry.field
-    async def events(self, info: Info) -> list[Event]:
-        return [Event.from_row(row) for row in await info.context.loaders.agreement_events.load(self.row.id)]
-
-    @strawberry.field
-    async def exhibits(self, info: Info) -> list[Exhibit]:
-        return [
-            Exhibit.from_row(row) for row in await info.context.loaders.agreement_exhibits.load(self.row.id)
-        ]
-
-
-@strawberry.type(
-    description=(
-        "An item on display in the exhibition area: uniforms, documents, artifacts from the exchanges."
-    )
-)
-class Exhibit(Node):
-    slug: str
-    kind: ExhibitKind
-    image_url: str | None
-    status: Status
-    updated_at: datetime
-    row: strawberry.Private[Any]
-
-    @classmethod
-    def from_row(cls, row: Any) -> Exhibit:
-        return cls(
-            id=strawberry.ID(to_global_id("Exhibit", row.id)),
-            slug=row.slug,
-            kind=ExhibitKind(row.kind),
-            image_url=row.image_url,
-            status=Status(row.status),
-            updated_at=row.updated_at,
-            row=row,
-        )
-
-    @strawberry.field
-    def title(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.title_en, self.row.title_zh, _locale(info, locale))
-
-    @strawberry.field
-    def description(self, info: Info, locale: Locale | None = None) -> str:
-        return pick(self.row.description_en, self.row.description_zh, _locale(info, locale))
-
-    @strawberry.field
-    async def origin(self, info: Info) -> Partner | None:
-        if self.row.origin_id is None:
-            return None
-        row = await info.context.loaders.partner.load(self.row.origin_id)
-        return None if row is None else Partner.from_row(row)
-
-    @strawberry.field
-    async def events(self, info: Info) -> list[Event]:
-        return [Event.from_row(row) for row in await info.context.loaders.exhibit_events.load(self.row.id)]
-
-    @strawberry.field
-    async def agreements(self, info: Info) -> list[Agreement]:
-        return [
-            Agreement.from_row(row) for row in await info.context.loaders.exhibit_agreements.load(self.row.id)
-        ]
-
-
-def _page_info(page: Page[Any]) -> PageInfo:
-    return PageInfo(
+def connection_of(content: ContentType, page: Page[Any]) -> Connection[Any]:
+    edges = [Edge(cursor=c, node=Item(content, row)) for c, row in zip(page.cursors, page.items, strict=True)]
+    info = PageInfo(
         has_next_page=page.has_next_page,
         has_previous_page=page.has_previous_page,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None,
     )
+    return Connection(edges=edges, page_info=info, counter=page.count)
 
 
-@strawberry.type
-class EventEdge:
-    cursor: str
-    node: Event
+# -- resolvers built at run time --------------------------------------------------------------
+
+Argument = tuple[str, Any, Any]  # (name, annotation, default)
+LOCALE: Argument = ("locale", Locale | None, None)
 
 
-@strawberry.type
-class EventConnection:
-    edges: list[EventEdge]
-    page_info: PageInfo
-    counter: strawberry.Private[Callable[[], Awaitable[int]]]
+def resolver(function: Callable[..., Any], returns: Any, arguments: Sequence[Argument] = ()) -> Any:
+    """``function(root, info, **arguments)`` with the signature strawberry reads its arguments and its
+    GraphQL type from (the types are only known once the model is read)."""
+    parameters = [
+        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=Info),
+        *(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+            for name, annotation, default in arguments
+        ),
+    ]
+    function.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    return function
 
-    @classmethod
-    def of(cls, page: Page[Any]) -> EventConnection:
-        edges = [
-            EventEdge(cursor=c, node=Event.from_row(r)) for c, r in zip(page.cursors, page.items, strict=True)
+
+def field(function: Callable[..., Any], returns: Any, description: str | None = None, **arguments: Any) -> Any:
+    built: StrawberryField = strawberry.field(
+        resolver=resolver(function, returns, arguments.pop("arguments", ())), description=description
+    )
+    return built
+
+
+def _optional(annotation: Any, nullable: bool) -> Any:
+    return annotation | None if nullable else annotation
+
+
+def list_arguments(content: ContentType, *, backwards: bool) -> list[Argument]:
+    """The arguments of a content type's list: filter, orderBy (when it has several orders), and
+    forward (and backward) pagination."""
+    from accord.schema.inputs import filter_input  # the inputs are built beside the types
+
+    arguments: list[Argument] = [("filter", filter_input(content) | None, None)]
+    if content.order_enum is not None:
+        default = content.order_enum(content.orders[0].name)
+        arguments.append(("orderBy", content.order_enum | None, default))
+    arguments += [("first", int | None, None), ("after", str | None, None)]
+    if backwards:
+        arguments += [("last", int | None, None), ("before", str | None, None)]
+    return arguments
+
+
+def filter_values(value: Any) -> dict[str, Any] | None:
+    """A filter input as the mapping accord.read.filters reads."""
+    return None if value is None else dict(vars(value))
+
+
+class TypeBuilder:
+    """Builds the object types of every content type, which refer to each other."""
+
+    def __init__(self) -> None:
+        # Created empty first, so that fields can name types not yet filled in.
+        self.types: dict[str, type] = {
+            content.name: type(content.name, (Node,), {"__module__": __name__}) for content in ROOT_ORDER
+        }
+
+    def build(self) -> dict[str, type]:
+        for content in ROOT_ORDER:
+            cls = self.types[content.name]
+            for name, built in self._fields(content):
+                setattr(cls, name, built)
+
+            def is_type_of(obj: Any, _info: Any, content: ContentType = content) -> bool:
+                return isinstance(obj, Item) and obj.content is content
+
+            cls.is_type_of = staticmethod(is_type_of)  # type: ignore[attr-defined]
+            strawberry.type(cls, description=content.description)
+        return self.types
+
+    def _fields(self, content: ContentType) -> list[tuple[str, Any]]:
+        name = content.name
+        built: list[tuple[str, Any]] = [
+            ("id", field(lambda root, info: strawberry.ID(to_global_id(name, root.row.id)), strawberry.ID, ID_DESCRIPTION)),
+            ("slug", field(lambda root, info: root.row.slug, str)),
         ]
-        return cls(edges=edges, page_info=_page_info(page), counter=page.count)
+        plain = [f for f in content.fields if not f.computed]
+        computed = [f for f in content.fields if f.computed]
+        built += [(f.name, self.render(content, f)) for f in plain]
+        built.append(("status", field(lambda root, info: Status(root.row.status), Status)))
+        if content.shows_published_at:
+            built.append(("publishedAt", field(lambda root, info: root.row.published_at, datetime | None)))
+        built.append(("updatedAt", field(lambda root, info: root.row.updated_at, datetime)))
+        built += [(f.name, self.render(content, f)) for f in computed]
+        return built
 
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.counter()
+    def render(self, content: ContentType, spec: Field) -> Any:
+        renderer = FIELD_RENDERERS[type(spec)]
+        return renderer(self, content, spec)
+
+    # -- one renderer per kind ----------------------------------------------------------------
+
+    def text(self, content: ContentType, spec: Text) -> Any:
+        column = spec.column
+        return field(lambda root, info: getattr(root.row, column), _optional(str, spec.nullable), spec.description)
+
+    def flag(self, content: ContentType, spec: Flag) -> Any:
+        column = spec.column
+        return field(lambda root, info: getattr(root.row, column), bool, spec.description)
+
+    def choice(self, content: ContentType, spec: Choice) -> Any:
+        column, enum = spec.column, spec.enum
+        return field(lambda root, info: enum(getattr(root.row, column)), enum, spec.description)
+
+    def localized(self, content: ContentType, spec: Localized) -> Any:
+        en, zh = spec.en, spec.zh
+
+        def resolve(root: Item, info: Info, locale: Locale | None = None) -> str:
+            return pick(getattr(root.row, en), getattr(root.row, zh), _locale(info, locale))
+
+        return field(resolve, str, spec.description, arguments=[LOCALE])
+
+    def date(self, content: ContentType, spec: Date) -> Any:
+        end = content.field(spec.period_end) if spec.period_end else None
+        assert end is None or isinstance(end, Date)
+
+        def resolve(root: Item, info: Info) -> PartialDate | None:
+            return PartialDate.of(spec.value(root.row), None if end is None else end.value(root.row))
+
+        return field(resolve, _optional(PartialDate, not spec.required), spec.description)
+
+    def places(self, content: ContentType, spec: Places) -> Any:
+        column = spec.column
+
+        def resolve(root: Item, info: Info, locale: Locale | None = None) -> list[str]:
+            chosen = _locale(info, locale)
+            return [pick(place.get("en"), place.get("zh_tw"), chosen) for place in getattr(root.row, column)]
+
+        return field(resolve, list[str], spec.description, arguments=[LOCALE])
+
+    def tags(self, content: ContentType, spec: Tags) -> Any:
+        async def resolve(root: Item, info: Info) -> list[str]:
+            return await info.context.loaders.tags.load(root.row.id)
+
+        return field(resolve, list[str], spec.description)
+
+    def linked(self, content: ContentType, spec: Linked) -> Any:
+        relation, target = spec.relation, BY_NAME[spec.target]
+
+        async def resolve(root: Item, info: Info) -> list[Item]:
+            rows = await info.context.loaders.linked(relation).load(root.row.id)
+            return [Item(target, row) for row in rows]
+
+        return field(resolve, list[self.types[target.name]], spec.description)  # type: ignore[name-defined]
+
+    def origin(self, content: ContentType, spec: Origin) -> Any:
+        column, target = spec.column, BY_NAME[spec.target]
+
+        async def resolve(root: Item, info: Info) -> Item | None:
+            id_ = getattr(root.row, column)
+            row = None if id_ is None else await info.context.loaders.by_id(target).load(id_)
+            return None if row is None else Item(target, row)
+
+        return field(resolve, self.types[target.name] | None, spec.description)
+
+    def listing(self, content: ContentType, spec: Listing) -> Any:
+        target = BY_NAME[spec.target]
+
+        async def resolve(root: Item, info: Info, **arguments: Any) -> Connection[Any]:
+            order = arguments.get("orderBy")
+            page = await lists.list_of(
+                info.context.db,
+                spec,
+                root.row.id,
+                visibility=info.context.visibility,
+                filter=filter_values(arguments.get("filter")),
+                order=None if order is None else order.value,
+                page=PageRequest(first=arguments.get("first"), after=arguments.get("after")),
+            )
+            return connection_of(target, page)
+
+        returns = Connection[self.types[target.name]]  # type: ignore[name-defined]
+        return field(resolve, returns, spec.description, arguments=list_arguments(target, backwards=False))
 
 
-@strawberry.type
-class PartnerEdge:
-    cursor: str
-    node: Partner
+FIELD_RENDERERS: dict[type[Field], Callable[[TypeBuilder, ContentType, Any], Any]] = {
+    Text: TypeBuilder.text,
+    Flag: TypeBuilder.flag,
+    Choice: TypeBuilder.choice,
+    Localized: TypeBuilder.localized,
+    Date: TypeBuilder.date,
+    Places: TypeBuilder.places,
+    Tags: TypeBuilder.tags,
+    Linked: TypeBuilder.linked,
+    Origin: TypeBuilder.origin,
+    Listing: TypeBuilder.listing,
+}
 
-
-@strawberry.type
-class PartnerConnection:
-    edges: list[PartnerEdge]
-    page_info: PageInfo
-    counter: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @classmethod
-    def of(cls, page: Page[Any]) -> PartnerConnection:
-        edges = [
-            PartnerEdge(cursor=c, node=Partner.from_row(r))
-            for c, r in zip(page.cursors, page.items, strict=True)
-        ]
-        return cls(edges=edges, page_info=_page_info(page), counter=page.count)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.counter()
-
-
-@strawberry.type
-class AgreementEdge:
-    cursor: str
-    node: Agreement
-
-
-@strawberry.type
-class AgreementConnection:
-    edges: list[AgreementEdge]
-    page_info: PageInfo
-    counter: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @classmethod
-    def of(cls, page: Page[Any]) -> AgreementConnection:
-        edges = [
-            AgreementEdge(cursor=c, node=Agreement.from_row(r))
-            for c, r in zip(page.cursors, page.items, strict=True)
-        ]
-        return cls(edges=edges, page_info=_page_info(page), counter=page.count)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.counter()
-
-
-@strawberry.type
-class ExhibitEdge:
-    cursor: str
-    node: Exhibit
-
-
-@strawberry.type
-class ExhibitConnection:
-    edges: list[ExhibitEdge]
-    page_info: PageInfo
-    counter: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @classmethod
-    def of(cls, page: Page[Any]) -> ExhibitConnection:
-        edges = [
-            ExhibitEdge(cursor=c, node=Exhibit.from_row(r))
-            for c, r in zip(page.cursors, page.items, strict=True)
-        ]
-        return cls(edges=edges, page_info=_page_info(page), counter=page.count)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.counter()
+OBJECT_TYPES: dict[str, type] = TypeBuilder().build()
 
 
 @strawberry.type
 class YearGroup:
     year: int
-    events: list[Event]
+    events: list[OBJECT_TYPES["Event"]]  # type: ignore[valid-type]
 
 
-SearchResult = Annotated[Event | Partner | Agreement | Exhibit, strawberry.union("SearchResult")]
-
-NODE_TYPES: dict[str, Any] = {"Event": Event, "Partner": Partner, "Agreement": Agreement, "Exhibit": Exhibit}
-
-
-def node_of(type_name: str, row: Any) -> Any:
-    return NODE_TYPES[type_name].from_row(row)
+_union_members = reduce(lambda a, b: Union[a, b], [OBJECT_TYPES[c.name] for c in ROOT_ORDER])  # noqa: UP007
+SearchResult = Annotated[_union_members, strawberry.union("SearchResult")]  # type: ignore[valid-type]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, or_, select, table
 
 from accord.models import SearchDocument
-from accord.resolvers.errors import BadInput
+from accord.core.errors import BadInput
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10

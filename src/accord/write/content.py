@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.auth import Viewer, require
+from accord.core.auth import Viewer, require
 from accord.content.document import ContentDocument, ContentRecord, EventRecord, ExhibitRecord
 from accord.content.loader import ContentLoader
 from accord.content.reader import read_records
@@ -28,10 +28,10 @@ from accord.models import ChangeLog, Revision
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
 from accord.models.enums import Status
-from accord.resolvers.errors import BadInput, Conflict, NotFound
-from accord.resolvers.ids import expect_type
+from accord.core.errors import BadInput, Conflict, NotFound
+from accord.core.ids import expect_type
 from accord.search.index import refresh as refresh_search
-from accord.writes.records import build_record, slugify
+from accord.write.records import build_record, slugify
 
 SECTION_OF_TYPE = {"Event": "events", "Partner": "partners", "Agreement": "agreements", "Exhibit": "exhibits"}
 TABLE_OF_TYPE = {"Event": "event", "Partner": "partner", "Agreement": "agreement", "Exhibit": "exhibit"}

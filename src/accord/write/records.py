@@ -16,7 +16,7 @@ from accord.content.document import (
     ExhibitRecord,
     PartnerRecord,
 )
-from accord.resolvers.errors import BadInput
+from accord.core.errors import BadInput
 
 RECORD_OF_SECTION: dict[str, type[ContentRecord]] = {
     "partners": PartnerRecord,

@@ -16,8 +16,9 @@ from typing import Any, Generic, TypeVar
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, or_
 
+from accord.content.model import Order
 from accord.core.numbers import MAX_BIGINT
-from accord.resolvers.errors import BadInput
+from accord.core.errors import BadInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -57,7 +58,7 @@ class PageRequest:
 @dataclass
 class Page(Generic[T]):
     items: list[T]
-    sort: SortKey
+    sort: Order
     has_next_page: bool
     has_previous_page: bool
     count: Callable[[], Awaitable[int]]
@@ -65,7 +66,7 @@ class Page(Generic[T]):
     @cached_property
     def cursors(self) -> list[str]:
         """Encoded only if the query asks for a cursor: most pages are read without them."""
-        return [encode_cursor(self.sort.tag, self.sort.key_of(row)) for row in self.items]
+        return [encode_cursor(self.sort.tag, key_of(self.sort, row)) for row in self.items]
 
 
 def encode_cursor(tag: str, key: Sequence[Any]) -> str:
@@ -89,41 +90,35 @@ def decode_cursor(cursor: str, tag: str, width: int, *, field: str, types: Seque
     return key
 
 
-@dataclass(frozen=True, slots=True)
-class SortKey:
-    """The ordered columns of a list (the last one unique) and the cursor tag of the list."""
+def _types(sort: Order) -> list[type]:
+    return [column.type.python_type for column in sort.columns]
 
-    tag: str
-    columns: tuple[ColumnElement[Any], ...]
-    descending: bool = False
 
-    @property
-    def types(self) -> list[type]:
-        return [column.type.python_type for column in self.columns]
+def _after(sort: Order, values: Sequence[Any], *, reverse: bool) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in this order (before them when ``reverse``)."""
+    forward = sort.descending == reverse
+    clauses = []
+    for depth, column in enumerate(sort.columns):
+        equal = [c == v for c, v in zip(sort.columns[:depth], values[:depth], strict=True)]
+        value = values[depth]
+        step = column < value if not forward else column > value
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
 
-    def after(self, values: Sequence[Any], *, reverse: bool) -> ColumnElement[bool]:
-        """Rows strictly after ``values`` in this order (before them when ``reverse``)."""
-        forward = self.descending == reverse
-        clauses = []
-        for depth, column in enumerate(self.columns):
-            equal = [c == v for c, v in zip(self.columns[:depth], values[:depth], strict=True)]
-            value = values[depth]
-            step = column < value if not forward else column > value
-            clauses.append(and_(*equal, step))
-        return or_(*clauses)
 
-    def order(self, *, reverse: bool) -> list[ColumnElement[Any]]:
-        descending = self.descending != reverse
-        return [column.desc() if descending else column.asc() for column in self.columns]
+def _ordering(sort: Order, *, reverse: bool) -> list[ColumnElement[Any]]:
+    descending = sort.descending != reverse
+    return [column.desc() if descending else column.asc() for column in sort.columns]
 
-    def key_of(self, row: Any) -> list[Any]:
-        return [row._mapping[column] for column in self.columns]
+
+def key_of(sort: Order, row: Any) -> list[Any]:
+    return [row._mapping[column] for column in sort.columns]
 
 
 async def paginate(
     run: Callable[[Select[Any]], Awaitable[list[Any]]],
     query: Select[Any],
-    sort: SortKey,
+    sort: Order,
     page: PageRequest,
     count: Callable[[], Awaitable[int]],
     columns: Sequence[ColumnElement[Any]] | None = None,
@@ -137,20 +132,20 @@ async def paginate(
     bounded = query
     if cursor_text is not None:
         key = decode_cursor(
-            cursor_text, sort.tag, len(sort.columns), field="before" if reverse else "after", types=sort.types
+            cursor_text, sort.tag, len(sort.columns), field="before" if reverse else "after", types=_types(sort)
         )
-        bounded = bounded.where(sort.after(key, reverse=reverse))
+        bounded = bounded.where(_after(sort, key, reverse=reverse))
     other_text = page.after if reverse else page.before
     if other_text is not None:
         key = decode_cursor(
-            other_text, sort.tag, len(sort.columns), field="after" if reverse else "before", types=sort.types
+            other_text, sort.tag, len(sort.columns), field="after" if reverse else "before", types=_types(sort)
         )
-        bounded = bounded.where(sort.after(key, reverse=not reverse))
+        bounded = bounded.where(_after(sort, key, reverse=not reverse))
     if columns is not None:
         bounded = bounded.with_only_columns(*sort.columns, *columns)
     size = page.size
     # One row more than asked tells whether there is a next page (also for first: 0).
-    rows = await run(bounded.order_by(*sort.order(reverse=reverse)).limit(size + 1))
+    rows = await run(bounded.order_by(*_ordering(sort, reverse=reverse)).limit(size + 1))
     has_more = len(rows) > size
     rows = rows[:size]
     if reverse:

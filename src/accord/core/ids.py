@@ -12,7 +12,7 @@ import base64
 import binascii
 
 from accord.core.numbers import parse_natural
-from accord.resolvers.errors import BadInput
+from accord.core.errors import BadInput
 
 TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
 # SQLite has no base64: compiled SQL (accord.fastpath.sql_json) calls this function for global ids.

@@ -12,38 +12,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.db import create_sync_engine
-from accord.models import (
-    Agreement,
-    AgreementParty,
-    Event,
-    EventAgreement,
-    EventExhibit,
-    EventPartner,
-    EventTag,
-    Exhibit,
-    ExhibitAgreement,
-    Partner,
-)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-events = _table(Event)
-partners = _table(Partner)
-agreements = _table(Agreement)
-exhibits = _table(Exhibit)
-event_partner = _table(EventPartner)
-event_agreement = _table(EventAgreement)
-event_exhibit = _table(EventExhibit)
-event_tag = _table(EventTag)
-agreement_party = _table(AgreementParty)
-exhibit_agreement = _table(ExhibitAgreement)
-
-TABLE_OF_TYPE = {"Event": events, "Partner": partners, "Agreement": agreements, "Exhibit": exhibits}
-
 
 _SQLITE_TWINS: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()
 
@@ -137,5 +105,3 @@ async def count(db: Reader, statement: Any) -> int:
     return int(total or 0)
 
 
-def dialect_of(db: Reader) -> str:
-    return db.dialect

@@ -1,0 +1,250 @@
+"""The kinds of field a content type is made of, declared once in accord.content.model.
+
+A field is data: its GraphQL name, the columns that hold it, its name in the document format, and
+whether editors write it. Each layer renders the kinds its own way, in one place: the strawberry
+types (accord.schema.types), the SQL that builds JSON (accord.fastpath.sql_json), the document
+records and rows (here). Adding a field of an existing kind is one line of a declaration; adding a
+kind is one class here and one rendering per layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table
+
+from accord.core.dates import PartialDate, optional_date
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    name: str  # the GraphQL name
+    description: str | None = None
+    record: str = ""  # its key in the document format ("" when it has none)
+    input_name: str = ""  # its name in the write inputs ("" when editors do not write it)
+    # The field's value in the GraphQL object type is computed (it takes arguments or reads
+    # relations): strawberry lists such fields after the plain ones.
+    computed: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of the content type's own table that hold the field."""
+        return ()
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        """Column values for the record's value of this field (links are written apart)."""
+        return {}
+
+    def from_row(self, row: Any) -> Any:
+        """The record's value of this field, from a row."""
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Text(Field):
+    """A plain string column (``String`` or ``String!``)."""
+
+    column: str
+    nullable: bool = True
+    max_length: int | None = None
+    pattern: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        return {self.column: value}
+
+    def from_row(self, row: Any) -> Any:
+        return getattr(row, self.column)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flag(Field):
+    """A boolean column."""
+
+    column: str
+    default: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        return {self.column: bool(value)}
+
+    def from_row(self, row: Any) -> Any:
+        return bool(getattr(row, self.column))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Choice(Field):
+    """A closed vocabulary, stored as its value's string."""
+
+    column: str
+    enum: type[StrEnum]
+    default: str = "OTHER"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        return {self.column: self.enum(value).value}
+
+    def from_row(self, row: Any) -> Any:
+        return self.enum(getattr(row, self.column))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Localized(Field):
+    """Text in English and Traditional Chinese, with the English text as the fallback."""
+
+    en: str
+    zh: str
+    required: bool = False  # a title: the English text may not be blank
+    computed: bool = True
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.en, self.zh)
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        return {self.en: value.en, self.zh: value.zh_tw}
+
+    def from_row(self, row: Any) -> Any:
+        return {"en": getattr(row, self.en), "zh_tw": getattr(row, self.zh)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Date(Field):
+    """A partial date in three columns (year, month, day); ``period_end`` names the Date field that
+    ends the period it starts, whose end its label shows ('2013 to 2015')."""
+
+    prefix: str  # "" (year, month, day), "end_", "signed_"
+    required: bool = False
+    period_end: str | None = None
+    computed: bool = True
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (f"{self.prefix}year", f"{self.prefix}month", f"{self.prefix}day")
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        year, month, day = self.columns
+        if value is None:
+            return {year: None, month: None, day: None}
+        return {year: value.year, month: value.month, day: value.day}
+
+    def from_row(self, row: Any) -> Any:
+        year, month, day = (getattr(row, column) for column in self.columns)
+        return None if year is None else {"year": year, "month": month, "day": day}
+
+    def value(self, row: Any) -> PartialDate | None:
+        return optional_date(*(getattr(row, column) for column in self.columns))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Places(Field):
+    """Place names in both languages, kept whole with the row (a JSON list of {en, zh_tw})."""
+
+    column: str = "places"
+    computed: bool = True
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def to_row(self, value: Any) -> dict[str, Any]:
+        return {self.column: [place.model_dump() for place in value]}
+
+    def from_row(self, row: Any) -> Any:
+        return list(getattr(row, self.column))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tags(Field):
+    """Tags, in the editor's order, in their own table (they are filtered on)."""
+
+    table: Table
+    computed: bool = True
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: it keys statement caches
+class Relation:
+    """How rows of one type reach rows of another through a link table."""
+
+    link: Table
+    own_column: str
+    target_column: str
+    target: str  # the target content type's name
+    # The order of the linked rows under one owner (before their id): a link-table column, or a
+    # column of the target's table.
+    order: ColumnElement[Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Linked(Field):
+    """A list of linked content through a link table. With ``input_name`` editors write it as a
+    list of global ids, and the document format carries it as slugs under ``record``."""
+
+    relation: Relation
+    estimate: int  # how many items such a list holds in practice (the cost model)
+    computed: bool = True
+
+    @property
+    def target(self) -> str:
+        return self.relation.target
+
+
+@dataclass(frozen=True, kw_only=True)
+class Origin(Field):
+    """One linked item held in a column of the row (an exhibit's origin partner)."""
+
+    column: str
+    target: str
+    computed: bool = True
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Listing(Field):
+    """A paginated connection to another type's list, restricted to this item (a partner's events):
+    it takes the target list's filter, order and forward pagination arguments."""
+
+    relation: Relation
+    computed: bool = True
+
+    @property
+    def target(self) -> str:
+        return self.relation.target
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timestamps:
+    """Which timestamps the GraphQL type shows (every table has all three)."""
+
+    published_at: bool = False
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One field of a list's filter input, and what it means in SQL (accord.read.filters)."""
+
+    name: str
+    kind: str  # see accord.read.filters.CONDITIONS
+    description: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def period_value(start: Date, end: Date | None, row: Any) -> tuple[PartialDate, PartialDate | None] | None:
+    value = start.value(row)
+    if value is None:
+        return None
+    return value, None if end is None else end.value(row)

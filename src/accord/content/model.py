@@ -1,0 +1,338 @@
+"""The content types, each declared once: its names, its fields by kind, its links, its lists.
+
+Everything that differs between events, partners, agreements and exhibits is read from here: the
+GraphQL types, connections, roots, filters, write inputs and mutations (accord.schema), the SQL that
+builds their JSON (accord.fastpath.sql_json), the relation loaders (accord.read.relations), the
+document format's records and sections (accord.content.document), the writer's links
+(accord.write) and the search index (accord.search.index). docs/architecture.md shows what adding a
+field takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table
+
+from accord.core.tables import (
+    agreement_party,
+    agreements,
+    event_agreement,
+    event_exhibit,
+    event_partner,
+    event_tag,
+    events,
+    exhibit_agreement,
+    exhibits,
+    partners,
+)
+from accord.content.fields import (
+    Choice,
+    Date,
+    Field,
+    FilterField,
+    Flag,
+    Linked,
+    Listing,
+    Localized,
+    Origin,
+    Places,
+    Relation,
+    Tags,
+    Text,
+)
+from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind
+
+TITLE_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order of a list: its value in the list's order enum, its cursor tag and its columns (the
+    last one unique)."""
+
+    name: str
+    tag: str
+    columns: tuple[ColumnElement[Any], ...]
+    descending: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ContentType:
+    name: str  # "Event": the GraphQL type, and the type in global ids and revisions
+    plural: str  # "events": the list root field and the document format's section
+    table: Table
+    description: str
+    fields: tuple[Field, ...]
+    orders: tuple[Order, ...]  # the first is the default; one order: the list takes no orderBy
+    filters: tuple[FilterField, ...]
+    shows_published_at: bool = False
+    delete_description: str = "Admins only."
+
+    @property
+    def singular(self) -> str:
+        """"event": the lookup root field, the search index's kind, the table's name."""
+        return self.table.name
+
+    @cached_property
+    def order_enum(self) -> type[StrEnum] | None:
+        if len(self.orders) == 1:
+            return None
+        return StrEnum(f"{self.name}Order", [(order.name, order.name) for order in self.orders])  # type: ignore[return-value]
+
+    def order(self, name: str | None) -> Order:
+        return next((order for order in self.orders if order.name == name), self.orders[0])
+
+    def field(self, name: str) -> Field:
+        return next(field for field in self.fields if field.name == name)
+
+    def of_kind(self, kind: type[Field]) -> Iterator[Any]:
+        return (field for field in self.fields if isinstance(field, kind))
+
+    @property
+    def links(self) -> tuple[Linked, ...]:
+        """The lists editors write (as ids) and the document format carries (as slugs)."""
+        return tuple(field for field in self.of_kind(Linked) if field.input_name)
+
+
+def _relation(link: Table, own: str, target: str, target_type: str, order: ColumnElement[Any]) -> Relation:
+    return Relation(link, own, target, target_type, order)
+
+
+PARTNER_TITLE = {"max_length": TITLE_LENGTH}
+
+EVENT = ContentType(
+    name="Event",
+    plural="events",
+    table=events,
+    description=(
+        "Something that happened on the cooperation timeline. "
+        "Milestones are the events that feeds and subscriptions announce."
+    ),
+    shows_published_at=True,
+    delete_description="Admins only. Returns the id of the deleted event.",
+    fields=(
+        Localized(name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True),
+        Localized(name="summary", record="summary", input_name="summary", en="summary_en", zh="summary_zh"),
+        Date(name="date", record="date", input_name="date", prefix="", required=True, period_end="endDate"),
+        Date(
+            name="endDate",
+            record="end_date",
+            input_name="endDate",
+            prefix="end_",
+            description="Set for events that span a period ('During 2013 to 2015').",
+        ),
+        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=EventKind),
+        Flag(name="isMilestone", record="milestone", input_name="isMilestone", column="is_milestone"),
+        Places(
+            name="places",
+            record="places",
+            input_name="places",
+            description="Cities or countries where it took place, in the requested locale.",
+        ),
+        Tags(name="tags", record="tags", input_name="tags", table=event_tag),
+        Linked(
+            name="partners",
+            record="partners",
+            input_name="partnerIds",
+            relation=_relation(event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id),
+            estimate=3,
+        ),
+        Linked(
+            name="agreements",
+            record="agreements",
+            input_name="agreementIds",
+            relation=_relation(
+                event_agreement, "event_id", "agreement_id", "Agreement", event_agreement.c.agreement_id
+            ),
+            estimate=2,
+        ),
+        Linked(
+            name="exhibits",
+            record="exhibits",
+            input_name="exhibitIds",
+            relation=_relation(event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id),
+            estimate=2,
+        ),
+    ),
+    orders=(
+        Order("DATE_ASC", "ev+", (events.c.sort_key, events.c.id)),
+        Order("DATE_DESC", "ev-", (events.c.sort_key, events.c.id), descending=True),
+    ),
+    filters=(
+        FilterField("yearFrom", "year_from", options={"year": events.c.year, "end_year": events.c.end_year}),
+        FilterField("yearTo", "year_to", options={"year": events.c.year}),
+        FilterField(
+            "partner", "partner", "Partner slug.", {"relation": (event_partner, "event_id", "partner_id")}
+        ),
+        FilterField("kind", "choice", options={"field": "kind"}),
+        FilterField("tag", "tag", options={"table": event_tag}),
+        FilterField("milestonesOnly", "flag", options={"column": events.c.is_milestone}),
+        FilterField("text", "text", "Full-text match over title, summary and places, in every locale."),
+        FilterField(
+            "status", "status", "Only for token holders: anonymous readers see published events only."
+        ),
+    ),
+)
+
+PARTNER = ContentType(
+    name="Partner",
+    plural="partners",
+    table=partners,
+    description="A customs administration, economy, international organization, forum or committee.",
+    fields=(
+        Localized(name="name", record="name", input_name="name", en="name_en", zh="name_zh", required=True),
+        Text(
+            name="shortName",
+            record="short_name",
+            input_name="shortName",
+            column="short_name",
+            max_length=40,
+            description="Common abbreviation, e.g. 'WTO', 'CBP'.",
+        ),
+        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=PartnerKind),
+        Text(
+            name="country",
+            record="country",
+            input_name="country",
+            column="country",
+            pattern=r"^[A-Z]{2}$",
+            description="ISO 3166-1 alpha-2 code where the partner belongs to one economy.",
+        ),
+        Text(
+            name="website",
+            record="website",
+            input_name="website",
+            column="website",
+            pattern=r"^https?://\S+$",
+            max_length=500,
+        ),
+        Listing(
+            name="events",
+            relation=_relation(event_partner, "partner_id", "event_id", "Event", events.c.sort_key),
+        ),
+        Linked(
+            name="agreements",
+            relation=_relation(
+                agreement_party, "partner_id", "agreement_id", "Agreement", agreement_party.c.agreement_id
+            ),
+            estimate=3,
+        ),
+    ),
+    orders=(
+        Order("NAME_ASC", "pa+", (partners.c.name_en, partners.c.id)),
+        Order("NAME_DESC", "pa-", (partners.c.name_en, partners.c.id), descending=True),
+    ),
+    filters=(
+        FilterField("kind", "choice", options={"field": "kind"}),
+        FilterField("country", "country", options={"column": partners.c.country}),
+        FilterField("text", "text"),
+    ),
+)
+
+AGREEMENT = ContentType(
+    name="Agreement",
+    plural="agreements",
+    table=agreements,
+    description=(
+        "A signed instrument: mutual assistance agreement, AEO mutual recognition arrangement, "
+        "accession, acceptance."
+    ),
+    fields=(
+        Localized(name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True),
+        Localized(name="summary", record="summary", input_name="summary", en="summary_en", zh="summary_zh"),
+        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=AgreementKind),
+        Date(name="signedOn", record="signed_on", input_name="signedOn", prefix="signed_"),
+        Linked(
+            name="parties",
+            record="parties",
+            input_name="partyIds",
+            relation=_relation(
+                agreement_party, "agreement_id", "partner_id", "Partner", agreement_party.c.partner_id
+            ),
+            estimate=2,
+        ),
+        Linked(
+            name="events",
+            relation=_relation(event_agreement, "agreement_id", "event_id", "Event", events.c.sort_key),
+            estimate=3,
+        ),
+        Linked(
+            name="exhibits",
+            relation=_relation(
+                exhibit_agreement, "agreement_id", "exhibit_id", "Exhibit", exhibit_agreement.c.exhibit_id
+            ),
+            estimate=2,
+        ),
+    ),
+    orders=(Order("TITLE", "ag", (agreements.c.title_en, agreements.c.id)),),
+    filters=(
+        FilterField("kind", "choice", options={"field": "kind"}),
+        FilterField("partner", "partner", options={"relation": (agreement_party, "agreement_id", "partner_id")}),
+        FilterField("yearFrom", "year_from", options={"year": agreements.c.signed_year}),
+        FilterField("yearTo", "year_to", options={"year": agreements.c.signed_year}),
+        FilterField("text", "text"),
+    ),
+)
+
+EXHIBIT = ContentType(
+    name="Exhibit",
+    plural="exhibits",
+    table=exhibits,
+    description=(
+        "An item on display in the exhibition area: uniforms, documents, artifacts from the exchanges."
+    ),
+    fields=(
+        Localized(name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True),
+        Localized(
+            name="description",
+            record="description",
+            input_name="description",
+            en="description_en",
+            zh="description_zh",
+        ),
+        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=ExhibitKind),
+        Text(
+            name="imageUrl",
+            record="image_url",
+            input_name="imageUrl",
+            column="image_url",
+            pattern=r"^(https?://|/)\S+$",
+            max_length=500,
+        ),
+        Origin(name="origin", record="origin", input_name="originId", column="origin_id", target="Partner"),
+        Linked(
+            name="events",
+            relation=_relation(event_exhibit, "exhibit_id", "event_id", "Event", events.c.sort_key),
+            estimate=3,
+        ),
+        Linked(
+            name="agreements",
+            record="agreements",
+            input_name="agreementIds",
+            relation=_relation(
+                exhibit_agreement, "exhibit_id", "agreement_id", "Agreement", exhibit_agreement.c.agreement_id
+            ),
+            estimate=2,
+        ),
+    ),
+    orders=(Order("TITLE", "ex", (exhibits.c.title_en, exhibits.c.id)),),
+    filters=(
+        FilterField("kind", "choice", options={"field": "kind"}),
+        FilterField("partner", "origin", options={"column": exhibits.c.origin_id}),
+        FilterField("text", "text"),
+    ),
+)
+
+# In dependency order: a type's links only point at types before it (the document format loads
+# sections in this order), and the order of the GraphQL roots.
+CONTENT_TYPES: tuple[ContentType, ...] = (PARTNER, AGREEMENT, EXHIBIT, EVENT)
+# The order of the Query and Mutation roots and of the search union.
+ROOT_ORDER: tuple[ContentType, ...] = (EVENT, PARTNER, AGREEMENT, EXHIBIT)
+BY_NAME: dict[str, ContentType] = {content.name: content for content in CONTENT_TYPES}
+BY_PLURAL: dict[str, ContentType] = {content.plural: content for content in CONTENT_TYPES}
+BY_SINGULAR: dict[str, ContentType] = {content.singular: content for content in CONTENT_TYPES}

@@ -1,0 +1,212 @@
+"""The Query and Mutation roots: for each content type, a lookup and a list, and its mutations,
+built from the content model; then search, the timeline, revisions and restore.
+
+Writes need ``Authorization: Bearer <token>``; failures are GraphQL errors whose extensions.code is
+UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND or CONFLICT, and a failed write changes nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
+from accord.core.errors import BadInput
+from accord.core.ids import from_global_id, to_global_id
+from accord.core.numbers import parse_natural
+from accord.core.visibility import EDITOR
+from accord.models.enums import Status
+from accord.read import lists
+from accord.read.pagination import PageRequest
+from accord.read.search import search as run_search
+from accord.schema.inputs import create_input, patch_input, to_request
+from accord.schema.revisions import Revision, revisions_of
+from accord.schema.types import (
+    OBJECT_TYPES,
+    Connection,
+    Info,
+    Item,
+    Node,
+    SearchResult,
+    YearGroup,
+    connection_of,
+    field,
+    filter_values,
+    list_arguments,
+    resolver,
+)
+from accord.write.content import ContentWriter, WriteResult
+
+REQUIRED = inspect.Parameter.empty
+EXPECTED = "The updatedAt you read; if the content changed since, the update is refused with CONFLICT."
+
+
+def _lookup_field(content: ContentType) -> Any:
+    async def resolve(root: Any, info: Info, id: str | None = None, slug: str | None = None) -> Item | None:
+        context = info.context
+        row = await lists.lookup(context.db, content, context.visibility, global_id=id, slug=slug)
+        return None if row is None else Item(content, row)
+
+    arguments = [("id", strawberry.ID | None, None), ("slug", str | None, None)]
+    return field(resolve, OBJECT_TYPES[content.name] | None, arguments=arguments)
+
+
+def _list_field(content: ContentType) -> Any:
+    async def resolve(root: Any, info: Info, **arguments: Any) -> Connection[Any]:
+        order = arguments.get("orderBy")
+        page = await lists.list_items(
+            info.context.db,
+            content,
+            visibility=info.context.visibility,
+            filter=filter_values(arguments.get("filter")),
+            order=None if order is None else order.value,
+            page=PageRequest(
+                arguments.get("first"), arguments.get("after"), arguments.get("last"), arguments.get("before")
+            ),
+        )
+        return connection_of(content, page)
+
+    returns = Connection[OBJECT_TYPES[content.name]]  # type: ignore[misc]
+    return field(resolve, returns, arguments=list_arguments(content, backwards=True))
+
+
+async def _node(root: Any, info: Info, id: strawberry.ID) -> Item | None:
+    from_global_id(id)  # a malformed id is the client's mistake
+    found = await lists.get_node(info.context.db, id, info.context.visibility)
+    return None if found is None else Item(*found)
+
+
+async def _search(root: Any, info: Info, query: str, first: int | None = 20) -> list[Item]:
+    found = await run_search(
+        info.context.db, query=query, first=20 if first is None else first, visibility=info.context.visibility
+    )
+    return [Item(content, row) for content, row in found]
+
+
+async def _timeline(
+    root: Any, info: Info, yearFrom: int | None = None, yearTo: int | None = None  # noqa: N803
+) -> list[YearGroup]:
+    groups = await lists.timeline(
+        info.context.db, visibility=info.context.visibility, year_from=yearFrom, year_to=yearTo
+    )
+    return [YearGroup(year=g.year, events=[Item(EVENT, row) for row in g.events]) for g in groups]
+
+
+async def _revisions(root: Any, info: Info, id: strawberry.ID) -> list[Revision]:
+    return await revisions_of(info, id)
+
+
+def _query() -> type:
+    namespace: dict[str, Any] = {
+        "node": field(_node, Node | None, arguments=[("id", strawberry.ID, REQUIRED)]),
+    }
+    for content in ROOT_ORDER:
+        namespace[content.singular] = _lookup_field(content)
+        namespace[content.plural] = _list_field(content)
+    namespace["search"] = field(
+        _search,
+        list[SearchResult],  # type: ignore[valid-type]
+        "Ranked full-text search across all content types and both locales.",
+        arguments=[("query", str, REQUIRED), ("first", int | None, 20)],
+    )
+    namespace["timeline"] = field(
+        _timeline,
+        list[YearGroup],
+        "Published events grouped by year, oldest first.",
+        arguments=[("yearFrom", int | None, None), ("yearTo", int | None, None)],
+    )
+    namespace["revisions"] = field(
+        _revisions,
+        list[Revision],
+        "Every recorded write to one piece of content, newest first (token holders).",
+        arguments=[("id", strawberry.ID, REQUIRED)],
+    )
+    return strawberry.type(type("Query", (), namespace))
+
+
+# -- mutations --------------------------------------------------------------------------------
+
+
+def _writer(info: Info) -> ContentWriter:
+    writer = info.context.writer
+    assert writer is not None, "mutations run with a writer in the context"
+    return writer
+
+
+async def _written(info: Info, content: ContentType, result: WriteResult) -> Item:
+    # A fresh connection: one opened before the write could still be reading the old snapshot.
+    await info.context.db.close()
+    row = await lists.get_by_id(info.context.db, content, result.id, EDITOR)
+    assert row is not None
+    return Item(content, row)
+
+
+def _mutations(content: ContentType) -> dict[str, Any]:
+    name, node_type = content.name, OBJECT_TYPES[content.name]
+
+    async def create(root: Any, info: Info, input: Any) -> Item:
+        request = to_request(content, input, patch=False)
+        return await _written(info, content, await _writer(info).create(info.context.viewer, name, request))
+
+    async def update(
+        root: Any, info: Info, id: str, input: Any, expectedUpdatedAt: datetime | None = None  # noqa: N803
+    ) -> Item:
+        request = to_request(content, input, patch=True)
+        result = await _writer(info).update(info.context.viewer, name, id, request, expectedUpdatedAt)
+        return await _written(info, content, result)
+
+    async def publish(root: Any, info: Info, id: str) -> Item:
+        result = await _writer(info).set_status(info.context.viewer, name, id, Status.PUBLISHED)
+        return await _written(info, content, result)
+
+    async def archive(root: Any, info: Info, id: str) -> Item:
+        result = await _writer(info).set_status(info.context.viewer, name, id, Status.ARCHIVED)
+        return await _written(info, content, result)
+
+    async def delete(root: Any, info: Info, id: str) -> strawberry.ID:
+        result = await _writer(info).delete(info.context.viewer, name, id)
+        return strawberry.ID(to_global_id(result.type_name, result.id))
+
+    id_argument = ("id", strawberry.ID, REQUIRED)
+    expected = ("expectedUpdatedAt", Annotated[datetime | None, strawberry.argument(description=EXPECTED)], None)
+    return {
+        f"create{name}": mutation(create, node_type, arguments=[("input", create_input(content), REQUIRED)]),
+        f"update{name}": mutation(
+            update, node_type, arguments=[id_argument, ("input", patch_input(content), REQUIRED), expected]
+        ),
+        f"publish{name}": mutation(publish, node_type, arguments=[id_argument]),
+        f"archive{name}": mutation(archive, node_type, arguments=[id_argument]),
+        f"delete{name}": mutation(delete, strawberry.ID, content.delete_description, arguments=[id_argument]),
+    }
+
+
+async def _restore(root: Any, info: Info, revisionId: strawberry.ID) -> Item:  # noqa: N803
+    number = parse_natural(revisionId)
+    if number is None:
+        raise BadInput("revisionId: not a revision id", field="revisionId")
+    result = await _writer(info).restore(info.context.viewer, number)
+    return await _written(info, BY_NAME[result.type_name], result)
+
+
+def mutation(function: Any, returns: Any, description: str | None = None, arguments: Any = ()) -> Any:
+    return strawberry.mutation(resolver=resolver(function, returns, arguments), description=description)
+
+
+def _mutation() -> type:
+    namespace: dict[str, Any] = {}
+    for content in ROOT_ORDER:
+        namespace.update(_mutations(content))
+    namespace["restore"] = mutation(
+        _restore,
+        Node,
+        "Put content back as a revision left it; a deletion is undone.",
+        arguments=[("revisionId", strawberry.ID, REQUIRED)],
+    )
+    return strawberry.type(type("Mutation", (), namespace))
+
+
+Query = _query()
+Mutation = _mutation()
