@@ -13,47 +13,18 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.db import create_async_db_engine
+from accord.core.ratelimit import ReadRateLimit
 from accord.feeds.endpoints import FeedEndpoints
-from accord.http.graphql_http import GraphQLHTTPEndpoint
-from accord.http.ratelimit import ReadRateLimit
-from accord.live.sse import milestone_events
-from accord.live.ws import graphql_websocket
 from accord.migrate import head_revision
-from accord.observability.metrics import metrics_endpoint
 from accord.observability.middleware import RequestObservability
-from accord.schema import build_schema
-from accord.services import Services
+from accord.services import build_services
 from accord.settings import Settings
 from accord.web.pages import web_routes
-from accord.write.transaction import create_write_engine
 
 
 def create_app(settings: Settings) -> Starlette:
-    timeout = settings.statement_timeout_ms
-    primary = create_async_db_engine(settings.database_url, statement_timeout_ms=timeout)
-    # Reads may go to a replica; writes, tokens and the change log always use the primary.
-    # On PostgreSQL the read engine has its own pool without pre-ping: a ping is a round trip on
-    # every request, and accord.read.db.Reader runs a read again on a fresh connection when
-    # the server dropped the pooled one (a restart, pg_terminate_backend). Writes keep pre-ping.
-    # It reads in autocommit: no BEGIN, and no ROLLBACK when the connection goes back to the pool
-    # (a round trip each); a request's reads never needed one snapshot.
-    read_url = settings.read_database_url or settings.database_url
-    engine = (
-        create_async_db_engine(
-            read_url, statement_timeout_ms=timeout, pool_pre_ping=False, isolation_level="AUTOCOMMIT"
-        )
-        if settings.read_database_url or primary.dialect.name == "postgresql"
-        else primary
-    )
-    services = Services(
-        settings=settings,
-        engine=engine,
-        primary_engine=primary,
-        write_engine=create_write_engine(settings.database_url, primary),
-        schema=build_schema(settings),
-    )
-    graphql = GraphQLHTTPEndpoint(services)
+    services = build_services(settings)
+    engine, primary, live = services.engine, services.primary_engine, services.live
     # Feeds: RSS, Atom, JSON Feed and OPML (accord.feeds); GraphiQL's <head> links to them.
     feeds = FeedEndpoints.from_settings(settings, engine, services.content_version)
 
@@ -78,12 +49,19 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse(
                 {"ready": False, "migrations": {"current": current, "head": head}}, status_code=503
             )
-        live = {"connections": services.live_connections, "subscriptions": services.groups.subscriber_count}
+        counts = {"connections": live.connections, "subscriptions": live.groups.subscriber_count}
         cache = services.response_cache
         cached = None
         if cache is not None:
             cached = {"entries": len(cache), "hits": cache.hits, "misses": cache.misses}
-        return JSONResponse({"ready": True, "instance": services.instance, "live": live, "cache": cached})
+        return JSONResponse({"ready": True, "instance": live.instance, "live": counts, "cache": cached})
+
+    async def metrics(request: Request) -> Response:
+        return services.metrics.render(
+            connections=live.connections,
+            subscriptions=live.groups.subscriber_count,
+            engines={"read": engine, "write": services.write_engine},
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,12 +73,12 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_websocket),
-            Route("/feeds/milestones/stream", milestone_events, methods=["GET"]),
+            Route("/graphql", services.graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", live.websocket),
+            Route("/feeds/milestones/stream", live.milestone_stream, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             *feeds.routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
@@ -110,7 +88,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.add_middleware(ReadRateLimit, limits=services.rate_limits)
+    app.add_middleware(ReadRateLimit, limits=live.rate_limits)
     origins = settings.cors_origin_list
     if origins:
         app.add_middleware(
@@ -121,7 +99,7 @@ def create_app(settings: Settings) -> Starlette:
             expose_headers=["ETag", "Retry-After", "X-Accord-Instance", "X-Request-ID"],
             max_age=600,
         )
-    app.add_middleware(InstanceHeader, instance=services.instance)
+    app.add_middleware(InstanceHeader, instance=live.instance)
     app.add_middleware(RequestObservability, metrics=services.metrics)
     return app
 

@@ -18,8 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accord.content.document import DocumentError
 from accord.content.files import FileFormat, bundled_fixtures_dir, fixture_files, read_document
-from accord.content.loader import LoadReport
-from accord.content.rows import SECTIONS
+from accord.content.loader import SECTIONS, LoadReport
 from accord.settings import Settings
 
 app = typer.Typer(

@@ -41,7 +41,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    from accord.search.index import is_complete, rebuild_all
+    from accord.content.search_index import is_complete, rebuild_all
 
     with engine.begin() as connection:
         config = alembic_config()

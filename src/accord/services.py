@@ -1,126 +1,155 @@
-"""What the application holds for its lifetime: settings, engines, the schema and the writer."""
+"""What the application holds for its lifetime, wired together: engines, the schema, the operation
+pipeline, the writer and its hooks, the live layer, the caches. Nothing here does the work; each
+part lives in its own package and is handed what it needs."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from accord.core.auth import Viewer, authenticate, bearer_token
+from accord.core.ratelimit import RateLimits
+from accord.db import create_async_db_engine
 from accord.fastpath.service import FastPath
 from accord.http.apq import PersistedQueries
-from accord.http.ratelimit import RateLimits
+from accord.http.graphql_http import GraphQLHTTPEndpoint
 from accord.http.response_cache import ResponseCache
 from accord.live.groups import GroupRegistry
 from accord.live.hub import MilestoneHub
+from accord.live.runtime import Live
 from accord.live.shutdown import Stopping
-from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
+from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal, notify_in_transaction
 from accord.observability.metrics import Metrics
 from accord.operation.pipeline import Pipeline
-from accord.read.db import Reader
-from accord.core.visibility import EDITOR, PUBLIC
-from accord.schema import AccordSchema
-from accord.schema.context import Context
-from accord.core.locale import locale_from_accept_language
+from accord.operation.prepare import Limits
+from accord.schema import build_schema
+from accord.schema.context import ContextFactory
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
-from accord.write.content import ContentWriter, WriteResult
+from accord.write.content import ContentWriter
+from accord.write.transaction import create_write_engine
 
 
-@dataclass
+@dataclass(eq=False)
 class Services:
     settings: Settings
     engine: AsyncEngine  # reads (a replica when configured)
-    primary_engine: AsyncEngine  # tokens, the change log
+    primary_engine: AsyncEngine  # tokens, the change log, a mutation's own reads
     write_engine: AsyncEngine
-    schema: AccordSchema
-    writer: ContentWriter = field(init=False)
-    rate_limits: RateLimits = field(init=False)
-    metrics: Metrics = field(init=False)
-    stopping: Stopping = field(init=False)
-    verify_content_version: bool = field(init=False)
-    persisted_queries: PersistedQueries = field(init=False)
-    fast_path: FastPath | None = field(init=False)
-    pipeline: Pipeline = field(init=False)
-    response_cache: ResponseCache | None = field(init=False)
-    hub: MilestoneHub = field(init=False)
-    groups: GroupRegistry = field(init=False)
-    graphiql_page: str = field(init=False)
-    live_connections: int = 0
-    # Tells instances apart in responses (X-Accord-Instance) and in connection_ack, for operators.
-    instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-
-    def __post_init__(self) -> None:
-        settings = self.settings
-        self.rate_limits = RateLimits(
-            enabled=settings.rate_limit,
-            reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
-            writes=(settings.rate_writes_per_second, settings.rate_writes_burst),
-            ws_connects=(settings.rate_ws_connects_per_second, settings.rate_ws_connects_burst),
-        )
-        self.hub = MilestoneHub(self.primary_engine, create_signal(self.settings))
-        # Read once: the settings' derived properties parse the database URL each time.
-        self.verify_content_version = settings.verify_content_version
-        self.metrics = Metrics()
-        self.stopping = Stopping()
-        self.persisted_queries = PersistedQueries()
-        self.fast_path = FastPath(self.schema._schema) if settings.fast_path else None
-        self.pipeline = Pipeline(self.schema, self.fast_path, settings.execution_timeout_seconds)
-        self.response_cache = (
-            ResponseCache(settings.response_cache_entries) if settings.response_cache else None
-        )
-        self.groups = GroupRegistry(self, self.hub)
-        self.writer = ContentWriter(self.write_engine, on_commit=self._committed)
-        self.graphiql_page = graphiql_html(self.settings.public_url)
-
-    async def _committed(self, result: WriteResult) -> None:
-        # Before the mutation answers: this worker's subscribers are served at once, the others
-        # are told through the signal (PostgreSQL was told inside the transaction).
-        await self.hub.committed(result.change_id)
-
-    async def content_version(self) -> int:
-        """The newest change this process knows of; from the database when other processes may write."""
-        if self.verify_content_version:
-            # From the database the answer is read from: a replica's change log is exactly as far
-            # along as the rows it serves, so a lagging replica's answer is keyed by its own version.
-            return await self.hub.newest_change(self.engine)
-        return self.hub.content_version
+    writer: ContentWriter
+    pipeline: Pipeline
+    hub: MilestoneHub
+    live: Live
+    metrics: Metrics
+    response_cache: ResponseCache | None
+    graphql: GraphQLHTTPEndpoint
+    content_version: Callable[[], Awaitable[int]]
 
     async def start(self) -> None:
-        self.stopping.install()
+        self.live.stopping.install()
         await self.hub.start()
-
-    async def viewer_for(self, authorization: str | None) -> Viewer | None:
-        """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
-        token = bearer_token(authorization)
-        return None if token is None else await authenticate(self.primary_engine, token)
-
-    async def context_for(
-        self, connection: HTTPConnection, viewer: Viewer | None = None, *, writes: bool = False
-    ) -> Context:
-        """The context of one operation; a mutation reads from the primary (it must see its own write,
-        which a replica may not have yet)."""
-        return Context(
-            db=Reader(self.primary_engine if writes else self.engine),
-            locale=locale_from_accept_language(connection.headers.get("accept-language")),
-            visibility=EDITOR if viewer is not None and viewer.allows("read_drafts") else PUBLIC,
-            request=connection,
-            viewer=viewer,
-            services=self,
-        )
-
-    async def graphiql(self, request: Request) -> Response:
-        if not self.settings.graphiql:
-            return PlainTextResponse("GraphiQL is switched off on this server.", status_code=404)
-        return HTMLResponse(self.graphiql_page)
 
     async def close(self) -> None:
         await self.hub.stop()
         for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
             await engine.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    timeout = settings.statement_timeout_ms
+    primary = create_async_db_engine(settings.database_url, statement_timeout_ms=timeout)
+    # Reads may go to a replica; writes, tokens and the change log always use the primary.
+    # On PostgreSQL the read engine has its own pool without pre-ping: a ping is a round trip on
+    # every request, and accord.read.db.Reader runs a read again on a fresh connection when
+    # the server dropped the pooled one (a restart, pg_terminate_backend). Writes keep pre-ping.
+    # It reads in autocommit: no BEGIN, and no ROLLBACK when the connection goes back to the pool
+    # (a round trip each); a request's reads never needed one snapshot.
+    read_url = settings.read_database_url or settings.database_url
+    engine = (
+        create_async_db_engine(
+            read_url, statement_timeout_ms=timeout, pool_pre_ping=False, isolation_level="AUTOCOMMIT"
+        )
+        if settings.read_database_url or primary.dialect.name == "postgresql"
+        else primary
+    )
+    write_engine = create_write_engine(settings.database_url, primary)
+    schema = build_schema(settings)
+    metrics = Metrics()
+    fast_path = FastPath(schema._schema) if settings.fast_path else None
+    pipeline = Pipeline(
+        schema, Limits.from_settings(settings), fast_path, settings.execution_timeout_seconds, metrics
+    )
+    hub = MilestoneHub(primary, create_signal(settings))
+    writer = ContentWriter(write_engine)
+    # The writer tells the live layer of every commit: PostgreSQL is told inside the transaction;
+    # this worker's subscribers and caches, and the other processes, once it has committed.
+    writer.in_transaction.append(notify_in_transaction)
+    writer.after_commit.append(hub.committed_write)
+    contexts = ContextFactory(engine, primary, writer)
+    rate_limits = RateLimits(
+        enabled=settings.rate_limit,
+        reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
+        writes=(settings.rate_writes_per_second, settings.rate_writes_burst),
+        ws_connects=(settings.rate_ws_connects_per_second, settings.rate_ws_connects_burst),
+    )
+    live = Live(
+        settings=settings,
+        pipeline=pipeline,
+        hub=hub,
+        groups=GroupRegistry(pipeline, engine, hub),
+        contexts=contexts,
+        rate_limits=rate_limits,
+        stopping=Stopping(),
+        instance=uuid.uuid4().hex[:12],
+    )
+    response_cache = ResponseCache(settings.response_cache_entries) if settings.response_cache else None
+    page = graphiql_html(settings.public_url)
+
+    async def graphiql(request: Request) -> Response:
+        if not settings.graphiql:
+            return PlainTextResponse("GraphiQL is switched off on this server.", status_code=404)
+        return HTMLResponse(page)
+
+    # Read once: the settings' derived properties parse the database URL each time.
+    verify = settings.verify_content_version
+
+    async def content_version() -> int:
+        """The newest change the answers of this process may reflect (accord.http.response_cache)."""
+        if verify:
+            # From the database the answer is read from: a replica's change log is exactly as far
+            # along as the rows it serves, so a lagging replica's answer is keyed by its own version.
+            return await hub.newest_change(engine)
+        return hub.content_version
+
+    graphql = GraphQLHTTPEndpoint(
+        settings=settings,
+        pipeline=pipeline,
+        contexts=contexts,
+        metrics=metrics,
+        rate_limits=rate_limits,
+        persisted_queries=PersistedQueries(),
+        response_cache=response_cache,
+        content_version=content_version,
+        graphiql=graphiql,
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        primary_engine=primary,
+        write_engine=write_engine,
+        writer=writer,
+        pipeline=pipeline,
+        hub=hub,
+        live=live,
+        metrics=metrics,
+        response_cache=response_cache,
+        graphql=graphql,
+        content_version=content_version,
+    )
 
 
 def create_signal(settings: Settings) -> Signal:

@@ -8,8 +8,7 @@ problem is reported with the record and the field it is in.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -18,11 +17,15 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
+from accord.content import fields as kinds
+from accord.content.model import CONTENT_TYPES, ContentType
 from accord.core.dates import PartialDate, PartialDateError, check_period
-from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
+from accord.models.enums import Status
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -78,69 +81,75 @@ class DateRecord(Record):
 
 
 class ContentRecord(Record):
+    """What every record carries; each content type's record adds its declared fields."""
+
+    content_type: ClassVar[ContentType]
+
     slug: Slug
     status: Status = Status.PUBLISHED
     published_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
 
-
-class PartnerRecord(ContentRecord):
-    name: LocalizedTitle
-    short_name: Annotated[str, Field(max_length=40)] | None = None
-    kind: PartnerKind = PartnerKind.OTHER
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
-    website: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)] | None = None
-
-
-class AgreementRecord(ContentRecord):
-    title: LocalizedTitle
-    summary: LocalizedText = LocalizedText()
-    kind: AgreementKind = AgreementKind.OTHER
-    signed_on: DateRecord | None = None
-    parties: list[Slug] = []
-
-
-class ExhibitRecord(ContentRecord):
-    title: LocalizedTitle
-    description: LocalizedText = LocalizedText()
-    kind: ExhibitKind = ExhibitKind.OTHER
-    image_url: Annotated[str, Field(pattern=r"^(https?://|/)\S+$", max_length=500)] | None = None
-    origin: Slug | None = None
-    agreements: list[Slug] = []
-
-
-class EventRecord(ContentRecord):
-    title: LocalizedTitle
-    summary: LocalizedText = LocalizedText()
-    date: DateRecord
-    end_date: DateRecord | None = None
-    kind: EventKind = EventKind.OTHER
-    milestone: bool = False
-    places: list[LocalizedPlace] = []
-    tags: list[Tag] = []
-    partners: list[Slug] = []
-    agreements: list[Slug] = []
-    exhibits: list[Slug] = []
-
     @model_validator(mode="after")
-    def _period(self) -> Self:
-        if self.end_date is not None:
-            try:
-                check_period(self.date.to_partial(), self.end_date.to_partial())
-            except PartialDateError as exc:
-                raise ValueError(f"end_date: {exc}") from exc
-        if len(set(self.tags)) != len(self.tags):
-            raise ValueError("tags: a tag is listed twice")
+    def _declared_checks(self) -> Self:
+        for spec in self.content_type.fields:
+            if isinstance(spec, kinds.Date) and spec.period_end:
+                end = self.content_type.field(spec.period_end)
+                start_value, end_value = getattr(self, spec.record), getattr(self, end.record)
+                if start_value is not None and end_value is not None:
+                    try:
+                        check_period(start_value.to_partial(), end_value.to_partial())
+                    except PartialDateError as exc:
+                        raise ValueError(f"{end.record}: {exc}") from exc
+            elif isinstance(spec, kinds.Tags):
+                tags = getattr(self, spec.record)
+                if len(set(tags)) != len(tags):
+                    raise ValueError(f"{spec.record}: a tag is listed twice")
         return self
 
 
+def _record_field(spec: kinds.Field) -> tuple[Any, Any]:
+    """(annotation, default) of a declared field in its content type's record."""
+    if isinstance(spec, kinds.Localized):
+        return (LocalizedTitle, ...) if spec.required else (LocalizedText, LocalizedText())
+    if isinstance(spec, kinds.Date):
+        return (DateRecord, ...) if spec.required else (DateRecord | None, None)
+    if isinstance(spec, kinds.Choice):
+        return spec.enum, spec.enum(spec.default)
+    if isinstance(spec, kinds.Flag):
+        return bool, spec.default
+    if isinstance(spec, kinds.Places):
+        return list[LocalizedPlace], []
+    if isinstance(spec, kinds.Tags):
+        return list[Tag], []
+    if isinstance(spec, kinds.Linked):
+        return list[Slug], []
+    if isinstance(spec, kinds.Origin):
+        return Slug | None, None
+    assert isinstance(spec, kinds.Text)
+    constraints = FieldInfo(max_length=spec.max_length, pattern=spec.pattern)
+    return Annotated[str, constraints] | None, None
+
+
+def _record_type(content: ContentType) -> type[ContentRecord]:
+    fields = {spec.record: _record_field(spec) for spec in content.fields if spec.record}
+    record: type[ContentRecord] = create_model(  # type: ignore[call-overload]
+        f"{content.name}Record", __base__=ContentRecord, **fields
+    )
+    record.content_type = content
+    return record
+
+
+RECORD_TYPES: dict[str, type[ContentRecord]] = {
+    content.name: _record_type(content) for content in CONTENT_TYPES
+}
+
+
 class ContentDocument(Record):
+    """What fixture files and exports hold; ``DOCUMENT_TYPE`` adds one list per content type."""
+
     version: int = FORMAT_VERSION
-    partners: list[PartnerRecord] = []
-    agreements: list[AgreementRecord] = []
-    exhibits: list[ExhibitRecord] = []
-    events: list[EventRecord] = []
 
     @model_validator(mode="after")
     def _supported(self) -> Self:
@@ -149,6 +158,22 @@ class ContentDocument(Record):
                 f"version: unsupported format version {self.version} (expected {FORMAT_VERSION})"
             )
         return self
+
+    def records(self, content: ContentType) -> list[ContentRecord]:
+        found: list[ContentRecord] = getattr(self, content.plural)
+        return found
+
+
+def _list_of(record: type[ContentRecord]) -> Any:
+    return list[record]  # type: ignore[valid-type]
+
+
+# One list per content type, in dependency order: partners, agreements, exhibits, events.
+DOCUMENT_TYPE: type[ContentDocument] = create_model(  # type: ignore[call-overload]
+    "ContentDocument",
+    __base__=ContentDocument,
+    **{content.plural: (_list_of(RECORD_TYPES[content.name]), []) for content in CONTENT_TYPES},
+)
 
 
 class DocumentError(ValueError):
@@ -188,7 +213,7 @@ def parse_document(source: str, raw: Any) -> ContentDocument:
     if not isinstance(raw, dict):
         raise DocumentError(f"{source}: expected a mapping with partners, agreements, exhibits and events")
     try:
-        document = ContentDocument.model_validate(raw)
+        document = DOCUMENT_TYPE.model_validate(raw)
     except ValidationError as exc:
         raise describe_validation_error(source, raw, exc) from None
     check_unique_slugs(source, document)
@@ -196,9 +221,10 @@ def parse_document(source: str, raw: Any) -> ContentDocument:
 
 
 def check_unique_slugs(source: str, document: ContentDocument) -> None:
-    for section in ("partners", "agreements", "exhibits", "events"):
+    for content in CONTENT_TYPES:
+        section = content.plural
         seen: dict[str, int] = {}
-        for index, record in enumerate(getattr(document, section)):
+        for index, record in enumerate(document.records(content)):
             if record.slug in seen:
                 raise DocumentError(
                     f"{source}: {section}[{index}] (slug {record.slug}): slug: "
@@ -208,13 +234,6 @@ def check_unique_slugs(source: str, document: ContentDocument) -> None:
 
 
 def merge_documents(documents: list[ContentDocument]) -> ContentDocument:
-    return ContentDocument(
-        partners=[r for d in documents for r in d.partners],
-        agreements=[r for d in documents for r in d.agreements],
-        exhibits=[r for d in documents for r in d.exhibits],
-        events=[r for d in documents for r in d.events],
+    return DOCUMENT_TYPE(
+        **{content.plural: [r for d in documents for r in d.records(content)] for content in CONTENT_TYPES}
     )
-
-
-def timestamp_or(value: datetime | None, default: datetime) -> datetime:
-    return value if value is not None else default

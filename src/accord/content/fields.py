@@ -50,6 +50,7 @@ class Text(Field):
     nullable: bool = True
     max_length: int | None = None
     pattern: str | None = None
+    search: tuple[str, ...] = ()  # the search bodies it is indexed in: "en", "zh"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -127,6 +128,8 @@ class Date(Field):
     prefix: str  # "" (year, month, day), "end_", "signed_"
     required: bool = False
     period_end: str | None = None
+    # A column that orders the rows by this date (an integer: see accord.core.dates.sort_key).
+    sort_column: str | None = None
     computed: bool = True
 
     @property
@@ -137,7 +140,10 @@ class Date(Field):
         year, month, day = self.columns
         if value is None:
             return {year: None, month: None, day: None}
-        return {year: value.year, month: value.month, day: value.day}
+        row = {year: value.year, month: value.month, day: value.day}
+        if self.sort_column is not None:
+            row[self.sort_column] = value.to_partial().sort_key
+        return row
 
     def from_row(self, row: Any) -> Any:
         year, month, day = (getattr(row, column) for column in self.columns)

@@ -15,18 +15,19 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, update
 
-from accord.content.document import ContentDocument, ContentRecord, DocumentError, EventRecord, ExhibitRecord
-from accord.content.links import links_of
+from accord.content.document import ContentDocument, ContentRecord, DocumentError
+from accord.content.fields import Origin, Tags
+from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
 from accord.content.reader import chunks, read_records, slug_map
-from accord.content.rows import SECTIONS, TABLE_OF_SECTION, content_row, full_row, table
+from accord.content.rows import content_row, full_row
+from accord.content.search_index import refresh as refresh_search
 from accord.models.columns import utcnow
 from accord.models.enums import Status
-from accord.search.index import refresh as refresh_search
 
 Progress = Callable[[str, int], None]
 TIMESTAMPS = ("published_at", "created_at", "updated_at")
 INSERT_BATCH = 2_000
-SEARCH_KIND = {"partners": "partner", "agreements": "agreement", "exhibits": "exhibit", "events": "event"}
+SECTIONS = tuple(content.plural for content in CONTENT_TYPES)
 
 
 @dataclass
@@ -41,48 +42,48 @@ def _no_progress(section: str, done: int) -> None:
     return None
 
 
+def _references(content: ContentType, record: ContentRecord) -> list[tuple[str, list[str], ContentType]]:
+    """(record field, slugs, target type) of everything a record links to by slug."""
+    found = [
+        (spec.record, list(getattr(record, spec.record)), BY_NAME[spec.target]) for spec in content.links
+    ]
+    for spec in content.of_kind(Origin):
+        slug = getattr(record, spec.record)
+        if slug is not None:
+            found.append((spec.record, [slug], BY_NAME[spec.target]))
+    return found
+
+
 def check_references(document: ContentDocument, known: dict[str, dict[str, int]]) -> None:
     """Every slug a record links to exists in the document or the database."""
     present = {
-        section: {record.slug for record in getattr(document, section)} | known[section].keys()
-        for section in SECTIONS
+        content.plural: {record.slug for record in document.records(content)} | known[content.plural].keys()
+        for content in CONTENT_TYPES
     }
-    for section in SECTIONS:
-        for index, record in enumerate(getattr(document, section)):
-            targets: list[tuple[str, list[str], str]] = [
-                (spec.field, getattr(record, spec.field), spec.target_section) for spec in links_of(section)
-            ]
-            if isinstance(record, ExhibitRecord) and record.origin is not None:
-                targets.append(("origin", [record.origin], "partners"))
-            for field_name, slugs, target in targets:
+    for content in CONTENT_TYPES:
+        section = content.plural
+        for index, record in enumerate(document.records(content)):
+            for field_name, slugs, target in _references(content, record):
                 if len(set(slugs)) != len(slugs):
                     raise DocumentError(
                         f"{section}[{index}] (slug {record.slug}): {field_name}: a slug is listed twice"
                     )
+                single = isinstance(content.field_by_record(field_name), Origin)
                 for position, slug in enumerate(slugs):
-                    if slug not in present[target]:
-                        where = field_name if field_name == "origin" else f"{field_name}[{position}]"
+                    if slug not in present[target.plural]:
+                        where = field_name if single else f"{field_name}[{position}]"
                         raise DocumentError(
                             f"{section}[{index}] (slug {record.slug}): {where}: "
-                            f"unknown {target[:-1]} {slug!r}"
+                            f"unknown {target.singular} {slug!r}"
                         )
 
 
 def _comparable(record: ContentRecord) -> dict[str, Any]:
     """The record as stored data, with link lists as sets and unset timestamps left out."""
     data = record.model_dump(exclude={name for name in TIMESTAMPS if getattr(record, name) is None})
-    for spec in links_of(_section_of(record)):
-        data[spec.field] = sorted(data[spec.field])
+    for spec in record.content_type.links:
+        data[spec.record] = sorted(data[spec.record])
     return data
-
-
-def _section_of(record: ContentRecord) -> str:
-    return {
-        "PartnerRecord": "partners",
-        "AgreementRecord": "agreements",
-        "ExhibitRecord": "exhibits",
-        "EventRecord": "events",
-    }[type(record).__name__]
 
 
 class ContentLoader:
@@ -102,56 +103,61 @@ class ContentLoader:
         self.preferred_ids = preferred_ids or {}
 
     def load(self, document: ContentDocument) -> LoadReport:
-        self.ids = {section: slug_map(self.conn, section) for section in SECTIONS}
+        self.ids = {content.plural: slug_map(self.conn, content) for content in CONTENT_TYPES}
         check_references(document, self.ids)
         report = LoadReport()
-        for section in SECTIONS:
-            records: list[ContentRecord] = list(getattr(document, section))
-            new = [r for r in records if r.slug not in self.ids[section]]
-            old = [r for r in records if r.slug in self.ids[section]]
-            self._insert(section, new, report)
-            self._upsert_existing(section, old, report)
-            refresh_search(self.conn, SEARCH_KIND[section], report.changed_ids[section])
+        for content in CONTENT_TYPES:
+            records = document.records(content)
+            known = self.ids[content.plural]
+            self._insert(content, [r for r in records if r.slug not in known], report)
+            self._upsert_existing(content, [r for r in records if r.slug in known], report)
+            refresh_search(self.conn, content, report.changed_ids[content.plural])
         return report
 
-    def _row(self, section: str, record: ContentRecord) -> dict[str, Any]:
-        row = full_row(section, record, self.now)
-        if (section, record.slug) in self.preferred_ids:
-            row["id"] = self.preferred_ids[section, record.slug]
-        if isinstance(record, ExhibitRecord):
-            row["origin_id"] = self.ids["partners"][record.origin] if record.origin else None
+    def _origins(self, content: ContentType, record: ContentRecord) -> dict[str, Any]:
+        """The origin columns of a record's row: slugs become ids."""
+        values: dict[str, Any] = {}
+        for spec in content.of_kind(Origin):
+            slug = getattr(record, spec.record)
+            values[spec.column] = self.ids[BY_NAME[spec.target].plural][slug] if slug else None
+        return values
+
+    def _row(self, content: ContentType, record: ContentRecord) -> dict[str, Any]:
+        row = full_row(content, record, self.now) | self._origins(content, record)
+        if (content.plural, record.slug) in self.preferred_ids:
+            row["id"] = self.preferred_ids[content.plural, record.slug]
         return row
 
-    def _insert(self, section: str, records: Sequence[ContentRecord], report: LoadReport) -> None:
+    def _insert(self, content: ContentType, records: Sequence[ContentRecord], report: LoadReport) -> None:
         if not records:
             return
-        t = table(TABLE_OF_SECTION[section])
+        section = content.plural
         done = 0
         for part in chunks(records, INSERT_BATCH):
-            self.conn.execute(insert(t), [self._row(section, record) for record in part])
+            self.conn.execute(insert(content.table), [self._row(content, record) for record in part])
             done += len(part)
             self.progress(section, done)
-        self.ids[section] = slug_map(self.conn, section)
+        self.ids[section] = slug_map(self.conn, content)
         new_ids = [self.ids[section][record.slug] for record in records]
-        self._write_links(section, records, new_ids)
+        self._write_links(content, records, new_ids)
         report.inserted[section] += len(records)
         report.changed_ids[section].extend(new_ids)
 
-    def _upsert_existing(self, section: str, records: Sequence[ContentRecord], report: LoadReport) -> None:
+    def _upsert_existing(
+        self, content: ContentType, records: Sequence[ContentRecord], report: LoadReport
+    ) -> None:
         if not records:
             return
+        section, table = content.plural, content.table
         ids = [self.ids[section][record.slug] for record in records]
-        current = {r.slug: r for r in read_records(self.conn, section, ids)}
-        t = table(TABLE_OF_SECTION[section])
+        current = {r.slug: r for r in read_records(self.conn, content, ids)}
         changed: list[ContentRecord] = []
         for record in records:
             stored = current[record.slug]
-            if _comparable(record) == _comparable(stored.model_copy(update=self._unset(record, stored))):
+            if unchanged(record, stored):
                 report.unchanged[section] += 1
                 continue
-            values = content_row(section, record)
-            if isinstance(record, ExhibitRecord):
-                values["origin_id"] = self.ids["partners"][record.origin] if record.origin else None
+            values = content_row(content, record) | self._origins(content, record)
             values["status"] = record.status.value
             values["updated_at"] = record.updated_at or self.now
             if record.created_at is not None:
@@ -160,47 +166,54 @@ class ContentLoader:
                 values["published_at"] = record.published_at
             elif stored.published_at is None and record.status is not Status.DRAFT:
                 values["published_at"] = self.now
-            self.conn.execute(update(t).where(t.c.id == self.ids[section][record.slug]).values(**values))
+            self.conn.execute(
+                update(table).where(table.c.id == self.ids[section][record.slug]).values(**values)
+            )
             changed.append(record)
         changed_ids = [self.ids[section][record.slug] for record in changed]
-        self._delete_links(section, changed_ids)
-        self._write_links(section, changed, changed_ids)
+        self._delete_links(content, changed_ids)
+        self._write_links(content, changed, changed_ids)
         report.updated[section] += len(changed)
         report.changed_ids[section].extend(changed_ids)
         self.progress(section, len(records))
 
-    @staticmethod
-    def _unset(record: ContentRecord, stored: ContentRecord) -> dict[str, Any]:
-        # Timestamps the file leaves out are not compared: the stored ones stand.
-        return {name: None for name in TIMESTAMPS if getattr(record, name) is None}
+    def _link_tables(self, content: ContentType) -> list[tuple[Any, str]]:
+        tables = [(spec.relation.link, spec.relation.own_column) for spec in content.links]
+        tables += [(spec.table, "event_id") for spec in content.of_kind(Tags)]
+        return tables
 
-    def _delete_links(self, section: str, ids: Sequence[int]) -> None:
+    def _delete_links(self, content: ContentType, ids: Sequence[int]) -> None:
         if not ids:
             return
-        specs = list(links_of(section))
-        tables = [(table(spec.table), spec.own_column) for spec in specs]
-        if section == "events":
-            tables.append((table("event_tag"), "event_id"))
-        for link, column in tables:
+        for link, column in self._link_tables(content):
             for part in chunks(ids):
                 self.conn.execute(delete(link).where(link.c[column].in_(part)))
 
-    def _write_links(self, section: str, records: Sequence[ContentRecord], ids: Sequence[int]) -> None:
-        for spec in links_of(section):
-            targets = self.ids[spec.target_section]
+    def _write_links(
+        self, content: ContentType, records: Sequence[ContentRecord], ids: Sequence[int]
+    ) -> None:
+        for spec in content.links:
+            relation = spec.relation
+            targets = self.ids[BY_NAME[relation.target].plural]
             rows = [
-                {spec.own_column: own_id, spec.target_column: targets[slug]}
+                {relation.own_column: own_id, relation.target_column: targets[slug]}
                 for record, own_id in zip(records, ids, strict=True)
-                for slug in getattr(record, spec.field)
+                for slug in getattr(record, spec.record)
             ]
             for part in chunks(rows, INSERT_BATCH):
-                self.conn.execute(insert(table(spec.table)), list(part))
-        if section == "events":
+                self.conn.execute(insert(relation.link), list(part))
+        for tags in content.of_kind(Tags):
             tag_rows = [
                 {"event_id": own_id, "tag": tag, "position": position}
                 for record, own_id in zip(records, ids, strict=True)
-                if isinstance(record, EventRecord)
-                for position, tag in enumerate(record.tags)
+                for position, tag in enumerate(getattr(record, tags.record))
             ]
             for part in chunks(tag_rows, INSERT_BATCH):
-                self.conn.execute(insert(table("event_tag")), list(part))
+                self.conn.execute(insert(tags.table), list(part))
+
+
+def unchanged(record: ContentRecord, stored: ContentRecord) -> bool:
+    """Whether writing ``record`` over ``stored`` would change nothing (timestamps the record leaves
+    out are not compared: the stored ones stand)."""
+    unset = {name: None for name in TIMESTAMPS if getattr(record, name) is None}
+    return _comparable(record) == _comparable(stored.model_copy(update=unset))

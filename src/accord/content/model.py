@@ -4,7 +4,7 @@ Everything that differs between events, partners, agreements and exhibits is rea
 GraphQL types, connections, roots, filters, write inputs and mutations (accord.schema), the SQL that
 builds their JSON (accord.fastpath.sql_json), the relation loaders (accord.read.relations), the
 document format's records and sections (accord.content.document), the writer's links
-(accord.write) and the search index (accord.search.index). docs/architecture.md shows what adding a
+(accord.write) and the search index (accord.content.search_index). docs/architecture.md shows what adding a
 field takes.
 """
 
@@ -18,18 +18,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 
-from accord.core.tables import (
-    agreement_party,
-    agreements,
-    event_agreement,
-    event_exhibit,
-    event_partner,
-    event_tag,
-    events,
-    exhibit_agreement,
-    exhibits,
-    partners,
-)
 from accord.content.fields import (
     Choice,
     Date,
@@ -45,9 +33,19 @@ from accord.content.fields import (
     Tags,
     Text,
 )
+from accord.core.tables import (
+    agreement_party,
+    agreements,
+    event_agreement,
+    event_exhibit,
+    event_partner,
+    event_tag,
+    events,
+    exhibit_agreement,
+    exhibits,
+    partners,
+)
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind
-
-TITLE_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -72,10 +70,11 @@ class ContentType:
     filters: tuple[FilterField, ...]
     shows_published_at: bool = False
     delete_description: str = "Admins only."
+    milestone_flag: str | None = None  # the record field of the Flag that marks a milestone
 
     @property
     def singular(self) -> str:
-        """"event": the lookup root field, the search index's kind, the table's name."""
+        """ "event": the lookup root field, the search index's kind, the table's name."""
         return self.table.name
 
     @cached_property
@@ -90,6 +89,20 @@ class ContentType:
     def field(self, name: str) -> Field:
         return next(field for field in self.fields if field.name == name)
 
+    @property
+    def title(self) -> Localized:
+        """The field that names an item (its slug is made from it)."""
+        found: Localized = next(field for field in self.of_kind(Localized) if field.required)
+        return found
+
+    def linked(self, name: str) -> Linked:
+        found = self.field(name)
+        assert isinstance(found, Linked)
+        return found
+
+    def field_by_record(self, record: str) -> Field:
+        return next(field for field in self.fields if field.record == record)
+
     def of_kind(self, kind: type[Field]) -> Iterator[Any]:
         return (field for field in self.fields if isinstance(field, kind))
 
@@ -103,8 +116,6 @@ def _relation(link: Table, own: str, target: str, target_type: str, order: Colum
     return Relation(link, own, target, target_type, order)
 
 
-PARTNER_TITLE = {"max_length": TITLE_LENGTH}
-
 EVENT = ContentType(
     name="Event",
     plural="events",
@@ -114,11 +125,22 @@ EVENT = ContentType(
         "Milestones are the events that feeds and subscriptions announce."
     ),
     shows_published_at=True,
+    milestone_flag="milestone",
     delete_description="Admins only. Returns the id of the deleted event.",
     fields=(
-        Localized(name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True),
+        Localized(
+            name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True
+        ),
         Localized(name="summary", record="summary", input_name="summary", en="summary_en", zh="summary_zh"),
-        Date(name="date", record="date", input_name="date", prefix="", required=True, period_end="endDate"),
+        Date(
+            name="date",
+            record="date",
+            input_name="date",
+            prefix="",
+            required=True,
+            period_end="endDate",
+            sort_column="sort_key",
+        ),
         Date(
             name="endDate",
             record="end_date",
@@ -139,7 +161,9 @@ EVENT = ContentType(
             name="partners",
             record="partners",
             input_name="partnerIds",
-            relation=_relation(event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id),
+            relation=_relation(
+                event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id
+            ),
             estimate=3,
         ),
         Linked(
@@ -155,7 +179,9 @@ EVENT = ContentType(
             name="exhibits",
             record="exhibits",
             input_name="exhibitIds",
-            relation=_relation(event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id),
+            relation=_relation(
+                event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id
+            ),
             estimate=2,
         ),
     ),
@@ -192,6 +218,7 @@ PARTNER = ContentType(
             input_name="shortName",
             column="short_name",
             max_length=40,
+            search=("en", "zh"),
             description="Common abbreviation, e.g. 'WTO', 'CBP'.",
         ),
         Choice(name="kind", record="kind", input_name="kind", column="kind", enum=PartnerKind),
@@ -201,6 +228,7 @@ PARTNER = ContentType(
             input_name="country",
             column="country",
             pattern=r"^[A-Z]{2}$",
+            search=("en",),
             description="ISO 3166-1 alpha-2 code where the partner belongs to one economy.",
         ),
         Text(
@@ -243,7 +271,9 @@ AGREEMENT = ContentType(
         "accession, acceptance."
     ),
     fields=(
-        Localized(name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True),
+        Localized(
+            name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True
+        ),
         Localized(name="summary", record="summary", input_name="summary", en="summary_en", zh="summary_zh"),
         Choice(name="kind", record="kind", input_name="kind", column="kind", enum=AgreementKind),
         Date(name="signedOn", record="signed_on", input_name="signedOn", prefix="signed_"),
@@ -272,7 +302,9 @@ AGREEMENT = ContentType(
     orders=(Order("TITLE", "ag", (agreements.c.title_en, agreements.c.id)),),
     filters=(
         FilterField("kind", "choice", options={"field": "kind"}),
-        FilterField("partner", "partner", options={"relation": (agreement_party, "agreement_id", "partner_id")}),
+        FilterField(
+            "partner", "partner", options={"relation": (agreement_party, "agreement_id", "partner_id")}
+        ),
         FilterField("yearFrom", "year_from", options={"year": agreements.c.signed_year}),
         FilterField("yearTo", "year_to", options={"year": agreements.c.signed_year}),
         FilterField("text", "text"),
@@ -287,7 +319,9 @@ EXHIBIT = ContentType(
         "An item on display in the exhibition area: uniforms, documents, artifacts from the exchanges."
     ),
     fields=(
-        Localized(name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True),
+        Localized(
+            name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True
+        ),
         Localized(
             name="description",
             record="description",

@@ -8,17 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from accord.content.document import ContentDocument, ContentRecord
-from accord.content.links import links_of
-from accord.content.rows import (
-    SECTIONS,
-    TABLE_OF_SECTION,
-    agreement_record,
-    event_record,
-    exhibit_record,
-    partner_record,
-    table,
-)
+from accord.content.document import DOCUMENT_TYPE, ContentDocument, ContentRecord
+from accord.content.fields import Linked, Origin, Tags
+from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
+from accord.content.rows import record_of
 
 CHUNK = 500
 
@@ -28,80 +21,78 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
-def slug_map(conn: Connection, section: str) -> dict[str, int]:
-    t = table(TABLE_OF_SECTION[section])
-    return {slug: id_ for id_, slug in conn.execute(select(t.c.id, t.c.slug))}
+def slug_map(conn: Connection, content: ContentType) -> dict[str, int]:
+    table = content.table
+    return {slug: id_ for id_, slug in conn.execute(select(table.c.id, table.c.slug))}
 
 
-def _rows(conn: Connection, section: str, ids: Sequence[int] | None) -> list[Any]:
-    t = table(TABLE_OF_SECTION[section])
+def _rows(conn: Connection, content: ContentType, ids: Sequence[int] | None) -> list[Any]:
+    table = content.table
     if ids is None:
-        return list(conn.execute(select(t).order_by(t.c.slug)))
+        return list(conn.execute(select(table).order_by(table.c.slug)))
     rows: list[Any] = []
     for part in chunks(ids):
-        rows.extend(conn.execute(select(t).where(t.c.id.in_(part))))
+        rows.extend(conn.execute(select(table).where(table.c.id.in_(part))))
     return sorted(rows, key=lambda row: row.slug)
 
 
-def _linked_slugs(
-    conn: Connection, section: str, field: str, ids: Sequence[int] | None
-) -> dict[int, list[str]]:
-    spec = next(spec for spec in links_of(section) if spec.field == field)
-    link = table(spec.table)
-    target = table(TABLE_OF_SECTION[spec.target_section])
-    own = link.c[spec.own_column]
-    query = select(own, target.c.slug).join(target, target.c.id == link.c[spec.target_column])
+def _grouped(conn: Connection, query: Any, column: Any, ids: Sequence[int] | None) -> dict[int, list[str]]:
+    """(owner id, value) rows of ``query``, grouped by owner (all owners, or those in ``ids``)."""
     result: dict[int, list[str]] = defaultdict(list)
     parts: Iterable[Sequence[int] | None] = [None] if ids is None else chunks(ids)
     for part in parts:
-        scoped = query if part is None else query.where(own.in_(part))
-        for own_id, slug in conn.execute(scoped):
-            result[own_id].append(slug)
+        scoped = query if part is None else query.where(column.in_(part))
+        for own_id, value in conn.execute(scoped):
+            result[own_id].append(value)
+    return result
+
+
+def _linked_slugs(conn: Connection, spec: Linked, ids: Sequence[int] | None) -> dict[int, list[str]]:
+    relation = spec.relation
+    link, target = relation.link, BY_NAME[relation.target].table
+    own = link.c[relation.own_column]
+    query = select(own, target.c.slug).join(target, target.c.id == link.c[relation.target_column])
+    result = _grouped(conn, query, own, ids)
     for slugs in result.values():
         slugs.sort()
     return result
 
 
-def _tags(conn: Connection, ids: Sequence[int] | None) -> dict[int, list[str]]:
-    t = table("event_tag")
-    query = select(t.c.event_id, t.c.tag).order_by(t.c.event_id, t.c.position, t.c.tag)
-    result: dict[int, list[str]] = defaultdict(list)
-    parts: Iterable[Sequence[int] | None] = [None] if ids is None else chunks(ids)
-    for part in parts:
-        scoped = query if part is None else query.where(t.c.event_id.in_(part))
-        for event_id, tag in conn.execute(scoped):
-            result[event_id].append(tag)
-    return result
+def _tags(conn: Connection, spec: Tags, ids: Sequence[int] | None) -> dict[int, list[str]]:
+    table = spec.table
+    query = select(table.c.event_id, table.c.tag).order_by(table.c.event_id, table.c.position, table.c.tag)
+    return _grouped(conn, query, table.c.event_id, ids)
 
 
-def read_records(conn: Connection, section: str, ids: Sequence[int] | None = None) -> list[ContentRecord]:
-    """Records of one section (all of them, or those with ``ids``), sorted by slug."""
-    rows = _rows(conn, section, ids)
-    if section == "partners":
-        return [partner_record(row) for row in rows]
-    if section == "agreements":
-        parties = _linked_slugs(conn, section, "parties", ids)
-        return [agreement_record(row, parties.get(row.id, [])) for row in rows]
-    if section == "exhibits":
-        agreements = _linked_slugs(conn, section, "agreements", ids)
-        partner = table("partner")
-        origins = (
-            {id_: slug for id_, slug in conn.execute(select(partner.c.id, partner.c.slug))} if rows else {}
-        )
-        return [exhibit_record(row, origins.get(row.origin_id), agreements.get(row.id, [])) for row in rows]
-    links = {
-        field: _linked_slugs(conn, section, field, ids) for field in ("partners", "agreements", "exhibits")
-    }
-    tags = _tags(conn, ids)
+def read_records(
+    conn: Connection, content: ContentType, ids: Sequence[int] | None = None
+) -> list[ContentRecord]:
+    """Records of one content type (all of them, or those with ``ids``), sorted by slug."""
+    rows = _rows(conn, content, ids)
+    related: dict[str, dict[int, Any]] = {}
+    for spec in content.fields:
+        if isinstance(spec, Linked) and spec.record:
+            related[spec.record] = _linked_slugs(conn, spec, ids)
+        elif isinstance(spec, Tags):
+            related[spec.record] = _tags(conn, spec, ids)
+        elif isinstance(spec, Origin) and rows:
+            slugs = slug_map(conn, BY_NAME[spec.target])
+            by_id = {id_: slug for slug, id_ in slugs.items()}
+            related[spec.record] = {row.id: by_id.get(getattr(row, spec.column)) for row in rows}
     return [
-        event_record(
+        record_of(
+            content,
             row,
-            {"tags": tags.get(row.id, []), **{field: links[field].get(row.id, []) for field in links}},
+            {
+                name: values.get(row.id, None if isinstance(content.field_by_record(name), Origin) else [])
+                for name, values in related.items()
+            },
         )
         for row in rows
     ]
 
 
 def read_document(conn: Connection) -> ContentDocument:
-    sections = {section: read_records(conn, section) for section in SECTIONS}
-    return ContentDocument.model_validate(sections)
+    return DOCUMENT_TYPE.model_validate(
+        {content.plural: read_records(conn, content) for content in CONTENT_TYPES}
+    )

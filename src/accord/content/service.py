@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, insert, select, text
 from accord.content.document import ContentDocument, DocumentError, merge_documents
 from accord.content.files import FileFormat, dump_document, read_document
 from accord.content.loader import ContentLoader, LoadReport, Progress
+from accord.content.model import CONTENT_TYPES
 from accord.content.reader import read_document as read_stored_document
-from accord.content.rows import SECTIONS, TABLE_OF_SECTION, table
 from accord.models import ChangeLog
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
@@ -69,10 +69,8 @@ def export_document(engine: Engine, fmt: FileFormat) -> bytes:
 def content_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
-            section: conn.execute(
-                select(func.count()).select_from(table(TABLE_OF_SECTION[section]))
-            ).scalar_one()
-            for section in SECTIONS
+            content.plural: conn.execute(select(func.count()).select_from(content.table)).scalar_one()
+            for content in CONTENT_TYPES
         }
 
 

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from accord.content.document import (
-    AgreementRecord,
+    DOCUMENT_TYPE,
+    RECORD_TYPES,
     ContentDocument,
     DateRecord,
-    EventRecord,
-    ExhibitRecord,
     LocalizedPlace,
     LocalizedText,
     LocalizedTitle,
-    PartnerRecord,
 )
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
 
@@ -93,6 +92,12 @@ TAGS = [
     "regional",
 ]
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# Built with model_construct (see synthesize), so typed loosely: the record types are made at run time.
+PartnerRecord: Any = RECORD_TYPES["Partner"]
+AgreementRecord: Any = RECORD_TYPES["Agreement"]
+ExhibitRecord: Any = RECORD_TYPES["Exhibit"]
+EventRecord: Any = RECORD_TYPES["Event"]
+Document: Any = DOCUMENT_TYPE
 PARTNER_KINDS, AGREEMENT_KINDS = list(PartnerKind), list(AgreementKind)
 EXHIBIT_KINDS, EVENT_KINDS = list(ExhibitKind), list(EventKind)
 
@@ -204,6 +209,6 @@ def synthesize(
         )
     # Built with model_construct: the generator only makes valid values, and validating 100k
     # records would take longer than loading them.
-    return ContentDocument.model_construct(
+    return Document.model_construct(  # type: ignore[no-any-return]
         partners=partner_records, agreements=agreement_records, exhibits=exhibit_records, events=event_records
     )

@@ -18,9 +18,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from accord.core.errors import Forbidden, Unauthenticated
 from accord.models import ApiToken
 from accord.models.columns import utcnow
-from accord.core.errors import Forbidden, Unauthenticated
 
 TOKEN_PREFIX = "acc_"  # noqa: S105  (a recognisable prefix, not a secret)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 
-from accord.core.numbers import parse_natural
 from accord.core.errors import BadInput
+from accord.core.numbers import parse_natural
 
 TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
 # SQLite has no base64: compiled SQL (accord.fastpath.sql_json) calls this function for global ids.

@@ -12,6 +12,23 @@ def pick(en: str | None, zh: str | None, locale: Locale) -> str:
     return en or ""
 
 
+# The tags accord writes for its locales (feeds' ``language``, ``?locale=`` in links).
+LANGUAGE_TAGS = {Locale.EN: "en", Locale.ZH_TW: "zh-TW"}
+ALLOWED_TAGS = " or ".join(LANGUAGE_TAGS.values())
+
+
+def locale_of_tag(tag: str) -> Locale | None:
+    """The locale a language tag asks for, on every surface (``?locale=``, ``Accept-Language``):
+    zh-TW, zh-Hant, zh-HK, zh-MO and plain zh ask for Traditional Chinese, en and en-* for English;
+    None for a language accord does not have."""
+    tag = tag.strip().lower()
+    if tag == "zh" or tag.startswith(("zh-tw", "zh-hant", "zh-hk", "zh-mo")):
+        return Locale.ZH_TW
+    if tag == "en" or tag.startswith("en-"):
+        return Locale.EN
+    return None
+
+
 def locale_from_accept_language(header: str | None) -> Locale:
     """zh-TW, zh-Hant and plain zh ask for Traditional Chinese; anything else gets English.
 
@@ -33,8 +50,7 @@ def locale_from_accept_language(header: str | None) -> Locale:
         if tag and quality > 0:
             choices.append((-quality, position, tag.strip().lower()))
     for _, _, tag in sorted(choices):
-        if tag == "zh" or tag.startswith(("zh-tw", "zh-hant", "zh-hk", "zh-mo")):
-            return Locale.ZH_TW
-        if tag == "en" or tag.startswith("en-"):
-            return Locale.EN
+        found = locale_of_tag(tag)
+        if found is not None:
+            return found
     return Locale.EN

@@ -1,6 +1,6 @@
-"""A compiled path for reads: answers supported queries without graphql-core's per-field machinery.
+"""A compiled path for reads: lists, lookups and the timeline answered by SQL that builds their JSON.
 
-The general executor stays the reference: anything the fast path does not know (introspection,
-unions, interfaces, mutations, a field it has no builder for, any error) makes it step aside, and
-the tests compare both paths answer for answer.
+strawberry stays the reference: anything the compiled path does not know (introspection, unions,
+interfaces, mutations, a field SQL does not build, any error) makes it step aside, and the tests
+compare both paths answer for answer.
 """

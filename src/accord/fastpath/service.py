@@ -8,10 +8,11 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
+from accord.core.errors import ClientError
 from accord.core.lru import ByteLRU
 from accord.fastpath.executor import Unsupported, execute_fast
+from accord.fastpath.sql_json import Compiled
 from accord.operation.prepare import Prepared
-from accord.core.errors import ClientError
 from accord.schema.context import Context
 
 log = logging.getLogger("accord.fastpath")
@@ -24,7 +25,7 @@ SQL_CACHE_ENTRIES = 4096
 class FastPath:
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema
-        self.sql: ByteLRU[str] = ByteLRU(max_bytes=SQL_CACHE_BYTES, max_entries=SQL_CACHE_ENTRIES)
+        self.sql: ByteLRU[Compiled] = ByteLRU(max_bytes=SQL_CACHE_BYTES, max_entries=SQL_CACHE_ENTRIES)
 
     async def answer(
         self,

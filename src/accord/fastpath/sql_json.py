@@ -1,16 +1,15 @@
-"""Compiles the selection on a list's nodes into one SQL expression that builds their JSON.
+"""Compiles a selection on content into one SQL expression that builds its JSON.
 
 The database then answers a whole page (each node with its linked lists, nested as deep as the
 query asks) in one statement, and the response embeds the text it returns without parsing it: no
-row objects, no per-field Python. This is how a compiled-SQL server answers, and it is what makes a
-front-page query cost a fraction of a millisecond of database time instead of several milliseconds
-of Python.
+row objects, no per-field Python. Fields are rendered by their kind in the content model
+(``RENDERERS``), each in both dialects (``Dialect``: SQLite's json_object, PostgreSQL's
+json_build_object), so a field declared in accord.content.model is compiled without more code.
 
-Only fields whose value SQL can give exactly as the general executor does are compiled; any other
-field (nested connections, anything unknown) raises Unsupported and the row-building
-fast path answers instead. The SQL text holds no client input: response keys are GraphQL names
-(``[_A-Za-z][_0-9A-Za-z]*``), locales and statuses come from closed enums, everything else is our
-own table and column names.
+Only fields whose value SQL gives exactly as strawberry does are compiled; anything else raises
+Unsupported and strawberry answers the operation. The SQL text holds no client input: response
+keys are GraphQL names (``[_A-Za-z][_0-9A-Za-z]*``), locales and statuses come from closed enums,
+everything else is the model's own table and column names.
 """
 
 from __future__ import annotations
@@ -18,14 +17,25 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table
-
-from accord.models.enums import Locale
-from accord.read.db import TABLE_OF_TYPE, event_tag
+from accord.content.fields import (
+    Choice,
+    Date,
+    Field,
+    Flag,
+    Linked,
+    Listing,
+    Localized,
+    Origin,
+    Places,
+    Tags,
+    Text,
+)
+from accord.content.model import BY_NAME, ContentType
 from accord.core.ids import SQLITE_GLOBAL_ID_FUNCTION
-from accord.read.relations import RELATIONS, Relation
+from accord.models.enums import Locale
 
 if TYPE_CHECKING:
     from accord.fastpath.executor import Run
@@ -36,20 +46,20 @@ MAX_KEYS = 50
 
 
 class Unsupported(Exception):
-    """This selection has a field SQL does not build here: the row-building path answers."""
+    """This selection has a field SQL does not build here: strawberry answers."""
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _month_name(month: str) -> str:
-    names = " ".join(f"WHEN {number} THEN {_literal(calendar.month_name[number])}" for number in range(1, 13))
-    return f"(CASE {month} {names} END)"
 
 
 def _text(value: str) -> str:
     return f"CAST({value} AS TEXT)"
+
+
+def _month_name(month: str) -> str:
+    names = " ".join(f"WHEN {number} THEN {literal(calendar.month_name[number])}" for number in range(1, 13))
+    return f"(CASE {month} {names} END)"
 
 
 def date_label(year: str, month: str, day: str, locale: Locale) -> str:
@@ -68,21 +78,11 @@ def date_label(year: str, month: str, day: str, locale: Locale) -> str:
     )
 
 
-class Compiler:
-    """One compilation: fresh table aliases, the run's schema, variables, locale and visibility."""
+class Dialect:
+    """The JSON building blocks of one database."""
 
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.dialect = run.db.dialect
-        self.sqlite = self.dialect == "sqlite"
-        self.statuses = ", ".join(_literal(status) for status in run.visibility.statuses)
-        self.aliases = 0
-
-    def alias(self) -> str:
-        self.aliases += 1
-        return f"j{self.aliases}"
-
-    # -- JSON building blocks, per dialect ------------------------------------------------------
+    def __init__(self, name: str) -> None:
+        self.sqlite = name == "sqlite"
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         if len(pairs) > MAX_KEYS:
@@ -91,8 +91,7 @@ class Compiler:
             if not NAME.match(key):  # GraphQL names always match; never quote anything else
                 raise Unsupported(f"response key {key!r}")
         function = "json_object" if self.sqlite else "json_build_object"
-        inner = ", ".join(f"'{key}', {value}" for key, value in pairs)
-        return f"{function}({inner})"
+        return f"{function}({', '.join(f'{literal(key)}, {value}' for key, value in pairs)})"
 
     def nested(self, value: str) -> str:
         """A JSON value from a subquery or a CASE: SQLite must be told it is JSON, not text."""
@@ -101,23 +100,18 @@ class Compiler:
     def boolean(self, column: str) -> str:
         return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)" if self.sqlite else column
 
-    def array(self, element: str, from_where: str, order: str) -> str:
+    def array(self, element: str, from_where: str, order: str, *, json_elements: bool = True) -> str:
         """A JSON array of ``element`` over the rows of ``from_where``, in ``order``; [] when none."""
         if self.sqlite:
             rows = f"SELECT {element} AS e {from_where} ORDER BY {order}"
-            return f"json((SELECT json_group_array(json(e)) FROM ({rows})))"
-        return f"(SELECT COALESCE(json_agg({element} ORDER BY {order}), '[]'::json) {from_where})"
-
-    def text_array(self, element: str, from_where: str, order: str) -> str:
-        if self.sqlite:
-            rows = f"SELECT {element} AS e {from_where} ORDER BY {order}"
-            return f"json((SELECT json_group_array(e) FROM ({rows})))"
+            item = "json(e)" if json_elements else "e"
+            return f"json((SELECT json_group_array({item}) FROM ({rows})))"
         return f"(SELECT COALESCE(json_agg({element} ORDER BY {order}), '[]'::json) {from_where})"
 
     def global_id(self, type_name: str, id_: str) -> str:
         if self.sqlite:
-            return f"{SQLITE_GLOBAL_ID_FUNCTION}({_literal(type_name)}, {id_})"
-        raw = f"encode(convert_to({_literal(type_name + ':')} || {_text(id_)}, 'UTF8'), 'base64')"
+            return f"{SQLITE_GLOBAL_ID_FUNCTION}({literal(type_name)}, {id_})"
+        raw = f"encode(convert_to({literal(type_name + ':')} || {_text(id_)}, 'UTF8'), 'base64')"
         return f"rtrim(translate({raw}, '+/', '-_'), '=')"
 
     def pick(self, en: str, zh: str, locale: Locale) -> str:
@@ -156,32 +150,82 @@ class Compiler:
             f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || {fraction} || '+00:00' END)"""
         )
 
-    # -- selections -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """The SQL building an object's JSON, and the response keys it leaves ``null`` for the executor
+    to fill in (nested connections, only at the top level), with their field names."""
+
+    sql: str
+    deferred: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.sql) + 100 * len(self.deferred)
+
+
+@dataclass
+class Compiler:
+    """One compilation: fresh table aliases, the run's selection, locale and visibility."""
+
+    run: Run
+    # Connections inside the compiled object, filled in afterwards (only at the top level).
+    deferred: list[tuple[str, str]] | None = None
+    aliases: int = 0
+    dialect: Dialect = field(init=False)
+    statuses: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dialect = Dialect(self.run.db.dialect)
+        self.statuses = ", ".join(literal(status) for status in self.run.visibility.statuses)
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"j{self.aliases}"
 
     def locale_of(self, type_name: str, name: str, details: Any) -> Locale:
         if not details[0].node.arguments:
             return self.run.locale
-        locale = self.run._arguments(self.run._type(type_name), name, details).get("locale")
+        locale = self.run.arguments(type_name, name, details).get("locale")
         return locale if isinstance(locale, Locale) else self.run.locale
 
-    def content(self, type_name: str, row: str, details: Any) -> str:
-        """The JSON object of the selection ``details`` on the ``type_name`` row aliased ``row``."""
-        fields = FIELDS[type_name]
+    def content(self, content: ContentType, row: str, details: Any, *, top: bool = False) -> str:
+        """The JSON object of the selection ``details`` on the ``content`` row aliased ``row``."""
+        d = self.dialect
+        common: dict[str, Callable[[], str]] = {
+            "__typename": lambda: literal(content.name),
+            "id": lambda: d.global_id(content.name, f"{row}.id"),
+            "slug": lambda: f"{row}.slug",
+            "status": lambda: f"{row}.status",
+            "updatedAt": lambda: d.timestamp(f"{row}.updated_at"),
+        }
+        if content.shows_published_at:
+            common["publishedAt"] = lambda: d.timestamp(f"{row}.published_at")
+        declared = {spec.name: spec for spec in content.fields}
         pairs: list[tuple[str, str]] = []
-        for key, field_details in self.run._grouped(type_name, details).items():
+        for key, field_details in self.run.grouped(content.name, details).items():
             name = field_details[0].node.name.value
-            build = fields.get(name)
-            if build is None:
-                raise Unsupported(f"{type_name}.{name}")
-            pairs.append((key, build(self, type_name, row, name, field_details)))
-        return self.json_object(pairs)
+            if name in common:
+                pairs.append((key, common[name]()))
+                continue
+            spec = declared.get(name)
+            if spec is None:
+                raise Unsupported(f"{content.name}.{name}")
+            if isinstance(spec, Listing):
+                if not top or self.deferred is None:
+                    raise Unsupported(f"{content.name}.{name} below the top level")
+                self.deferred.append((key, spec.name))
+                pairs.append((key, "NULL"))
+                continue
+            pairs.append((key, RENDERERS[type(spec)](self, content, spec, row, field_details)))
+        return self.dialect.json_object(pairs)
 
     def partial_date(
         self, details: Any, start: tuple[str, str, str], end: tuple[str, str, str] | None
     ) -> str:
         _year, month, day = start
         pairs: list[tuple[str, str]] = []
-        for key, field_details in self.run._grouped("PartialDate", details).items():
+        for key, field_details in self.run.grouped("PartialDate", details).items():
             name = field_details[0].node.name.value
             if name in ("year", "month", "day"):
                 value = dict(zip(("year", "month", "day"), start, strict=True))[name]
@@ -191,7 +235,7 @@ class Compiler:
                     f"WHEN {month} IS NOT NULL THEN 'MONTH' ELSE 'YEAR' END)"
                 )
             elif name == "iso":
-                value = self.iso(*start)
+                value = self.dialect.iso(*start)
             elif name == "label":
                 locale = self.locale_of("PartialDate", name, field_details)
                 value = date_label(*start, locale)
@@ -199,173 +243,102 @@ class Compiler:
                     joiner = "至" if locale is Locale.ZH_TW else " to "
                     value = (
                         f"(CASE WHEN {end[0]} IS NULL THEN {value} "
-                        f"ELSE {value} || {_literal(joiner)} || {date_label(*end, locale)} END)"
+                        f"ELSE {value} || {literal(joiner)} || {date_label(*end, locale)} END)"
                     )
             elif name == "__typename":
                 value = "'PartialDate'"
             else:
                 raise Unsupported(f"PartialDate.{name}")
             pairs.append((key, value))
-        return self.json_object(pairs)
+        return self.dialect.json_object(pairs)
 
-    def linked(self, relation: Relation, target_type: str, parent: str, details: Any) -> str:
-        link, target = self.alias(), self.alias()
-        order_table = link if relation.order.table is relation.link else target
-        order = f"{order_table}.{_column_name(relation.order)}, {target}.id"
+    # -- one renderer per kind ----------------------------------------------------------------
+
+    def text(self, content: ContentType, spec: Text, row: str, details: Any) -> str:
+        return f"{row}.{spec.column}"
+
+    def flag(self, content: ContentType, spec: Flag, row: str, details: Any) -> str:
+        return self.dialect.boolean(f"{row}.{spec.column}")
+
+    def localized(self, content: ContentType, spec: Localized, row: str, details: Any) -> str:
+        locale = self.locale_of(content.name, spec.name, details)
+        return self.dialect.pick(f"{row}.{spec.en}", f"{row}.{spec.zh}", locale)
+
+    def date(self, content: ContentType, spec: Date, row: str, details: Any) -> str:
+        start = tuple(f"{row}.{column}" for column in spec.columns)
+        end_spec = content.field(spec.period_end) if spec.period_end else None
+        end = None
+        if isinstance(end_spec, Date):
+            end = tuple(f"{row}.{column}" for column in end_spec.columns)
+        built = self.partial_date(details, start, end)  # type: ignore[arg-type]
+        if spec.required:
+            return built
+        return self.dialect.nested(f"CASE WHEN {start[0]} IS NULL THEN NULL ELSE {built} END")
+
+    def places(self, content: ContentType, spec: Places, row: str, details: Any) -> str:
+        locale = self.locale_of(content.name, spec.name, details)
+        place = self.alias()
+        d = self.dialect
+        if d.sqlite:
+            en, zh = (f"json_extract({place}.value, '$.{key}')" for key in ("en", "zh_tw"))
+            from_where = f"FROM json_each({row}.{spec.column}) {place}"
+            return d.array(d.pick(en, zh, locale), from_where, f"{place}.key", json_elements=False)
+        en, zh = (f"({place}.value ->> '{key}')" for key in ("en", "zh_tw"))
         from_where = (
-            f"FROM {relation.link.name} {link} JOIN {relation.target.name} {target} "
-            f"ON {target}.id = {link}.{relation.target_column} "
-            f"WHERE {link}.{relation.own_column} = {parent}.id AND {target}.status IN ({self.statuses})"
+            f"FROM json_array_elements({row}.{spec.column}) WITH ORDINALITY AS {place}(value, position)"
         )
-        return self.array(self.content(target_type, target, details), from_where, order)
+        return d.array(d.pick(en, zh, locale), from_where, f"{place}.position", json_elements=False)
+
+    def tags(self, content: ContentType, spec: Tags, row: str, details: Any) -> str:
+        tag = self.alias()
+        from_where = f"FROM {spec.table.name} {tag} WHERE {tag}.event_id = {row}.id"
+        return self.dialect.array(f"{tag}.tag", from_where, f"{tag}.position, {tag}.tag", json_elements=False)
+
+    def linked(self, content: ContentType, spec: Linked, row: str, details: Any) -> str:
+        relation, target = spec.relation, BY_NAME[spec.target]
+        link, child = self.alias(), self.alias()
+        order_table = link if relation.order.table is relation.link else child
+        order = f"{order_table}.{relation.order.name}, {child}.id"
+        from_where = (
+            f"FROM {relation.link.name} {link} JOIN {target.table.name} {child} "
+            f"ON {child}.id = {link}.{relation.target_column} "
+            f"WHERE {link}.{relation.own_column} = {row}.id AND {child}.status IN ({self.statuses})"
+        )
+        return self.dialect.array(self.content(target, child, details), from_where, order)
+
+    def origin(self, content: ContentType, spec: Origin, row: str, details: Any) -> str:
+        target = BY_NAME[spec.target]
+        child = self.alias()
+        built = self.content(target, child, details)
+        return self.dialect.nested(
+            f"(SELECT {built} FROM {target.table.name} {child} "
+            f"WHERE {child}.id = {row}.{spec.column} AND {child}.status IN ({self.statuses}))"
+        )
 
 
-def _column_name(column: Any) -> str:
-    assert isinstance(column, Column)
-    return str(column.name)
+def _choice(compiler: Compiler, content: ContentType, spec: Field, row: str, details: Any) -> str:
+    assert isinstance(spec, Choice)
+    return f"{row}.{spec.column}"
 
 
-# (compiler, type name, row alias, field name, field details) -> SQL of the field's JSON value
-FieldSql = Callable[[Compiler, str, str, str, Any], str]
-
-
-def column(name: str) -> FieldSql:
-    return lambda c, _t, row, _n, _d: f"{row}.{name}"
-
-
-def timestamp(name: str) -> FieldSql:
-    return lambda c, _t, row, _n, _d: c.timestamp(f"{row}.{name}")
-
-
-def boolean(name: str) -> FieldSql:
-    return lambda c, _t, row, _n, _d: c.boolean(f"{row}.{name}")
-
-
-def localized(en: str, zh: str) -> FieldSql:
-    return lambda c, t, row, n, d: c.pick(f"{row}.{en}", f"{row}.{zh}", c.locale_of(t, n, d))
-
-
-def _typename(c: Compiler, type_name: str, _r: str, _n: str, _d: Any) -> str:
-    return _literal(type_name)
-
-
-def _id(c: Compiler, type_name: str, row: str, _n: str, _d: Any) -> str:
-    return c.global_id(type_name, f"{row}.id")
-
-
-def many(type_name: str, field: str, target: str) -> FieldSql:
-    relation = RELATIONS[type_name, field]
-    return lambda c, _t, row, _n, details: c.linked(relation, target, row, details)
-
-
-def _parts(row: str, prefix: str) -> tuple[str, str, str]:
-    return f"{row}.{prefix}year", f"{row}.{prefix}month", f"{row}.{prefix}day"
-
-
-def _event_date(c: Compiler, _t: str, row: str, _n: str, details: Any) -> str:
-    return c.partial_date(details, _parts(row, ""), _parts(row, "end_"))
-
-
-def _event_end_date(c: Compiler, _t: str, row: str, _n: str, details: Any) -> str:
-    built = c.partial_date(details, _parts(row, "end_"), None)
-    return c.nested(f"CASE WHEN {row}.end_year IS NULL THEN NULL ELSE {built} END")
-
-
-def _signed_on(c: Compiler, _t: str, row: str, _n: str, details: Any) -> str:
-    built = c.partial_date(details, _parts(row, "signed_"), None)
-    return c.nested(f"CASE WHEN {row}.signed_year IS NULL THEN NULL ELSE {built} END")
-
-
-def _places(c: Compiler, type_name: str, row: str, name: str, details: Any) -> str:
-    locale = c.locale_of(type_name, name, details)
-    place = c.alias()
-    if c.sqlite:
-        en, zh = (f"json_extract({place}.value, '$.{key}')" for key in ("en", "zh_tw"))
-        return c.text_array(c.pick(en, zh, locale), f"FROM json_each({row}.places) {place}", f"{place}.key")
-    en, zh = (f"({place}.value ->> '{key}')" for key in ("en", "zh_tw"))
-    return c.text_array(
-        c.pick(en, zh, locale),
-        f"FROM json_array_elements({row}.places) WITH ORDINALITY AS {place}(value, position)",
-        f"{place}.position",
-    )
-
-
-def _tags(c: Compiler, _t: str, row: str, _n: str, _d: Any) -> str:
-    tag = c.alias()
-    return c.text_array(
-        f"{tag}.tag",
-        f"FROM {event_tag.name} {tag} WHERE {tag}.event_id = {row}.id",
-        f"{tag}.position, {tag}.tag",
-    )
-
-
-def _origin(c: Compiler, _t: str, row: str, _n: str, details: Any) -> str:
-    partner = c.alias()
-    built = c.content("Partner", partner, details)
-    table: Table = TABLE_OF_TYPE["Partner"]
-    return c.nested(
-        f"(SELECT {built} FROM {table.name} {partner} "
-        f"WHERE {partner}.id = {row}.origin_id AND {partner}.status IN ({c.statuses}))"
-    )
-
-
-COMMON: dict[str, FieldSql] = {
-    "__typename": _typename,
-    "id": _id,
-    "slug": column("slug"),
-    "status": column("status"),
-    "updatedAt": timestamp("updated_at"),
-}
-
-FIELDS: dict[str, dict[str, FieldSql]] = {
-    "Event": {
-        **COMMON,
-        "title": localized("title_en", "title_zh"),
-        "summary": localized("summary_en", "summary_zh"),
-        "date": _event_date,
-        "endDate": _event_end_date,
-        "kind": column("kind"),
-        "isMilestone": boolean("is_milestone"),
-        "places": _places,
-        "tags": _tags,
-        "partners": many("Event", "partners", "Partner"),
-        "agreements": many("Event", "agreements", "Agreement"),
-        "exhibits": many("Event", "exhibits", "Exhibit"),
-        "publishedAt": timestamp("published_at"),
-    },
-    "Partner": {
-        **COMMON,
-        "name": localized("name_en", "name_zh"),
-        "shortName": column("short_name"),
-        "kind": column("kind"),
-        "country": column("country"),
-        "website": column("website"),
-        "agreements": many("Partner", "agreements", "Agreement"),
-    },
-    "Agreement": {
-        **COMMON,
-        "title": localized("title_en", "title_zh"),
-        "summary": localized("summary_en", "summary_zh"),
-        "kind": column("kind"),
-        "signedOn": _signed_on,
-        "parties": many("Agreement", "parties", "Partner"),
-        "events": many("Agreement", "events", "Event"),
-        "exhibits": many("Agreement", "exhibits", "Exhibit"),
-    },
-    "Exhibit": {
-        **COMMON,
-        "title": localized("title_en", "title_zh"),
-        "description": localized("description_en", "description_zh"),
-        "kind": column("kind"),
-        "imageUrl": column("image_url"),
-        "origin": _origin,
-        "events": many("Exhibit", "events", "Event"),
-        "agreements": many("Exhibit", "agreements", "Agreement"),
-    },
+RENDERERS: dict[type[Field], Callable[[Compiler, ContentType, Any, str, Any], str]] = {
+    Text: Compiler.text,
+    Flag: Compiler.flag,
+    Choice: _choice,
+    Localized: Compiler.localized,
+    Date: Compiler.date,
+    Places: Compiler.places,
+    Tags: Compiler.tags,
+    Linked: Compiler.linked,
+    Origin: Compiler.origin,
 }
 
 
-def node_json(run: Run, type_name: str, details: Any) -> str:
-    """SQL building the JSON of ``details`` on a ``type_name`` row of the statement's own table."""
-    table: Table = TABLE_OF_TYPE[type_name]
-    return Compiler(run).content(type_name, table.name, details)
+def node_json(run: Run, content: ContentType, details: Any, *, top: bool = False) -> Compiled:
+    """SQL building the JSON of ``details`` on a row of ``content`` in the statement's own table.
+    With ``top``, nested connections are left ``null`` and listed for the caller to fill in."""
+    compiler = Compiler(run, [] if top else None)
+    built = compiler.content(content, content.table.name, details, top=top)
+    # asyncpg hands json back as bytes for a column of unknown type; text comes back as str.
+    sql = built if compiler.dialect.sqlite else f"CAST({built} AS TEXT)"
+    return Compiled(sql, tuple(compiler.deferred or ()))

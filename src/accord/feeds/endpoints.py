@@ -21,15 +21,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from accord.content.document import SLUG_RE
+from accord.core.errors import BadInput
+from accord.core.locale import ALLOWED_TAGS, LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag, pick
 from accord.feeds.caching import cached_response, is_not_modified
-from accord.feeds.formats import (
-    ALLOWED_LOCALES,
-    LANGUAGE_TAGS,
-    OPML_MEDIA_TYPE,
-    FeedFormat,
-    locale_of_tag,
-    split_file_name,
-)
+from accord.feeds.formats import OPML_MEDIA_TYPE, FeedFormat, split_file_name
 from accord.feeds.items import feed_items, published_events, published_partner, published_partners
 from accord.feeds.links import MILESTONES, feed_url, partner_feed_url
 from accord.feeds.opml import Group, Subscription, render_opml
@@ -37,9 +32,7 @@ from accord.feeds.render import FeedDocument, render
 from accord.feeds.saved import SavedFeed, load_saved_feeds
 from accord.models.enums import Locale
 from accord.read.db import Reader
-from accord.core.errors import BadInput
-from accord.read.filters import EventFilter
-from accord.core.locale import locale_from_accept_language, pick
+from accord.read.filters import Filter
 from accord.settings import Settings
 
 DEFAULT_LIMIT = 50
@@ -112,7 +105,7 @@ def chosen_locale(request: Request, fixed: Locale | None = None) -> tuple[Locale
     if raw is not None:
         locale = locale_of_tag(raw)
         if locale is None:
-            raise FeedProblem(400, f"locale must be {ALLOWED_LOCALES} (got {_shown(raw)})")
+            raise FeedProblem(400, f"locale must be {ALLOWED_TAGS} (got {_shown(raw)})")
     elif fixed is not None:
         locale = fixed
     else:
@@ -291,7 +284,7 @@ class FeedEndpoints:
             fmt,
             url=feed_url(self.public_url, MILESTONES, fmt),
             params=params,
-            event_filter=EventFilter(partner=params.partner, tag=params.tag, milestones_only=True),
+            event_filter={"partner": params.partner, "tag": params.tag, "milestonesOnly": True},
             heading=milestones_heading(params.locale, partner_name, params.tag),
         )
 
@@ -309,7 +302,7 @@ class FeedEndpoints:
             fmt,
             url=partner_feed_url(self.public_url, slug, fmt),
             params=params,
-            event_filter=EventFilter(partner=slug, tag=params.tag, milestones_only=True),
+            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
             heading=milestones_heading(
                 params.locale, pick(partner.name_en, partner.name_zh, params.locale), params.tag
             ),
@@ -386,7 +379,7 @@ class FeedEndpoints:
         *,
         url: str,
         params: FeedParameters,
-        event_filter: EventFilter | None,
+        event_filter: Filter | None,
         heading: Heading,
     ) -> Response:
         """The feed of the events ``event_filter`` selects (None: no events)."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from accord.models.enums import Locale
-
 
 class FeedFormat(StrEnum):
     """The value is the file extension in the URL (``/feeds/milestones.rss``)."""
@@ -31,11 +29,6 @@ MEDIA_TYPES = {
 LABELS = {FeedFormat.RSS: "RSS", FeedFormat.ATOM: "Atom", FeedFormat.JSON: "JSON Feed"}
 OPML_MEDIA_TYPE = "text/x-opml; charset=utf-8"
 
-# The values of ``?locale=`` and of ``locale:`` in the saved-feeds file, as IETF language tags.
-LANGUAGE_TAGS = {Locale.EN: "en", Locale.ZH_TW: "zh-TW"}
-LOCALE_OF_TAG = {tag.lower(): locale for locale, tag in LANGUAGE_TAGS.items()}
-ALLOWED_LOCALES = " or ".join(LANGUAGE_TAGS.values())
-
 
 def split_file_name(file_name: str) -> tuple[str, FeedFormat] | None:
     """``'milestones.rss'`` → ``('milestones', FeedFormat.RSS)``; None for an unknown extension."""
@@ -46,8 +39,3 @@ def split_file_name(file_name: str) -> tuple[str, FeedFormat] | None:
         return name, FeedFormat(extension)
     except ValueError:
         return None
-
-
-def locale_of_tag(tag: str) -> Locale | None:
-    """``en`` / ``zh-TW`` (any letter case) to a Locale; None for anything else."""
-    return LOCALE_OF_TAG.get(tag.lower())

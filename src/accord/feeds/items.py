@@ -6,17 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accord.content.model import EVENT, PARTNER
 from accord.core.dates import PartialDate, optional_date, period_label
+from accord.core.ids import to_global_id
+from accord.core.locale import pick
+from accord.core.visibility import PUBLIC
 from accord.feeds.links import event_url
 from accord.models.enums import Locale
-from accord.read import content, relations
-from accord.read.content import EventOrder, PartnerOrder
+from accord.read import lists
 from accord.read.db import Reader
-from accord.read.filters import EventFilter
-from accord.core.ids import to_global_id
+from accord.read.filters import Filter
 from accord.read.pagination import MAX_PAGE_SIZE, PageRequest
-from accord.core.visibility import PUBLIC
-from accord.core.locale import pick
+from accord.read.relations import load_linked, load_tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +56,17 @@ def event_urn(event_id: int) -> str:
     return f"urn:accord:event:{to_global_id('Event', event_id)}"
 
 
-async def published_events(db: Reader, event_filter: EventFilter, limit: int) -> list[Any]:
+async def published_events(db: Reader, event_filter: Filter, limit: int) -> list[Any]:
     """The first ``limit`` published events matching the filter, newest event date first."""
     rows: list[Any] = []
     after: str | None = None
     while len(rows) < limit:
-        page = await content.list_events(
+        page = await lists.list_items(
             db,
+            EVENT,
             visibility=PUBLIC,
             filter=event_filter,
-            order=EventOrder.DATE_DESC,
+            order="DATE_DESC",
             page=PageRequest(first=min(MAX_PAGE_SIZE, limit - len(rows)), after=after),
         )
         rows.extend(page.items)
@@ -79,8 +81,8 @@ async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url:
     if not rows:
         return []
     ids = [row.id for row in rows]
-    partner_lists = await relations.partners_of_events(db, ids, PUBLIC.statuses)
-    tag_lists = await relations.tags_of_events(db, ids)
+    partner_lists = await load_linked(db, EVENT.linked("partners").relation, ids, PUBLIC.statuses)
+    tag_lists = await load_tags(db, ids)
     items = []
     for row, partners, tags in zip(rows, partner_lists, tag_lists, strict=True):
         start = PartialDate(row.year, row.month, row.day)
@@ -107,7 +109,7 @@ async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url:
 
 
 async def published_partner(db: Reader, slug: str) -> Any | None:
-    return await content.get_by_slug(db, "Partner", slug, PUBLIC)
+    return await lists.get_by_slug(db, PARTNER, slug, PUBLIC)
 
 
 async def published_partners(db: Reader) -> list[Any]:
@@ -115,10 +117,11 @@ async def published_partners(db: Reader) -> list[Any]:
     rows: list[Any] = []
     after: str | None = None
     while True:
-        page = await content.list_partners(
+        page = await lists.list_items(
             db,
+            PARTNER,
             visibility=PUBLIC,
-            order=PartnerOrder.NAME_ASC,
+            order="NAME_ASC",
             page=PageRequest(first=MAX_PAGE_SIZE, after=after),
         )
         rows.extend(page.items)

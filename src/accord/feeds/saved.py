@@ -14,10 +14,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from accord.content.document import Slug, Tag
-from accord.feeds.formats import LOCALE_OF_TAG
+from accord.core.locale import locale_of_tag
 from accord.feeds.links import MILESTONES
 from accord.models.enums import EventKind, Locale
-from accord.read.filters import EventFilter
+from accord.read.filters import Filter
 
 NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # Names that are, or could become, other feeds' URLs under /feeds/.
@@ -46,15 +46,9 @@ class SavedFilter(BaseModel):
             raise ValueError(f"yearFrom ({self.year_from}) is after yearTo ({self.year_to})")
         return self
 
-    def event_filter(self) -> EventFilter:
-        return EventFilter(
-            year_from=self.year_from,
-            year_to=self.year_to,
-            partner=self.partner,
-            kind=None if self.kind is None else self.kind.value,
-            tag=self.tag,
-            milestones_only=self.milestones_only or None,
-        )
+    def event_filter(self) -> Filter:
+        """The filter as GraphQL's EventFilter names it (accord.read.filters reads it)."""
+        return self.model_dump(by_alias=True, exclude_none=True)
 
 
 class SavedFeed(BaseModel):
@@ -82,7 +76,7 @@ class SavedFeed(BaseModel):
 
     @property
     def fixed_locale(self) -> Locale | None:
-        return None if self.locale is None else LOCALE_OF_TAG[self.locale.lower()]
+        return None if self.locale is None else locale_of_tag(self.locale)
 
 
 class FeedsFile(BaseModel):

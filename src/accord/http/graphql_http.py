@@ -9,7 +9,7 @@ are not JSON (which also stops cross-site "simple" form posts).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,19 +19,21 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accord.core.lru import ByteLRU
-from accord.core.numbers import DECIMAL
-from accord.http.apq import PersistedQueryError
-from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
-from accord.http.ratelimit import retry_after, token_key
-from accord.http.response_cache import CachedResponse, cache_key, etag_of
-from accord.observability.request_id import OPERATION
-from accord.operation.params import BadParams, GraphQLParams, json_param, params_from_mapping
-from accord.operation.pipeline import OperationTimeout, refused
-from accord.operation.prepare import Prepared
 from accord.core.errors import Unauthenticated
 from accord.core.locale import locale_from_accept_language
-from accord.services import Services
+from accord.core.lru import ByteLRU
+from accord.core.numbers import DECIMAL
+from accord.core.ratelimit import RateLimits, retry_after, token_key
+from accord.http.apq import PersistedQueries, PersistedQueryError
+from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
+from accord.http.response_cache import CachedResponse, ResponseCache, cache_key, etag_of
+from accord.observability.metrics import Metrics
+from accord.observability.request_id import OPERATION
+from accord.operation.params import BadParams, GraphQLParams, json_param, params_from_mapping
+from accord.operation.pipeline import OperationTimeout, Pipeline, refused
+from accord.operation.prepare import Prepared
+from accord.schema.context import ContextFactory
+from accord.settings import Settings
 
 GET_PARAMS_CACHE_BYTES = 4 * 1024 * 1024
 
@@ -138,22 +140,29 @@ def answer_of(status: int, body: Any, *, cacheable: bool = False) -> Answer:
     return Answer(status, orjson.dumps(body), cacheable)
 
 
+@dataclass(eq=False)
 class GraphQLHTTPEndpoint:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.pipeline = services.pipeline
+    settings: Settings
+    pipeline: Pipeline
+    contexts: ContextFactory
+    metrics: Metrics
+    rate_limits: RateLimits
+    persisted_queries: PersistedQueries
+    response_cache: ResponseCache | None
+    content_version: Callable[[], Awaitable[int]]  # the newest change the answers may reflect
+    graphiql: Callable[[Request], Awaitable[Response]]
 
     async def handle(self, request: Request) -> Response:
         accept = request.headers.get("accept")
         if request.method == "GET" and wants_html(accept) and "query" not in request.query_params:
-            return await self.services.graphiql(request)
+            return await self.graphiql(request)
         media_type = response_media_type(accept)
         if media_type is None:
             return error_response(
                 RequestError(406, f"accept {GRAPHQL_RESPONSE_JSON} or {JSON}", code="NOT_ACCEPTABLE"), JSON
             )
-        settings = self.services.settings
-        metrics = self.services.metrics
+        settings = self.settings
+        metrics = self.metrics
         started = time.perf_counter()
         operation = "anonymous"
         try:
@@ -177,7 +186,7 @@ class GraphQLHTTPEndpoint:
         etag = answer.etag or etag_of(answer.body)
         headers = {"ETag": etag, "Vary": "Accept, Accept-Language, Authorization"}
         if answer.cacheable and request.method == "GET":
-            headers["Cache-Control"] = f"public, max-age={self.services.settings.http_cache_seconds}"
+            headers["Cache-Control"] = f"public, max-age={self.settings.http_cache_seconds}"
         elif "authorization" in request.headers:
             headers["Cache-Control"] = "private, no-store"
         else:
@@ -200,7 +209,7 @@ class GraphQLHTTPEndpoint:
     def resolve_persisted(self, params: GraphQLParams) -> GraphQLParams:
         """The params with a persisted query's text filled in (Apollo's APQ protocol)."""
         try:
-            return self.services.persisted_queries.resolve(params)
+            return self.persisted_queries.resolve(params)
         except PersistedQueryError as exc:
             raise RequestError(200, str(exc), exc.code) from None
 
@@ -215,14 +224,13 @@ class GraphQLHTTPEndpoint:
         answer = await self._answer(request, params, prepared, media_type)
         if answer.status == 200 and params.query is not None and not prepared.errors:
             # Only documents that ran are kept: the store is not a place to park arbitrary text.
-            self.services.persisted_queries.remember(params)
+            self.persisted_queries.remember(params)
         return answer
 
     async def _answer(
         self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
     ) -> Answer:
-        services = self.services
-        cache = services.response_cache
+        cache = self.response_cache
         if (
             cache is None
             or prepared.errors
@@ -240,11 +248,11 @@ class GraphQLHTTPEndpoint:
         )
         # The version is read before the query runs: see accord.http.response_cache.
         try:
-            version = await services.content_version()
+            version = await self.content_version()
         except Exception:
             return await self.execute(request, params, prepared, media_type)
         hit = cache.get(key, version)
-        services.metrics.cache.labels("hit" if hit is not None else "miss").inc()
+        self.metrics.cache.labels("hit" if hit is not None else "miss").inc()
         if hit is not None:
             return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
         answer = await self.execute(request, params, prepared, media_type)
@@ -270,17 +278,17 @@ class GraphQLHTTPEndpoint:
                 405, "mutations are not allowed over GET: use POST", "METHOD_NOT_ALLOWED", {"Allow": "POST"}
             )
         try:
-            viewer = await self.services.viewer_for(request.headers.get("authorization"))
+            viewer = await self.contexts.viewer_for(request.headers.get("authorization"))
         except Unauthenticated as exc:
             raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
         is_write = kind is OperationType.MUTATION
         if is_write:
-            limits = self.services.rate_limits
+            limits = self.rate_limits
             key = token_key(viewer.name) if viewer is not None else None
             wait = limits.check(limits.writes, request, key)
             if wait:
                 raise _rate_limited(wait)
-        context = await self.services.context_for(request, viewer, writes=is_write)
+        context = self.contexts.for_connection(request, viewer, writes=is_write)
         try:
             result = await self.pipeline.run(
                 prepared,

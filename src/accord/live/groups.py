@@ -3,25 +3,24 @@ per milestone, and the same payload text is sent to each of them."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLError
-from graphql.execution import Executor, execute_subscription_event
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from accord.content.model import EVENT
+from accord.core.visibility import PUBLIC
 from accord.live.hub import Milestone, MilestoneFilter, MilestoneHub
 from accord.models.enums import Locale
+from accord.operation.pipeline import OperationTimeout, Pipeline, Result
+from accord.operation.prepare import Prepared
 from accord.read.db import Reader
-from accord.core.visibility import PUBLIC
 from accord.schema.context import Context
-from accord.schema.types import Event
-
-if TYPE_CHECKING:
-    from accord.services import Services
+from accord.schema.types import Item
 
 Send = Callable[[int, str], Awaitable[None]]  # (change id, payload JSON text)
 
@@ -37,21 +36,16 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class GroupKey:
-    document_hash: str
+    document: bytes  # the prepared document's digest
     operation_name: str | None
     variables: bytes
     locale: Locale
 
 
 def group_key(
-    query: str, operation_name: str | None, variables: dict[str, Any] | None, locale: Locale
+    prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None, locale: Locale
 ) -> GroupKey:
-    return GroupKey(
-        document_hash=hashlib.sha256(query.encode()).hexdigest(),
-        operation_name=operation_name,
-        variables=orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-        locale=locale,
-    )
+    return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale)
 
 
 class SubscriptionGroup:
@@ -59,7 +53,7 @@ class SubscriptionGroup:
         self,
         registry: GroupRegistry,
         key: GroupKey,
-        document: DocumentNode,
+        prepared: Prepared,
         variables: dict[str, Any] | None,
         milestone_filter: MilestoneFilter,
         operation_name: str | None,
@@ -67,34 +61,26 @@ class SubscriptionGroup:
         self.registry = registry
         self.operation_name = operation_name
         self.key = key
-        self.document = document
+        self.prepared = prepared
         self.variables = variables
         self.filter = milestone_filter
         self.members: set[Member] = set()
 
     async def execute(self, milestone: Milestone) -> str:
         """The ``payload`` of a ``next`` message for this milestone, as JSON text."""
-        services = self.registry.services
-        context = Context(
-            db=Reader(services.engine), locale=self.key.locale, visibility=PUBLIC, services=services
-        )
+        registry = self.registry
+        context = Context(db=Reader(registry.engine), locale=self.key.locale, visibility=PUBLIC)
         try:
-            built = Executor.build(
-                services.schema._schema,
-                self.document,
-                root_value=Event.from_row(milestone.row),
-                context_value=context,
-                raw_variable_values=self.variables,
+            result = await registry.pipeline.run_event(
+                self.prepared,
+                context,
                 operation_name=self.operation_name,
+                variables=self.variables,
+                root_value=Item(EVENT, milestone.row),
             )
-            if isinstance(built, list):
-                result = ExecutionResult(data=None, errors=built)
-            else:
-                outcome = execute_subscription_event(built)
-                result = await outcome if not isinstance(outcome, ExecutionResult) else outcome
-        finally:
-            await context.db.close()
-        return payload_text(services, result)
+        except OperationTimeout as exc:
+            result = Result(errors=[GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
+        return payload_text(result)
 
     async def deliver(self, milestone: Milestone) -> None:
         if not self.members:
@@ -137,25 +123,24 @@ class SubscriptionGroup:
 
 
 class GroupRegistry:
-    def __init__(self, services: Services, hub: MilestoneHub) -> None:
-        self.services = services
+    def __init__(self, pipeline: Pipeline, engine: AsyncEngine, hub: MilestoneHub) -> None:
+        self.pipeline = pipeline
+        self.engine = engine  # reads (a replica when configured)
         self.hub = hub
         self.groups: dict[GroupKey, SubscriptionGroup] = {}
 
     def group(
         self,
         key: GroupKey,
-        document: DocumentNode,
+        prepared: Prepared,
         variables: dict[str, Any] | None,
         milestone_filter: MilestoneFilter,
-        *,
-        operation_name: str | None = "",
+        operation_name: str | None,
     ) -> SubscriptionGroup:
         existing = self.groups.get(key)
         if existing is not None:
             return existing
-        name = key.operation_name if operation_name == "" else operation_name
-        created = SubscriptionGroup(self, key, document, variables, milestone_filter, name)
+        created = SubscriptionGroup(self, key, prepared, variables, milestone_filter, operation_name)
         self.groups[key] = created
         self.hub.add(created)
         return created
@@ -170,11 +155,9 @@ class GroupRegistry:
         return sum(len(group.members) for group in self.groups.values())
 
 
-def payload_text(services: Services, result: ExecutionResult) -> str:
+def payload_text(result: Result) -> str:
     body: dict[str, Any] = {}
     if result.errors:
-        errors: list[GraphQLError] = list(result.errors)
-        services.schema._process_errors(errors)
-        body["errors"] = [error.formatted for error in errors]
+        body["errors"] = [error.formatted for error in result.errors]
     body["data"] = result.data
     return orjson.dumps(body).decode()

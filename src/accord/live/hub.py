@@ -14,16 +14,18 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accord.live.signals import Signal
-from accord.models import ChangeLog
-from accord.models.enums import Status
-from accord.read.db import Reader, events, fetch_all, fetch_one
-from accord.read.relations import partners_of_events, tags_of_events
+from accord.content.model import EVENT
+from accord.core.tables import changes, events
 from accord.core.visibility import PUBLIC
+from accord.live.signals import Signal
+from accord.models.enums import Status
+from accord.read.db import Reader, fetch_all, fetch_one
+from accord.read.relations import load_linked, load_tags
+from accord.write.content import WriteResult
 
 log = logging.getLogger("accord.live")
-changes = ChangeLog.__table__  # type: ignore[attr-defined]
 BATCH = 500
+EVENT_PARTNERS = EVENT.linked("partners")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,8 @@ async def load_milestones(db: Reader, rows: Iterable[Any]) -> list[Milestone]:
     )
     by_id = {row.id: row for row in found}
     ids = list(by_id)
-    partners = await partners_of_events(db, ids, PUBLIC.statuses) if ids else []
-    tags = await tags_of_events(db, ids) if ids else []
+    partners = await load_linked(db, EVENT_PARTNERS.relation, ids, PUBLIC.statuses) if ids else []
+    tags = await load_tags(db, ids) if ids else []
     extras = {
         id_: (frozenset(p.slug for p in ps), frozenset(ts))
         for id_, ps, ts in zip(ids, partners, tags, strict=True)
@@ -182,6 +184,11 @@ class MilestoneHub:
             return await load_milestones(db, rows)
         finally:
             await db.close()
+
+    async def committed_write(self, result: WriteResult) -> None:
+        """A write hook (accord.write.content), after the commit: see ``committed``."""
+        if result.change_id is not None:
+            await self.committed(result.change_id)
 
     async def newest_change(self, engine: AsyncEngine | None = None) -> int:
         """The newest change-log id in ``engine``'s database (default: the hub's, the primary)."""

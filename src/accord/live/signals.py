@@ -17,10 +17,25 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from accord.write.content import WriteResult
+
 log = logging.getLogger("accord.live")
 
 CHANNEL = "accord_changes"
 Wake = Callable[[], None]
+
+
+async def notify_in_transaction(conn: AsyncConnection, result: WriteResult) -> None:
+    """A write hook (accord.write.content): on PostgreSQL, NOTIFY the other processes inside the
+    write's transaction; PostgreSQL delivers it at commit, and only if the transaction commits."""
+    if conn.dialect.name == "postgresql" and result.change_id is not None:
+        await conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": CHANNEL, "payload": str(result.change_id)},
+        )
 
 
 class Signal(Protocol):

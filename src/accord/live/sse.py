@@ -12,24 +12,24 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import orjson
-from graphql import parse
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from accord.core.errors import BadInput
+from accord.core.locale import ALLOWED_TAGS, locale_from_accept_language, locale_of_tag
+from accord.core.moments import replay_start
 from accord.core.numbers import parse_natural
 from accord.live.groups import Member, group_key
 from accord.live.hub import MilestoneFilter
 from accord.models.enums import Locale
-from accord.core.errors import BadInput
-from accord.core.locale import locale_from_accept_language
-from accord.schema.subscription import check_since
 
 if TYPE_CHECKING:
-    from accord.services import Services
+    from accord.live.runtime import Live
 
 SSE_QUERY = """subscription MilestoneStream {
   milestoneAdded {
@@ -39,7 +39,6 @@ SSE_QUERY = """subscription MilestoneStream {
     agreements { id slug title kind }
   }
 }"""
-SSE_DOCUMENT = parse(SSE_QUERY)
 HEARTBEAT_SECONDS = 15.0
 log = logging.getLogger("accord.live")
 
@@ -48,11 +47,10 @@ def _locale(request: Request) -> Locale:
     value = request.query_params.get("locale")
     if value is None:
         return locale_from_accept_language(request.headers.get("accept-language"))
-    if value.lower() in ("en", "en-us", "en-gb"):
-        return Locale.EN
-    if value.lower() in ("zh-tw", "zh-hant", "zh"):
-        return Locale.ZH_TW
-    raise BadInput("locale must be en or zh-TW")
+    found = locale_of_tag(value)
+    if found is None:
+        raise BadInput(f"locale must be {ALLOWED_TAGS}")
+    return found
 
 
 def _resume_point(request: Request) -> tuple[datetime | None, int | None]:
@@ -69,11 +67,10 @@ def _resume_point(request: Request) -> tuple[datetime | None, int | None]:
         moment = datetime.fromisoformat(since)
     except ValueError:
         raise BadInput("since must be an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z") from None
-    return check_since(moment), None
+    return replay_start(moment), None
 
 
-async def milestone_events(request: Request) -> Response:
-    services: Services = request.app.state.services
+async def milestone_events(request: Request, live: Live) -> Response:
     try:
         locale = _locale(request)
         since, after_change = _resume_point(request)
@@ -84,8 +81,10 @@ async def milestone_events(request: Request) -> Response:
     )
     variables = {"partner": milestone_filter.partner, "tag": milestone_filter.tag}
     # An operation name no GraphQL document can have keeps these groups apart from WebSocket ones.
-    key = group_key(SSE_QUERY, "\0sse", variables, locale)
-    group = services.groups.group(key, SSE_DOCUMENT, None, milestone_filter, operation_name=None)
+    prepared = live.pipeline.prepare(SSE_QUERY)
+    # The filter is not in the document: it is part of the key, so each filter has its own group.
+    key = replace(group_key(prepared, None, None, locale), variables=orjson.dumps(variables))
+    group = live.groups.group(key, prepared, None, milestone_filter, None)
     queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
 
     async def send(change_id: int, payload: str) -> None:
@@ -96,7 +95,7 @@ async def milestone_events(request: Request) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         join = asyncio.create_task(group.join(member, since=since, after_change=after_change))
-        stopping = asyncio.create_task(services.stopping.event.wait())
+        stopping = asyncio.create_task(live.stopping.event.wait())
         next_event: asyncio.Task[str] = asyncio.create_task(queue.get())
         try:
             yield "retry: 2000\n\n"

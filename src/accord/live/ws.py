@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,22 +18,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType
-from graphql.execution import Executor, create_source_event_stream
+from graphql import GraphQLError, OperationType
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from accord.http.ratelimit import retry_after
+from accord.core.ratelimit import retry_after
 from accord.live.groups import Member, SubscriptionGroup, group_key
+from accord.live.milestones import milestone_arguments
 from accord.operation.params import BadParams, GraphQLParams, params_from_mapping
 from accord.operation.pipeline import OperationTimeout
 from accord.operation.prepare import Prepared
 from accord.schema.context import Context
 from accord.schema.errors import INTERNAL
-from accord.schema.subscription import SUBSCRIPTION_ARGUMENTS
 
 if TYPE_CHECKING:
-    from accord.services import Services
+    from accord.live.runtime import Live
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("accord.live")
@@ -55,17 +53,17 @@ class ProtocolClose(Exception):
 
 
 class GraphQLWebSocket:
-    def __init__(self, websocket: WebSocket, services: Services) -> None:
+    def __init__(self, websocket: WebSocket, live: Live) -> None:
         self.websocket = websocket
-        self.services = services
-        self.settings = services.settings
+        self.live = live
+        self.settings = live.settings
         self.acknowledged = False
         self.initialised = False
         self.operations: dict[str, Operation] = {}
         self.closed = False
 
     async def run(self) -> None:
-        limits = self.services.rate_limits
+        limits = self.live.rate_limits
         wait = limits.check(limits.ws_connects, self.websocket)
         if wait:
             headers = {"Retry-After": retry_after(wait)}
@@ -77,7 +75,7 @@ class GraphQLWebSocket:
             await self.websocket.close(4406, "Subprotocol not acceptable")
             return
         await self.websocket.accept(subprotocol=PROTOCOL)
-        self.services.live_connections += 1
+        self.live.connections += 1
         timer = asyncio.create_task(self._init_timeout())
         try:
             while True:
@@ -94,7 +92,7 @@ class GraphQLWebSocket:
             pass
         finally:
             timer.cancel()
-            self.services.live_connections -= 1
+            self.live.connections -= 1
             self._cleanup()
 
     async def _init_timeout(self) -> None:
@@ -144,7 +142,7 @@ class GraphQLWebSocket:
             if self.initialised:
                 raise ProtocolClose(4429, "Too many initialisation requests")
             self.initialised = self.acknowledged = True
-            await self.send({"type": "connection_ack", "payload": {"instance": self.services.instance}})
+            await self.send({"type": "connection_ack", "payload": {"instance": self.live.instance}})
         elif kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "pong":
@@ -176,7 +174,7 @@ class GraphQLWebSocket:
             too_many = f"at most {self.settings.ws_max_subscriptions} operations per connection"
             await self._error(op_id, [GraphQLError(too_many, extensions={"code": "TOO_MANY_OPERATIONS"})])
             return
-        pipeline = self.services.pipeline
+        pipeline = self.live.pipeline
         prepared = pipeline.prepare(params.query)
         cost, errors = pipeline.check(prepared, params.operation_name, params.variables)
         if errors:
@@ -190,27 +188,28 @@ class GraphQLWebSocket:
             operation.task = asyncio.create_task(self._execute_once(op_id, params, prepared, cost))
 
     async def _error(self, op_id: str, errors: list[GraphQLError]) -> None:
-        self.services.schema._process_errors(errors)
+        self.live.pipeline.schema._process_errors(errors)
         await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
 
     async def _context(self) -> Context:
-        return await self.services.context_for(self.websocket)
+        return self.live.contexts.for_connection(self.websocket)
 
     async def _start_subscription(
         self, op_id: str, operation: Operation, params: GraphQLParams, prepared: Prepared
     ) -> None:
-        assert prepared.document is not None and params.query is not None
-        context = await self._context()
-        errors = await _subscription_arguments(
-            self.services, prepared.document, context, params.variables, params.operation_name
-        )
-        if errors:
+        try:
+            milestone_filter, since = milestone_arguments(
+                self.live.pipeline, prepared, params.operation_name, params.variables
+            )
+        except GraphQLError as error:
             self.operations.pop(op_id, None)
-            await self._error(op_id, errors)
+            await self._error(op_id, [error])
             return
-        milestone_filter, since = context.extras[SUBSCRIPTION_ARGUMENTS]
-        key = group_key(params.query, params.operation_name, params.variables, context.locale)
-        group = self.services.groups.group(key, prepared.document, params.variables, milestone_filter)
+        context = await self._context()
+        key = group_key(prepared, params.operation_name, params.variables, context.locale)
+        group = self.live.groups.group(
+            key, prepared, params.variables, milestone_filter, params.operation_name
+        )
 
         async def send(change_id: int, payload: str) -> None:
             await self.send_text(f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":{payload}}}')
@@ -241,7 +240,7 @@ class GraphQLWebSocket:
     async def _execute_once(self, op_id: str, params: GraphQLParams, prepared: Prepared, cost: int) -> None:
         context = await self._context()
         try:
-            result = await self.services.pipeline.run(
+            result = await self.live.pipeline.run(
                 prepared,
                 context,
                 operation_name=params.operation_name,
@@ -264,37 +263,3 @@ class GraphQLWebSocket:
             )
             await self.send({"id": op_id, "type": "complete"})
         self.operations.pop(op_id, None)
-
-
-async def _subscription_arguments(
-    services: Services,
-    document: DocumentNode,
-    context: Context,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-) -> list[GraphQLError]:
-    """Run the subscription resolver once to coerce and check the arguments; it leaves them in the
-    context. The stream it returns is never started: the subscription group delivers instead."""
-    built = Executor.build(
-        services.schema._schema,
-        document,
-        context_value=context,
-        raw_variable_values=variables,
-        operation_name=operation_name,
-    )
-    if isinstance(built, list):
-        return built
-    source: Any = create_source_event_stream(built)
-    if inspect.isawaitable(source):
-        source = await source
-    if isinstance(source, ExecutionResult):
-        return list(source.errors or [])
-    aclose = getattr(source, "aclose", None)
-    if aclose is not None:
-        await aclose()
-    return []
-
-
-async def graphql_websocket(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
-    await GraphQLWebSocket(websocket, services).run()

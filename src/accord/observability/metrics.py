@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,11 +21,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.requests import Request
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
-
-if TYPE_CHECKING:
-    from accord.services import Services
 
 MAX_OPERATION_LABELS = 200
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,60}$")
@@ -85,17 +81,17 @@ class Metrics:
             return name
         return "other"
 
-    def render(self, services: Services) -> Response:
-        self.websocket_connections.set(services.live_connections)
-        self.subscriptions.set(services.groups.subscriber_count)
+    def render(self, *, connections: int, subscriptions: int, engines: Mapping[str, AsyncEngine]) -> Response:
+        self.websocket_connections.set(connections)
+        self.subscriptions.set(subscriptions)
         if self.multiprocess:
             registry = CollectorRegistry()
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-            registry.register(PoolCollector(services))
+            registry.register(PoolCollector(engines))
         else:
             registry = self.registry
             if not getattr(self, "_pool_registered", False):
-                registry.register(PoolCollector(services))
+                registry.register(PoolCollector(engines))
                 self._pool_registered = True
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -103,14 +99,14 @@ class Metrics:
 class PoolCollector:
     """Database connection pool use, read at scrape time (per process)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, engines: Mapping[str, AsyncEngine]) -> None:
+        self.engines = engines
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "accord_db_pool_connections", "Database connections by state.", labels=["engine", "state"]
         )
-        for name, engine in (("read", self.services.engine), ("write", self.services.write_engine)):
+        for name, engine in self.engines.items():
             pool = engine.sync_engine.pool
             checked_out = getattr(pool, "checkedout", None)
             idle = getattr(pool, "checkedin", None)
@@ -118,8 +114,3 @@ class PoolCollector:
                 family.add_metric([name, "in_use"], float(checked_out()))
                 family.add_metric([name, "idle"], float(idle()))
         yield family
-
-
-async def metrics_endpoint(request: Request) -> Response:
-    services: Services = request.app.state.services
-    return services.metrics.render(services)

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graphql import GraphQLError, OperationType
+from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationType
+from graphql.execution import Executor, execute_subscription_event
+from graphql.execution.collect_fields import FragmentDetails, collect_fields
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import is_awaitable
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from accord.operation.prepare import Prepared, Preparer
-
-if TYPE_CHECKING:
-    from accord.fastpath.service import FastPath
-    from accord.schema import AccordSchema
-    from accord.schema.context import Context
+from accord.fastpath.service import FastPath
+from accord.observability.metrics import Metrics
+from accord.operation.prepare import Limits, Prepared, Preparer
+from accord.schema import AccordSchema
+from accord.schema.context import PREPARED_DOCUMENT, Context
 
 
 class OperationTimeout(Exception):
@@ -56,11 +59,19 @@ def refused(errors: list[GraphQLError]) -> Result:
 
 
 class Pipeline:
-    def __init__(self, schema: AccordSchema, fast_path: FastPath | None, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        schema: AccordSchema,
+        limits: Limits,
+        fast_path: FastPath | None,
+        timeout_seconds: float,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.schema = schema
-        self.preparer: Preparer = schema.preparer
+        self.preparer = Preparer(schema._schema, limits)
         self.fast_path = fast_path
         self.timeout_seconds = timeout_seconds
+        self.metrics = metrics
 
     def prepare(self, query: str) -> Prepared:
         return self.preparer.prepare(query)
@@ -95,7 +106,7 @@ class Pipeline:
     ) -> Result:
         """Run a checked operation: the compiled path first for queries, then strawberry, both under
         one timeout. The request's database reader is closed when it returns."""
-        context.prepared = prepared
+        PREPARED_DOCUMENT.set(prepared.document)
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 return await self._run(
@@ -118,6 +129,8 @@ class Pipeline:
     ) -> Result:
         if self.fast_path is not None and prepared.operation_type(operation_name) is OperationType.QUERY:
             data = await self.fast_path.answer(prepared, operation_name, variables, context)
+            if self.metrics is not None:
+                self.metrics.fast_path.labels("answered" if data is not None else "declined").inc()
             if data is not None:
                 return Result(data, extensions={"cost": cost})
         result = await self.schema.execute(
@@ -134,3 +147,61 @@ class Pipeline:
         # Errors without a path never reached a field: the variables did not coerce.
         executed = not (result.data is None and errors and all(error.path is None for error in errors))
         return Result(result.data, errors, {"cost": cost} if executed else {}, executed)
+
+    def root_arguments(
+        self, prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The operation's root field (a subscription has exactly one) and its arguments, coerced
+        the way execution coerces them (the compiled path reads arguments the same way); raises
+        GraphQLError when the variables or arguments do not coerce."""
+        operation = prepared.operation(operation_name)
+        assert operation is not None and prepared.document is not None
+        schema = self.schema._schema
+        coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            raise coerced[0]
+        root = schema.get_root_type(operation.operation)
+        assert root is not None
+        fragments = {
+            d.name.value: FragmentDetails(d)
+            for d in prepared.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        grouped = collect_fields(schema, fragments, coerced, root, operation).grouped_field_set
+        details = next(iter(grouped.values()))
+        name = details[0].node.name.value
+        return name, get_argument_values(root.fields[name], details[0].node, coerced)
+
+    async def run_event(
+        self,
+        prepared: Prepared,
+        context: Context,
+        *,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        root_value: Any,
+    ) -> Result:
+        """One event of a subscription: the operation's selection on ``root_value``, under the
+        execution timeout. The database reader is closed when it returns."""
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                built = Executor.build(
+                    self.schema._schema,
+                    prepared.document,  # type: ignore[arg-type]
+                    root_value=root_value,
+                    context_value=context,
+                    raw_variable_values=variables,
+                    operation_name=operation_name,
+                )
+                if isinstance(built, list):
+                    result = ExecutionResult(data=None, errors=built)
+                else:
+                    outcome = execute_subscription_event(built)
+                    result = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
+        except TimeoutError:
+            raise OperationTimeout(self.timeout_seconds) from None
+        finally:
+            await context.db.close()
+        errors = list(result.errors or [])
+        self.schema._process_errors(errors)
+        return Result(result.data, errors)

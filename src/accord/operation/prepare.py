@@ -47,6 +47,7 @@ from accord.operation.shape import (
     operation_shape,
     overlap,
 )
+from accord.settings import Settings
 
 # GraphQL's lexical tokens, for counting before the (much slower) parser runs: block strings,
 # strings, comments (skipped), spreads, punctuators, numbers and names.
@@ -90,6 +91,19 @@ class Limits:
     max_field_overlap: int = 1000
     cost_budget: int = 5000
     introspection: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_tokens=settings.max_tokens,
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_directives=settings.max_directives,
+            max_selections=settings.max_selections,
+            max_field_overlap=settings.max_field_overlap,
+            cost_budget=settings.cost_budget,
+            introspection=settings.introspection,
+        )
 
 
 def limit_error(message: str, code: str, limit: int, node: Any = None) -> GraphQLError:

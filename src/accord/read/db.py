@@ -6,7 +6,7 @@ import asyncio
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Result, Table, func, select
+from sqlalchemy import Engine, Executable, Result, func, select
 from sqlalchemy.engine import FrozenResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -103,5 +103,3 @@ async def fetch_one(db: Reader, statement: Executable) -> Any | None:
 async def count(db: Reader, statement: Any) -> int:
     total = (await db.execute(select(func.count()).select_from(statement.order_by(None).subquery()))).scalar()
     return int(total or 0)
-
-

@@ -51,7 +51,8 @@ class _Conditions:
         end = spec.options.get("end_year")
         start = spec.options["year"]
         # A period counts for every year it spans.
-        return (start if end is None else func.coalesce(end, start)) >= value
+        condition: ColumnElement[bool] = (start if end is None else func.coalesce(end, start)) >= value
+        return condition
 
     def year_to(self, spec: FilterField, value: Any) -> ColumnElement[bool]:
         return spec.options["year"] <= value  # type: ignore[no-any-return]
@@ -75,10 +76,12 @@ class _Conditions:
 
     def tag(self, spec: FilterField, value: Any) -> ColumnElement[bool]:
         tagged = spec.options["table"].alias("filter_tag")
-        return exists().where(tagged.c.event_id == self.table.c.id, tagged.c.tag == value).correlate(self.table)
+        return (
+            exists().where(tagged.c.event_id == self.table.c.id, tagged.c.tag == value).correlate(self.table)
+        )
 
     def flag(self, spec: FilterField, value: Any) -> ColumnElement[bool] | None:
-        return spec.options["column"].is_(True) if value else None  # type: ignore[no-any-return]
+        return spec.options["column"].is_(True) if value else None
 
     def country(self, spec: FilterField, value: Any) -> ColumnElement[bool]:
         return spec.options["column"] == value.upper()  # type: ignore[no-any-return]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 
 from accord.content.fields import Listing
-from accord.content.model import EVENT, BY_NAME, ContentType
+from accord.content.model import BY_NAME, EVENT, ContentType
 from accord.core.errors import BadInput
 from accord.core.ids import from_global_id
 from accord.core.visibility import Visibility
@@ -75,7 +75,12 @@ async def lookup(
 
 
 async def _page(
-    db: Reader, content: ContentType, query: Select[Any], order: str | None, page: PageRequest, columns: Columns
+    db: Reader,
+    content: ContentType,
+    query: Select[Any],
+    order: str | None,
+    page: PageRequest,
+    columns: Columns,
 ) -> Page[Any]:
     async def run(statement: Select[Any]) -> list[Any]:
         return await fetch_all(db, statement)
@@ -132,13 +137,19 @@ class YearGroup:
 
 
 async def timeline(
-    db: Reader, *, visibility: Visibility, year_from: int | None, year_to: int | None
+    db: Reader,
+    *,
+    visibility: Visibility,
+    year_from: int | None,
+    year_to: int | None,
+    columns: Columns = None,
 ) -> list[YearGroup]:
-    """Events grouped by the year they start in, oldest first."""
+    """Events grouped by the year they start in, oldest first (``columns``: with the year)."""
     check_year_range(year_from, year_to, prefix="timeline")
     found = conditions(EVENT, {"yearFrom": year_from, "yearTo": year_to}, visibility.statuses, db.dialect)
     table = EVENT.table
-    rows = await fetch_all(db, select(table).where(*found).order_by(table.c.sort_key, table.c.id))
+    query = _selected(EVENT, columns).where(*found).order_by(table.c.sort_key, table.c.id)
+    rows = await fetch_all(db, query)
     groups: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         groups[row.year].append(row)

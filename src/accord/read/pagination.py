@@ -17,8 +17,8 @@ import orjson
 from sqlalchemy import ColumnElement, Select, and_, or_
 
 from accord.content.model import Order
-from accord.core.numbers import MAX_BIGINT
 from accord.core.errors import BadInput
+from accord.core.numbers import MAX_BIGINT
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -132,13 +132,21 @@ async def paginate(
     bounded = query
     if cursor_text is not None:
         key = decode_cursor(
-            cursor_text, sort.tag, len(sort.columns), field="before" if reverse else "after", types=_types(sort)
+            cursor_text,
+            sort.tag,
+            len(sort.columns),
+            field="before" if reverse else "after",
+            types=_types(sort),
         )
         bounded = bounded.where(_after(sort, key, reverse=reverse))
     other_text = page.after if reverse else page.before
     if other_text is not None:
         key = decode_cursor(
-            other_text, sort.tag, len(sort.columns), field="after" if reverse else "before", types=_types(sort)
+            other_text,
+            sort.tag,
+            len(sort.columns),
+            field="after" if reverse else "before",
+            types=_types(sort),
         )
         bounded = bounded.where(_after(sort, key, reverse=not reverse))
     if columns is not None:

@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import select
 
 from accord.content.model import BY_SINGULAR, ContentType
-from accord.read.db import Reader, fetch_all
 from accord.core.errors import BadInput
-from accord.read.pagination import MAX_PAGE_SIZE
 from accord.core.visibility import Visibility
+from accord.read.db import Reader, fetch_all
+from accord.read.pagination import MAX_PAGE_SIZE
 from accord.search.query import matching
+
 
 async def search(
     db: Reader, *, query: str, first: int, visibility: Visibility

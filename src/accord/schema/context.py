@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from graphql import DocumentNode
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
 from accord.content.fields import Relation
 from accord.content.model import ContentType
-from accord.core.auth import Viewer
-from accord.core.visibility import PUBLIC, Visibility
+from accord.core.auth import Viewer, authenticate, bearer_token
+from accord.core.locale import locale_from_accept_language
+from accord.core.visibility import EDITOR, PUBLIC, Visibility
 from accord.models.enums import Locale
 from accord.read.db import Reader
 from accord.read.relations import load_by_id, load_linked, load_tags
@@ -79,3 +81,31 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.db, self.visibility)
+
+
+class ContextFactory:
+    """Makes the context of each operation: who asks, in which language, reading from where."""
+
+    def __init__(self, engine: AsyncEngine, primary_engine: AsyncEngine, writer: ContentWriter) -> None:
+        self.engine = engine  # reads (a replica when configured)
+        self.primary_engine = primary_engine  # tokens; mutations read their own writes here
+        self.writer = writer
+
+    async def viewer_for(self, authorization: str | None) -> Viewer | None:
+        """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
+        token = bearer_token(authorization)
+        return None if token is None else await authenticate(self.primary_engine, token)
+
+    def for_connection(
+        self, connection: HTTPConnection, viewer: Viewer | None = None, *, writes: bool = False
+    ) -> Context:
+        """The context of one operation; a mutation reads from the primary (it must see its own write,
+        which a replica may not have yet)."""
+        return Context(
+            db=Reader(self.primary_engine if writes else self.engine),
+            locale=locale_from_accept_language(connection.headers.get("accept-language")),
+            visibility=EDITOR if viewer is not None and viewer.allows("read_drafts") else PUBLIC,
+            request=connection,
+            viewer=viewer,
+            writer=self.writer,
+        )

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from accord.core.auth import require
+from accord.core.ids import from_global_id, to_global_id
 from accord.models import Revision as RevisionModel
 from accord.read.db import fetch_all
-from accord.core.ids import from_global_id, to_global_id
 from accord.schema.types import Info
 
 revisions_table = RevisionModel.__table__  # type: ignore[attr-defined]

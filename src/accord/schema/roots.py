@@ -33,6 +33,7 @@ from accord.schema.types import (
     SearchResult,
     YearGroup,
     connection_of,
+    connection_type,
     field,
     filter_values,
     list_arguments,
@@ -69,8 +70,7 @@ def _list_field(content: ContentType) -> Any:
         )
         return connection_of(content, page)
 
-    returns = Connection[OBJECT_TYPES[content.name]]  # type: ignore[misc]
-    return field(resolve, returns, arguments=list_arguments(content, backwards=True))
+    return field(resolve, connection_type(content), arguments=list_arguments(content, backwards=True))
 
 
 async def _node(root: Any, info: Info, id: strawberry.ID) -> Item | None:
@@ -87,7 +87,7 @@ async def _search(root: Any, info: Info, query: str, first: int | None = 20) -> 
 
 
 async def _timeline(
-    root: Any, info: Info, yearFrom: int | None = None, yearTo: int | None = None  # noqa: N803
+    root: Any, info: Info, yearFrom: int | None = None, yearTo: int | None = None
 ) -> list[YearGroup]:
     groups = await lists.timeline(
         info.context.db, visibility=info.context.visibility, year_from=yearFrom, year_to=yearTo
@@ -108,7 +108,7 @@ def _query() -> type:
         namespace[content.plural] = _list_field(content)
     namespace["search"] = field(
         _search,
-        list[SearchResult],  # type: ignore[valid-type]
+        list[SearchResult],
         "Ranked full-text search across all content types and both locales.",
         arguments=[("query", str, REQUIRED), ("first", int | None, 20)],
     )
@@ -145,33 +145,40 @@ async def _written(info: Info, content: ContentType, result: WriteResult) -> Ite
 
 
 def _mutations(content: ContentType) -> dict[str, Any]:
-    name, node_type = content.name, OBJECT_TYPES[content.name]
+    node_type = OBJECT_TYPES[content.name]
 
     async def create(root: Any, info: Info, input: Any) -> Item:
         request = to_request(content, input, patch=False)
-        return await _written(info, content, await _writer(info).create(info.context.viewer, name, request))
+        return await _written(
+            info, content, await _writer(info).create(info.context.viewer, content, request)
+        )
 
     async def update(
-        root: Any, info: Info, id: str, input: Any, expectedUpdatedAt: datetime | None = None  # noqa: N803
+        root: Any, info: Info, id: str, input: Any, expectedUpdatedAt: datetime | None = None
     ) -> Item:
         request = to_request(content, input, patch=True)
-        result = await _writer(info).update(info.context.viewer, name, id, request, expectedUpdatedAt)
+        result = await _writer(info).update(info.context.viewer, content, id, request, expectedUpdatedAt)
         return await _written(info, content, result)
 
     async def publish(root: Any, info: Info, id: str) -> Item:
-        result = await _writer(info).set_status(info.context.viewer, name, id, Status.PUBLISHED)
+        result = await _writer(info).set_status(info.context.viewer, content, id, Status.PUBLISHED)
         return await _written(info, content, result)
 
     async def archive(root: Any, info: Info, id: str) -> Item:
-        result = await _writer(info).set_status(info.context.viewer, name, id, Status.ARCHIVED)
+        result = await _writer(info).set_status(info.context.viewer, content, id, Status.ARCHIVED)
         return await _written(info, content, result)
 
     async def delete(root: Any, info: Info, id: str) -> strawberry.ID:
-        result = await _writer(info).delete(info.context.viewer, name, id)
+        result = await _writer(info).delete(info.context.viewer, content, id)
         return strawberry.ID(to_global_id(result.type_name, result.id))
 
     id_argument = ("id", strawberry.ID, REQUIRED)
-    expected = ("expectedUpdatedAt", Annotated[datetime | None, strawberry.argument(description=EXPECTED)], None)
+    expected = (
+        "expectedUpdatedAt",
+        Annotated[datetime | None, strawberry.argument(description=EXPECTED)],
+        None,
+    )
+    name = content.name
     return {
         f"create{name}": mutation(create, node_type, arguments=[("input", create_input(content), REQUIRED)]),
         f"update{name}": mutation(
@@ -183,7 +190,7 @@ def _mutations(content: ContentType) -> dict[str, Any]:
     }
 
 
-async def _restore(root: Any, info: Info, revisionId: strawberry.ID) -> Item:  # noqa: N803
+async def _restore(root: Any, info: Info, revisionId: strawberry.ID) -> Item:
     number = parse_natural(revisionId)
     if number is None:
         raise BadInput("revisionId: not a revision id", field="revisionId")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
-from accord.schema.types import OBJECT_TYPES, Info, resolver
+from accord.schema.types import EventType, Info, resolver
 
 SINCE = "Replay the milestones published after this moment first, then go live (no gap, no duplicate)."
 DESCRIPTION = (
@@ -34,7 +34,7 @@ async def _served_by_accord_live(root: Any, info: Info, **_arguments: Any) -> As
 _milestone_added = strawberry.subscription(
     resolver=resolver(
         _served_by_accord_live,
-        AsyncIterator[OBJECT_TYPES["Event"]],  # type: ignore[name-defined]
+        AsyncIterator[EventType],  # type: ignore[valid-type]
         [
             ("partner", str | None, None),
             ("tag", str | None, None),

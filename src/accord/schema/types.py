@@ -33,7 +33,7 @@ from accord.content.fields import (
     Tags,
     Text,
 )
-from accord.content.model import BY_NAME, ROOT_ORDER, ContentType
+from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
 from accord.core.dates import DatePrecision, period_label
 from accord.core.dates import PartialDate as PartialDateValue
 from accord.core.ids import to_global_id
@@ -79,7 +79,9 @@ class PartialDate:
     period_end: strawberry.Private[PartialDateValue | None] = None
 
     @classmethod
-    def of(cls, value: PartialDateValue | None, period_end: PartialDateValue | None = None) -> PartialDate | None:
+    def of(
+        cls, value: PartialDateValue | None, period_end: PartialDateValue | None = None
+    ) -> PartialDate | None:
         if value is None:
             return None
         return cls(
@@ -156,7 +158,9 @@ def resolver(function: Callable[..., Any], returns: Any, arguments: Sequence[Arg
     return function
 
 
-def field(function: Callable[..., Any], returns: Any, description: str | None = None, **arguments: Any) -> Any:
+def field(
+    function: Callable[..., Any], returns: Any, description: str | None = None, **arguments: Any
+) -> Any:
     built: StrawberryField = strawberry.field(
         resolver=resolver(function, returns, arguments.pop("arguments", ())), description=description
     )
@@ -212,7 +216,14 @@ class TypeBuilder:
     def _fields(self, content: ContentType) -> list[tuple[str, Any]]:
         name = content.name
         built: list[tuple[str, Any]] = [
-            ("id", field(lambda root, info: strawberry.ID(to_global_id(name, root.row.id)), strawberry.ID, ID_DESCRIPTION)),
+            (
+                "id",
+                field(
+                    lambda root, info: strawberry.ID(to_global_id(name, root.row.id)),
+                    strawberry.ID,
+                    ID_DESCRIPTION,
+                ),
+            ),
             ("slug", field(lambda root, info: root.row.slug, str)),
         ]
         plain = [f for f in content.fields if not f.computed]
@@ -233,7 +244,9 @@ class TypeBuilder:
 
     def text(self, content: ContentType, spec: Text) -> Any:
         column = spec.column
-        return field(lambda root, info: getattr(root.row, column), _optional(str, spec.nullable), spec.description)
+        return field(
+            lambda root, info: getattr(root.row, column), _optional(str, spec.nullable), spec.description
+        )
 
     def flag(self, content: ContentType, spec: Flag) -> Any:
         column = spec.column
@@ -282,7 +295,8 @@ class TypeBuilder:
             rows = await info.context.loaders.linked(relation).load(root.row.id)
             return [Item(target, row) for row in rows]
 
-        return field(resolve, list[self.types[target.name]], spec.description)  # type: ignore[name-defined]
+        returns: Any = list[self.types[target.name]]  # type: ignore[name-defined]
+        return field(resolve, returns, spec.description)
 
     def origin(self, content: ContentType, spec: Origin) -> Any:
         column, target = spec.column, BY_NAME[spec.target]
@@ -310,7 +324,7 @@ class TypeBuilder:
             )
             return connection_of(target, page)
 
-        returns = Connection[self.types[target.name]]  # type: ignore[name-defined]
+        returns: Any = Connection[self.types[target.name]]  # type: ignore[name-defined]
         return field(resolve, returns, spec.description, arguments=list_arguments(target, backwards=False))
 
 
@@ -328,13 +342,20 @@ FIELD_RENDERERS: dict[type[Field], Callable[[TypeBuilder, ContentType, Any], Any
 }
 
 OBJECT_TYPES: dict[str, type] = TypeBuilder().build()
+EventType = OBJECT_TYPES[EVENT.name]
 
 
 @strawberry.type
 class YearGroup:
     year: int
-    events: list[OBJECT_TYPES["Event"]]  # type: ignore[valid-type]
+    events: list[EventType]  # type: ignore[valid-type]
 
 
-_union_members = reduce(lambda a, b: Union[a, b], [OBJECT_TYPES[c.name] for c in ROOT_ORDER])  # noqa: UP007
-SearchResult = Annotated[_union_members, strawberry.union("SearchResult")]  # type: ignore[valid-type]
+def connection_type(content: ContentType) -> Any:
+    """``EventConnection`` and its siblings: ``Connection[Event]``."""
+    node: Any = OBJECT_TYPES[content.name]
+    return Connection[node]
+
+
+_members: Any = reduce(lambda a, b: Union[a, b], [OBJECT_TYPES[c.name] for c in ROOT_ORDER])  # type: ignore[arg-type, return-value]  # noqa: UP007
+SearchResult: Any = Annotated[_members, strawberry.union("SearchResult")]

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, or_, select, table
 
-from accord.models import SearchDocument
 from accord.core.errors import BadInput
+from accord.models import SearchDocument
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10

@@ -9,46 +9,29 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from accord.content.document import (
-    AgreementRecord,
-    ContentRecord,
-    EventRecord,
-    ExhibitRecord,
-    PartnerRecord,
-)
+from accord.content.document import RECORD_TYPES, ContentRecord
+from accord.content.model import ContentType
 from accord.core.errors import BadInput
 
-RECORD_OF_SECTION: dict[str, type[ContentRecord]] = {
-    "partners": PartnerRecord,
-    "agreements": AgreementRecord,
-    "exhibits": ExhibitRecord,
-    "events": EventRecord,
-}
-# Record field -> GraphQL input field, where they differ.
-INPUT_NAMES = {
-    "zh_tw": "zhTw",
-    "milestone": "isMilestone",
-    "end_date": "endDate",
-    "signed_on": "signedOn",
-    "short_name": "shortName",
-    "image_url": "imageUrl",
-}
 _PREFIXED = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
+NESTED_INPUT_NAMES = {"zh_tw": "zhTw"}
 
 
-def input_path(loc: tuple[int | str, ...], prefix: str = "input") -> str:
+def input_path(content: ContentType, loc: tuple[int | str, ...], prefix: str = "input") -> str:
+    """A record field's location as the GraphQL input names it (``input.endDate.month``)."""
+    names = {spec.record: spec.input_name for spec in content.fields if spec.record and spec.input_name}
     path = prefix
-    for part in loc:
+    for depth, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
         elif not part.startswith("function-"):
-            path += "." + INPUT_NAMES.get(part, part)
+            path += "." + (names.get(part, part) if depth == 0 else NESTED_INPUT_NAMES.get(part, part))
     return path
 
 
-def build_record(section: str, data: dict[str, Any]) -> ContentRecord:
+def build_record(content: ContentType, data: dict[str, Any]) -> ContentRecord:
     try:
-        return RECORD_OF_SECTION[section].model_validate(data)
+        return RECORD_TYPES[content.name].model_validate(data)
     except ValidationError as exc:
         problem = exc.errors()[0]
         loc = tuple(problem["loc"])
@@ -56,7 +39,7 @@ def build_record(section: str, data: dict[str, Any]) -> ContentRecord:
         # Model-level checks name the part they refer to as "field: message".
         while (match := _PREFIXED.match(message)) is not None:
             loc, message = (*loc, match.group(1)), match.group(2)
-        path = input_path(loc)
+        path = input_path(content, loc)
         raise BadInput(f"{path}: {message}", field=path) from None
 
 
