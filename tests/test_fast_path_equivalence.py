@@ -28,11 +28,11 @@ from sqlalchemy import event
 
 from accord.content.service import load_document
 from accord.content.synth import synthesize
+from accord.core.visibility import EDITOR, PUBLIC, Visibility
 from accord.db import create_async_db_engine
 from accord.fastpath.executor import Unsupported, execute_fast
 from accord.models.enums import Locale
 from accord.read.db import Reader, statement_engines
-from accord.core.visibility import EDITOR, PUBLIC, Visibility
 from accord.schema import build_schema
 from accord.schema.context import Context
 from tests.conftest import BACKENDS

@@ -516,7 +516,7 @@ def test_drafts_never_appear_and_a_publish_shows_at_once(editable: Editable) -> 
 def test_the_example_file_is_valid() -> None:
     feeds = load_saved_feeds(EXAMPLE_FEEDS)
     assert list(feeds) == ["apec-milestones", "wto-zh", "trade-facilitation-2000s"]
-    assert feeds["apec-milestones"].filter.event_filter().milestones_only is True
+    assert feeds["apec-milestones"].filter.event_filter()["milestonesOnly"] is True
     assert load_saved_feeds(None) == {}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from accord.content.document import DocumentError
 from accord.content.files import FileFormat, bundled_fixtures_dir, fixture_files, read_document
 from accord.content.service import content_counts, export_document, load_files
-from accord.read.db import events as event_table
+from accord.core.tables import events as event_table
 from tests.harness.databases import migrated_engine
 
 

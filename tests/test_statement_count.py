@@ -10,11 +10,11 @@ from sqlalchemy import event
 
 from accord.content.service import load_document
 from accord.content.synth import synthesize
+from accord.core.visibility import PUBLIC
 from accord.db import create_async_db_engine
 from accord.fastpath.executor import execute_fast
 from accord.models.enums import Locale
 from accord.read.db import Reader, statement_engines
-from accord.core.visibility import PUBLIC
 from accord.schema import build_schema
 from accord.schema.context import Context
 from tests.harness.databases import migrated_engine

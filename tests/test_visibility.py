@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from accord.content.files import bundled_fixtures_dir, fixture_files
 from accord.content.service import load_files
-from accord.db import create_sync_engine
-from accord.read.db import events
 from accord.core.ids import to_global_id
+from accord.core.tables import events
+from accord.db import create_sync_engine
 from tests.harness.clients import query
 from tests.harness.databases import migrated_engine
 from tests.harness.server import LiveServer, live_server

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from accord.core.tables import events as events_table
 from accord.db import create_sync_engine
 from accord.models import ChangeLog, Revision
-from accord.read.db import events as events_table
 from tests.harness.clients import errors_of, post
 from tests.harness.databases import seed
 from tests.harness.server import LiveServer, live_server, run_accord
