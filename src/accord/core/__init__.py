@@ -1,0 +1,1 @@
+"""Rules every part of accord shares; imports no feature package."""
