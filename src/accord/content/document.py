@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from accord.core.text import describe_forbidden, first_forbidden, xml_safe
+from accord.core.text import FORBIDDEN, describe_forbidden, first_forbidden, xml_safe
 from accord.dates import PartialDate, PartialDateError, check_period
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
 
@@ -84,7 +84,15 @@ class Record(BaseModel):
     @classmethod
     def _text_xml_can_carry(cls, value: Any, info: ValidationInfo) -> Any:
         # Every field of every record, present and future, passes here: titles, summaries, places,
-        # names, URLs, slugs and tags alike, from mutations and from files.
+        # names, URLs, slugs and tags alike, from mutations and from files. Exports and imports
+        # validate every record, so the usual case (nothing found) is one search and no call.
+        if isinstance(value, str):
+            if FORBIDDEN.search(value) is None:
+                return value
+        elif not (isinstance(value, list) and value and isinstance(value[0], str)):
+            return value  # numbers, dates, enums' members, nested records (checked on their own)
+        elif FORBIDDEN.search("".join(value)) is None:  # a list of strings (validated: all strings)
+            return value
         return checked_text(value, stored=is_stored(info))
 
 
