@@ -687,6 +687,13 @@ def test_compose_puts_nginx_in_front_of_both_instances() -> None:
     upstream = http_block().block("upstream", "accord")
     servers = {args[0] for args in upstream.values("server")}
     assert servers == {f"{name}:{exposed_port()}" for name in ACCORD_SERVICES}
+    # ... opening fewer connections to each than it serves (ACCORD_MAX_CONNECTIONS per worker),
+    # counted across nginx's workers: nginx turns a flood away before accord has to.
+    assert upstream.values("zone")
+    serves = Settings.model_fields["max_connections"].default * int(service_env("accord-1")["WORKERS"])
+    for args in upstream.values("server"):
+        (max_conns,) = [int(arg.split("=")[1]) for arg in args[1:] if arg.startswith("max_conns=")]
+        assert 0 < max_conns < serves, args
     assert all(block.value("proxy_pass") == ["http://accord"] for block in proxied_locations())
 
 

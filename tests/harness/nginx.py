@@ -107,7 +107,7 @@ def nginx_binary() -> str:
 def local_copy(config: str, directory: Path, *, upstream_port: int, listen_port: int) -> Path:
     """The configuration with its upstream servers at 127.0.0.1:upstream_port (compose's service
     names do not resolve here), listening on listen_port, with its temporary files in directory."""
-    text = re.sub(r"(?m)^(\s*server\s+)[\w.-]+:\d+;", rf"\g<1>127.0.0.1:{upstream_port};", config)
+    text = re.sub(r"(?m)^(\s*server\s+)[\w.-]+:\d+\b", rf"\g<1>127.0.0.1:{upstream_port}", config)
     text, listens = re.subn(r"(?m)^(\s*listen\s+)\d+;", rf"\g<1>127.0.0.1:{listen_port};", text)
     assert listens == 1, "expected one `listen PORT;`"
     temp = "".join(f"\n    {name}_temp_path {directory / name};" for name in TEMP_PATHS)
