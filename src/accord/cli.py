@@ -131,6 +131,10 @@ def serve(
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         timeout_keep_alive=settings.keep_alive_seconds,
+        # uvicorn refuses a request when the open connections, the one it arrived on included,
+        # reach limit_concurrency: one more than the setting lets exactly that many be served.
+        # (WebSocket handshakes skip uvicorn's check; accord.live.ws applies the same number.)
+        limit_concurrency=settings.max_connections + 1,
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_seconds,
         ws_per_message_deflate=settings.ws_per_message_deflate,

@@ -78,7 +78,9 @@ class Services:
 
     async def _committed(self, result: WriteResult) -> None:
         # Before the mutation answers: this worker's subscribers are served at once, the others
-        # are told through the signal (PostgreSQL was told inside the transaction).
+        # are told through the signal (PostgreSQL was told inside the transaction). A write that
+        # changed nothing has no change-log row and never comes here.
+        assert result.change_id is not None
         await self.hub.committed(result.change_id)
 
     async def content_version(self) -> int:

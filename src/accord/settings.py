@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         le=3600,
         description="Idle HTTP keep-alive; behind a load balancer, set it above the balancer's idle timeout.",
     )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description=(
+            "Open connections a worker process serves (HTTP and WebSocket); "
+            "requests and WebSocket handshakes past it get 503."
+        ),
+    )
     ws_init_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

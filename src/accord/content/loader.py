@@ -76,6 +76,15 @@ def _comparable(record: ContentRecord) -> dict[str, Any]:
     return data
 
 
+def unchanged(incoming: ContentRecord, stored: ContentRecord) -> bool:
+    """Whether writing ``incoming`` over ``stored`` would change nothing: link lists compared as
+    sets, and the timestamps ``incoming`` leaves out not compared (the stored ones stand). Files
+    (``accord fixtures load``, ``accord import``) and mutations (``accord.writes``) both skip such
+    a write entirely."""
+    unset = {name: None for name in TIMESTAMPS if getattr(incoming, name) is None}
+    return _comparable(incoming) == _comparable(stored.model_copy(update=unset))
+
+
 def _section_of(record: ContentRecord) -> str:
     return {
         "PartnerRecord": "partners",
@@ -146,7 +155,7 @@ class ContentLoader:
         changed: list[ContentRecord] = []
         for record in records:
             stored = current[record.slug]
-            if _comparable(record) == _comparable(stored.model_copy(update=self._unset(record, stored))):
+            if unchanged(record, stored):
                 report.unchanged[section] += 1
                 continue
             values = content_row(section, record)
@@ -168,11 +177,6 @@ class ContentLoader:
         report.updated[section] += len(changed)
         report.changed_ids[section].extend(changed_ids)
         self.progress(section, len(records))
-
-    @staticmethod
-    def _unset(record: ContentRecord, stored: ContentRecord) -> dict[str, Any]:
-        # Timestamps the file leaves out are not compared: the stored ones stand.
-        return {name: None for name in TIMESTAMPS if getattr(record, name) is None}
 
     def _delete_links(self, section: str, ids: Sequence[int]) -> None:
         if not ids:

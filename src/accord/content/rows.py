@@ -9,14 +9,12 @@ from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from accord.content.document import (
+    STORED,
     AgreementRecord,
     ContentRecord,
     DateRecord,
     EventRecord,
     ExhibitRecord,
-    LocalizedPlace,
-    LocalizedText,
-    LocalizedTitle,
     PartnerRecord,
 )
 from accord.models.enums import Status
@@ -126,16 +124,20 @@ def full_row(section: str, record: ContentRecord, now: datetime) -> dict[str, An
     return {**content_row(section, record), **_timestamps(record, now)}
 
 
-def _title(en: str, zh: str | None) -> LocalizedTitle:
-    return LocalizedTitle(en=en, zh_tw=zh)
+# Records read back from rows are validated with the STORED context: a row written before a rule
+# existed (a control character in a title, more tags than allowed today) still reads, cleaned.
 
 
-def _text(en: str, zh: str | None) -> LocalizedText:
-    return LocalizedText(en=en, zh_tw=zh)
+def _title(en: str, zh: str | None) -> dict[str, Any]:
+    return {"en": en, "zh_tw": zh}
 
 
-def _date(year: int | None, month: int | None, day: int | None) -> DateRecord | None:
-    return None if year is None else DateRecord(year=year, month=month, day=day)
+def _text(en: str, zh: str | None) -> dict[str, Any]:
+    return {"en": en, "zh_tw": zh}
+
+
+def _date(year: int | None, month: int | None, day: int | None) -> dict[str, Any] | None:
+    return None if year is None else {"year": year, "month": month, "day": day}
 
 
 def _meta(row: Any) -> dict[str, Any]:
@@ -149,53 +151,65 @@ def _meta(row: Any) -> dict[str, Any]:
 
 
 def partner_record(row: Any) -> PartnerRecord:
-    return PartnerRecord(
-        **_meta(row),
-        name=_title(row.name_en, row.name_zh),
-        short_name=row.short_name,
-        kind=row.kind,
-        country=row.country,
-        website=row.website,
+    return PartnerRecord.model_validate(
+        {
+            **_meta(row),
+            "name": _title(row.name_en, row.name_zh),
+            "short_name": row.short_name,
+            "kind": row.kind,
+            "country": row.country,
+            "website": row.website,
+        },
+        context=STORED,
     )
 
 
 def agreement_record(row: Any, parties: list[str]) -> AgreementRecord:
-    return AgreementRecord(
-        **_meta(row),
-        title=_title(row.title_en, row.title_zh),
-        summary=_text(row.summary_en, row.summary_zh),
-        kind=row.kind,
-        signed_on=_date(row.signed_year, row.signed_month, row.signed_day),
-        parties=parties,
+    return AgreementRecord.model_validate(
+        {
+            **_meta(row),
+            "title": _title(row.title_en, row.title_zh),
+            "summary": _text(row.summary_en, row.summary_zh),
+            "kind": row.kind,
+            "signed_on": _date(row.signed_year, row.signed_month, row.signed_day),
+            "parties": parties,
+        },
+        context=STORED,
     )
 
 
 def exhibit_record(row: Any, origin: str | None, agreements: list[str]) -> ExhibitRecord:
-    return ExhibitRecord(
-        **_meta(row),
-        title=_title(row.title_en, row.title_zh),
-        description=_text(row.description_en, row.description_zh),
-        kind=row.kind,
-        image_url=row.image_url,
-        origin=origin,
-        agreements=agreements,
+    return ExhibitRecord.model_validate(
+        {
+            **_meta(row),
+            "title": _title(row.title_en, row.title_zh),
+            "description": _text(row.description_en, row.description_zh),
+            "kind": row.kind,
+            "image_url": row.image_url,
+            "origin": origin,
+            "agreements": agreements,
+        },
+        context=STORED,
     )
 
 
 def event_record(row: Any, links: dict[str, list[str]]) -> EventRecord:
     start = _date(row.year, row.month, row.day)
     assert start is not None
-    return EventRecord(
-        **_meta(row),
-        title=_title(row.title_en, row.title_zh),
-        summary=_text(row.summary_en, row.summary_zh),
-        date=start,
-        end_date=_date(row.end_year, row.end_month, row.end_day),
-        kind=row.kind,
-        milestone=row.is_milestone,
-        places=[LocalizedPlace(**place) for place in row.places],
-        tags=links["tags"],
-        partners=links["partners"],
-        agreements=links["agreements"],
-        exhibits=links["exhibits"],
+    return EventRecord.model_validate(
+        {
+            **_meta(row),
+            "title": _title(row.title_en, row.title_zh),
+            "summary": _text(row.summary_en, row.summary_zh),
+            "date": start,
+            "end_date": _date(row.end_year, row.end_month, row.end_day),
+            "kind": row.kind,
+            "milestone": row.is_milestone,
+            "places": list(row.places),
+            "tags": links["tags"],
+            "partners": links["partners"],
+            "agreements": links["agreements"],
+            "exhibits": links["exhibits"],
+        },
+        context=STORED,
     )

@@ -3,6 +3,8 @@
 Each call checks the viewer's role, validates the input as a content record, writes the row and its
 links by id, refreshes the search index, records a revision with the record before and after, and
 appends to the change log, all before the single commit. Anything that fails rolls all of it back.
+An update that changes nothing (an empty patch, or values equal to the stored ones; compared the way
+the loader compares a file's record with the stored one) writes nothing at all.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.auth import Viewer, require
 from accord.content.document import ContentDocument, ContentRecord, EventRecord, ExhibitRecord
-from accord.content.loader import ContentLoader
+from accord.content.loader import ContentLoader, unchanged
 from accord.content.reader import read_records
 from accord.content.rows import content_row, full_row, table
 from accord.live.signals import CHANNEL
@@ -80,11 +82,21 @@ class WriteRequest:
     origin_given: bool = False
 
 
+@dataclass
+class ResolvedLinks:
+    """The links an input gives, checked: input name -> (row id, slug) in the order given."""
+
+    targets: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    origin_given: bool = False
+    origin: tuple[int, str] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     type_name: str
     id: int
-    change_id: int
+    change_id: int | None
+    """The change-log row of the write; None when the write changed nothing and wrote nothing."""
     milestone_published: bool
 
 
@@ -172,7 +184,7 @@ class ContentWriter:
     # ------------------------------------------------------------------ steps
 
     async def _committed(self, result: WriteResult) -> WriteResult:
-        if self.on_commit is not None:
+        if self.on_commit is not None and result.change_id is not None:
             outcome = self.on_commit(result)
             if hasattr(outcome, "__await__"):
                 await outcome
@@ -187,6 +199,7 @@ class ContentWriter:
             values["slug"] = await self._free_slug(conn, type_name, slugify(_english_title(values)))
         record = build_record(section, values)
         await self._check_slug_free(conn, type_name, record.slug, own_id=None)
+        links = await self._resolve_links(conn, type_name, request)
         now = utcnow()
         row = full_row(section, record, now)
         row["created_at"] = row["updated_at"] = now
@@ -195,8 +208,7 @@ class ContentWriter:
             id_ = (await conn.execute(insert(t).values(**row).returning(t.c.id))).scalar_one()
         except IntegrityError:
             raise Conflict(f"input.slug: {record.slug!r} is taken", field="input.slug") from None
-        # The links are checked after the row exists: a missing id rolls the insert back too.
-        await self._write_links(conn, type_name, id_, request, replace=False)
+        await self._write_links(conn, type_name, id_, links, replace=False)
         await self._write_tags(conn, record, id_, replace=False)
         return await self._finish(conn, actor, type_name, id_, "create", None)
 
@@ -221,6 +233,9 @@ class ContentWriter:
             )
         merged = before.model_dump() | request.values
         record = build_record(section, merged)
+        links = await self._resolve_links(conn, type_name, request)
+        if unchanged(_with_links(type_name, record, links), before):
+            return WriteResult(type_name=type_name, id=id_, change_id=None, milestone_published=False)
         if record.slug != before.slug:
             await self._check_slug_free(conn, type_name, record.slug, own_id=id_)
         values = content_row(section, record) | {"slug": record.slug, "updated_at": utcnow()}
@@ -233,7 +248,7 @@ class ContentWriter:
             await conn.execute(update(t).where(t.c.id == id_).values(**values))
         except IntegrityError:
             raise Conflict(f"input.slug: {record.slug!r} is taken", field="input.slug") from None
-        await self._write_links(conn, type_name, id_, request, replace=True)
+        await self._write_links(conn, type_name, id_, links, replace=True)
         if "tags" in request.values:
             await self._write_tags(conn, record, id_, replace=True)
         return await self._finish(conn, actor, type_name, id_, "update", before)
@@ -318,9 +333,11 @@ class ContentWriter:
                 f"input.slug: {slug!r} is taken by another {type_name.lower()}", field="input.slug"
             )
 
-    async def _write_links(
-        self, conn: AsyncConnection, type_name: str, id_: int, request: WriteRequest, *, replace: bool
-    ) -> None:
+    async def _resolve_links(
+        self, conn: AsyncConnection, type_name: str, request: WriteRequest
+    ) -> ResolvedLinks:
+        """The global ids of the input, of the right type, each once, and existing."""
+        resolved = ResolvedLinks()
         for spec in LINK_INPUTS[type_name]:
             global_ids = request.links.get(spec.input_name)
             if global_ids is None:
@@ -331,31 +348,49 @@ class ContentWriter:
             ]
             if len(set(targets)) != len(targets):
                 raise BadInput(f"{path}: an id is listed twice", field=path)
-            await self._check_exist(conn, spec.target_type, targets, global_ids, path)
+            slugs = await self._existing(conn, spec.target_type, targets, global_ids, path)
+            resolved.targets[spec.input_name] = [(target, slugs[target]) for target in targets]
+        if type_name == "Exhibit" and request.origin_given:
+            resolved.origin_given = True
+            if request.origin_id is not None:
+                origin = expect_type(request.origin_id, "Partner", field="input.originId")
+                slugs = await self._existing(conn, "Partner", [origin], [request.origin_id], "input.originId")
+                resolved.origin = (origin, slugs[origin])
+        return resolved
+
+    async def _write_links(
+        self, conn: AsyncConnection, type_name: str, id_: int, links: ResolvedLinks, *, replace: bool
+    ) -> None:
+        for spec in LINK_INPUTS[type_name]:
+            targets = links.targets.get(spec.input_name)
+            if targets is None:
+                continue
             link = table(spec.link_table)
             if replace:
                 await conn.execute(delete(link).where(link.c[spec.own_column] == id_))
-            if targets:
-                await conn.execute(
-                    insert(link), [{spec.own_column: id_, spec.target_column: target} for target in targets]
-                )
-        if type_name == "Exhibit" and request.origin_given:
-            origin = None
-            if request.origin_id is not None:
-                origin = expect_type(request.origin_id, "Partner", field="input.originId")
-                await self._check_exist(conn, "Partner", [origin], [request.origin_id], "input.originId")
+            rows = [{spec.own_column: id_, spec.target_column: target} for target, _ in targets]
+            if rows:
+                await conn.execute(insert(link), rows)
+        if type_name == "Exhibit" and links.origin_given:
+            origin = links.origin[0] if links.origin is not None else None
             t = table("exhibit")
             await conn.execute(update(t).where(t.c.id == id_).values(origin_id=origin))
 
-    async def _check_exist(
+    async def _existing(
         self, conn: AsyncConnection, type_name: str, ids: Sequence[int], global_ids: Sequence[str], path: str
-    ) -> None:
+    ) -> dict[int, str]:
+        """The slugs of ``ids``; NOT_FOUND naming the first id that does not exist."""
         t = table(TABLE_OF_TYPE[type_name])
-        found = set((await conn.execute(select(t.c.id).where(t.c.id.in_(ids)))).scalars()) if ids else set()
+        found: dict[int, str] = (
+            dict((await conn.execute(select(t.c.id, t.c.slug).where(t.c.id.in_(ids)))).tuples().all())
+            if ids
+            else {}
+        )
         for position, (id_, global_id) in enumerate(zip(ids, global_ids, strict=True)):
             if id_ not in found:
                 where = path if path.endswith("Id") else f"{path}[{position}]"
                 raise NotFound(f"{where}: no {type_name.lower()} with id {global_id}", field=where)
+        return found
 
     async def _write_tags(
         self, conn: AsyncConnection, record: ContentRecord, id_: int, *, replace: bool
@@ -408,6 +443,18 @@ async def lock_change_log(conn: AsyncConnection) -> None:
 def _english_title(values: dict[str, Any]) -> str:
     localized = values.get("title") or values.get("name") or {}
     return str(localized.get("en") or "") if isinstance(localized, dict) else ""
+
+
+def _with_links(type_name: str, record: ContentRecord, links: ResolvedLinks) -> ContentRecord:
+    """``record`` with the link lists (and exhibit origin) the input gives, as slugs."""
+    changes: dict[str, Any] = {
+        spec.record_field: [slug for _, slug in links.targets[spec.input_name]]
+        for spec in LINK_INPUTS[type_name]
+        if spec.input_name in links.targets
+    }
+    if links.origin_given:
+        changes["origin"] = links.origin[1] if links.origin is not None else None
+    return record.model_copy(update=changes)
 
 
 def _is_published_milestone(record: ContentRecord | None) -> bool:
