@@ -164,8 +164,8 @@ def test_json_feed_has_what_the_spec_requires(seeded_server: LiveServer) -> None
     feed = json_feed(get(seeded_server, "/feeds/milestones.json"))
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] == "International cooperation milestones"
-    assert feed["home_page_url"] == "http://127.0.0.1:8000/"
-    assert feed["feed_url"] == "http://127.0.0.1:8000/feeds/milestones.json"
+    assert feed["home_page_url"] == f"{seeded_server.url}/"
+    assert feed["feed_url"] == f"{seeded_server.url}/feeds/milestones.json"
     assert feed["language"] == "en"
     assert isinstance(feed["items"], list) and feed["items"]
     ids = [item["id"] for item in feed["items"]]
@@ -173,7 +173,7 @@ def test_json_feed_has_what_the_spec_requires(seeded_server: LiveServer) -> None
     for item in feed["items"]:
         assert isinstance(item["id"], str) and item["id"].startswith("urn:accord:event:")
         assert item.get("content_text") or item.get("content_html")
-        assert item["url"].startswith("http://127.0.0.1:8000/events/")
+        assert item["url"].startswith(f"{seeded_server.url}/events/")
         assert when(item["date_published"]).tzinfo is not None
         assert when(item["date_modified"]) >= when(item["date_published"])
         assert all(isinstance(tag, str) for tag in item["tags"])
@@ -200,7 +200,7 @@ def test_an_entry_carries_title_date_link_and_categories(seeded_server: LiveServ
     newest = milestones(seeded_server)[0]
     entry = parse(get(seeded_server, "/feeds/milestones.atom")).entries[0]
     assert entry.title == "Notification of Acceptance of the Trade Facilitation Agreement"
-    assert entry.link == f"http://127.0.0.1:8000/events/{newest['slug']}"
+    assert entry.link == f"{seeded_server.url}/events/{newest['slug']}"
     assert entry.summary.startswith("August 2015: In August 2015, Taiwan presented")
     published = datetime(*entry.published_parsed[:6]).replace(tzinfo=when(newest["publishedAt"]).tzinfo)
     assert published == when(newest["publishedAt"]).replace(microsecond=0)
@@ -275,7 +275,7 @@ def test_partner_and_tag_filters(seeded_server: LiveServer) -> None:
     assert json_slugs(seeded_server, "/feeds/milestones.json?tag=no-such-tag") == []
     titled = json_feed(get(seeded_server, "/feeds/partners/wto.json?tag=tfa"))
     assert titled["title"] == "Milestones with World Trade Organization (tag: tfa)"
-    assert titled["feed_url"] == "http://127.0.0.1:8000/feeds/partners/wto.json?tag=tfa"
+    assert titled["feed_url"] == f"{seeded_server.url}/feeds/partners/wto.json?tag=tfa"
     # A partner without milestones has an empty feed, not an error.
     assert json_slugs(seeded_server, "/feeds/partners/apec-sccp.json") == []
 

@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Base URL the service is reached at; feed links and event pages are built from it.",
+        description=(
+            "Base URL the service is reached at; feed links and event pages are built from it "
+            "(`accord serve` sets it to the address it listens on when unset)."
+        ),
     )
     env: Environment = Field(
         default=Environment.DEVELOPMENT,
