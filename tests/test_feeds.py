@@ -251,7 +251,7 @@ def test_every_item_shows_the_historic_date_and_keeps_the_publication_time(
         assert all(
             entry.summary.startswith(label) for entry, label in zip(parsed.entries, labels, strict=True)
         )
-        dates = [datetime(*entry.published_parsed[:6], tzinfo=UTC) for entry in parsed.entries]
+        dates = [datetime(*entry.published_parsed[:6]).replace(tzinfo=UTC) for entry in parsed.entries]
         assert dates == published, extension
     items = json_feed(get(seeded_server, f"/feeds/milestones.json?locale={locale}"))["items"]
     assert [item["title"] for item in items] == titles
