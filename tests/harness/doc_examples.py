@@ -28,7 +28,6 @@ import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +180,7 @@ class _Parser:
         if char == "[":
             return self._array()
         if char == '"':
-            string, self.at = scanstring(self.text, self.at + 1)
+            string, self.at = self.decoder.raw_decode(self.text, self.at)
             return ANY if string in ("...", "…") else string
         try:
             value, self.at = self.decoder.raw_decode(self.text, self.at)
