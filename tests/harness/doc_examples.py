@@ -4,7 +4,8 @@ The convention an example follows is written down for the people who write docs 
 docs/README.md ("Examples that run"); this module is its one implementation:
 
 - a request is a ```` ```sh ```` block with a ``curl`` command, or a ```` ```graphql ```` block
-  holding one operation (sent as a POST with the variables of its ``# variables:`` line);
+  holding one operation (sent as a POST with the variables of its ``# variables:`` line and the
+  headers of its ``# headers:`` line, where ``$EDITOR_TOKEN`` and the like are expanded);
 - its response is the next fenced block, when that is ```` ```json ```` (the body; one JSON
   document per request), ```` ```http ```` (``curl -i``: status line, the headers shown, then the
   body) or, for curl only, ```` ```text ```` (the exact output);
@@ -70,7 +71,7 @@ class Expected:
 
 # name -> (pattern, bound): a bound kind names one value per document (see the module docstring).
 VOLATILE: dict[str, tuple[str, bool]] = {
-    "timestamp": (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", True),
+    "timestamp": (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", True),
     "etag": (r'"(?:[0-9a-f]{64}|[0-9a-f]{32})"', True),
     "http-date": (
         r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -201,6 +202,9 @@ class _Parser:
             self._space()
             if self._ellipsis():
                 result.open = True
+                self._space()
+                if not self.text.startswith((",", "}"), self.at):
+                    continue  # a line "..." needs no comma after it
             else:
                 key = self.value()
                 if not isinstance(key, str):
@@ -223,7 +227,13 @@ class _Parser:
             return items
         while True:
             self._space()
-            items.append(ELLIPSIS if self._ellipsis() else self.value())
+            if self._ellipsis():
+                items.append(ELLIPSIS)
+                self._space()
+                if not self.text.startswith((",", "]"), self.at):
+                    continue
+            else:
+                items.append(self.value())
             self._space()
             if self.text.startswith(",", self.at):
                 self.at += 1
@@ -266,7 +276,7 @@ def json_mismatches(expected: Any, actual: Any, bindings: Bindings, path: str = 
                 problems += json_mismatches(value, actual[key], bindings, f"{path}.{key}")
         if not expected.open:
             extra = set(actual) - set(expected.members)
-            if path == "$" and "extensions" not in expected.members:
+            if re.fullmatch(r"\$[0-9]*", path) and "extensions" not in expected.members:
                 extra.discard("extensions")  # the cost: compared only where an example shows it
             if extra:
                 problems.append(f"{path}: not in the example: {sorted(extra)}")
@@ -512,10 +522,14 @@ def find_examples(path: Path, queries: Path | None = None) -> DocExamples:
 # -- running them ------------------------------------------------------------------------------------
 
 
-def declared_variables(operation: str) -> dict[str, Any] | None:
+SHELL_VARIABLE = re.compile(r"\$\{?([A-Z_][A-Z0-9_]*)\}?")
+
+
+def declared_line(operation: str, name: str = "variables") -> dict[str, Any] | None:
+    """The JSON of an operation's ``# variables:`` (or ``# headers:``) comment line."""
     for line in operation.splitlines():
-        if line.startswith("# variables:"):
-            value: dict[str, Any] = json.loads(line.removeprefix("# variables:"))
+        if line.startswith(f"# {name}:"):
+            value: dict[str, Any] = json.loads(line.removeprefix(f"# {name}:"))
             return value
     return None
 
@@ -547,11 +561,14 @@ class Runner:
             if done.returncode != 0:
                 raise RuntimeError(f"exit {done.returncode}: {done.stderr.decode(errors='replace')}")
             return done.stdout.decode("utf-8", errors="replace")
-        variables = example.variables if example.variables is not None else declared_variables(request.text)
-        body = json.loads(
-            self.bindings.substitute(json.dumps({"query": request.text, "variables": variables}))
-        )
-        answer = httpx.post(f"{self.server_url}/graphql", json=body, timeout=60)
+        variables = example.variables if example.variables is not None else declared_line(request.text)
+        sent = json.dumps({"query": request.text, "variables": variables})
+        body = json.loads(self.bindings.substitute(sent))
+        headers = {
+            name: SHELL_VARIABLE.sub(lambda found: self.env.get(found.group(1), ""), value)
+            for name, value in (declared_line(request.text, "headers") or {}).items()
+        }
+        answer = httpx.post(f"{self.server_url}/graphql", json=body, headers=headers, timeout=60)
         return answer.text
 
     def check(self, example: Example) -> list[str]:
