@@ -14,7 +14,7 @@ docs/README.md ("Examples that run"); this module is its one implementation:
 - ``<!-- not run: why -->`` right before a block: shown, not run. A curl block without a response,
   and a json or http block without a request, are errors unless marked so;
 - ``...`` (or ``…``) stands for left-out members, elements or lines; the string ``"..."`` for any
-  value; the top-level ``extensions`` of a GraphQL answer is compared only when the example shows it;
+  value, and a string ending in ``...`` for any string that starts as shown; the top-level ``extensions`` of a GraphQL answer is compared only when the example shows it;
 - volatile values (timestamps, ETags, HTTP dates) match any value of their shape; within one
   document the same shown timestamp or ETag always stands for the same value (and two different
   ones for different values), and where a later request repeats it, the value the server gave is
@@ -293,7 +293,11 @@ def json_mismatches(expected: Any, actual: Any, bindings: Bindings, path: str = 
             return problems
         return [f"{path}: the list differs: expected {expected!r}, got {_short(actual)}"]
     if isinstance(expected, str):
-        if isinstance(actual, str) and text_matches(expected, actual, bindings):
+        if isinstance(actual, str) and expected.endswith(("...", "…")):
+            start = expected.removesuffix("...").removesuffix("…")
+            if text_matches(start, actual[: len(start)], bindings):
+                return []  # a trimmed string: the beginning is shown
+        elif isinstance(actual, str) and text_matches(expected, actual, bindings):
             return []
         return [f"{path}: expected {expected!r}, got {_short(actual)}"]
     if type(expected) is not type(actual) or expected != actual:
@@ -367,6 +371,8 @@ def parse_http(text: str) -> list[HTTPMessage]:
         status, *header_lines = head.split("\n")
         headers = []
         for line in header_lines:
+            if not line.strip():
+                continue
             name, _, value = line.partition(":")
             headers.append((name.strip().lower(), value.strip()))
         messages.append(HTTPMessage(status.strip(), headers, body if blank else None))
