@@ -1,25 +1,13 @@
 """Executable documentation: the request/response examples of docs/*.md, found, run and compared.
 
-The convention an example follows is written down for the people who write docs in
-docs/README.md ("Examples that run"); this module is its one implementation:
-
-- a request is a ```` ```sh ```` block with a ``curl`` command, or a ```` ```graphql ```` block
-  holding one operation (sent as a POST with the variables of its ``# variables:`` line and the
-  headers of its ``# headers:`` line, where ``$EDITOR_TOKEN`` and the like are expanded);
-- its response is the next fenced block, when that is ```` ```json ```` (the body; one JSON
-  document per request), ```` ```http ```` (``curl -i``: status line, the headers shown, then the
-  body) or, for curl only, ```` ```text ```` (the exact output);
-- ``<!-- variables: {...} -->`` right before a ```` ```json ```` block: the last
-  ```` ```graphql ```` operation again, with these variables;
-- ``<!-- not run: why -->`` right before a block: shown, not run. A curl block without a response,
-  and a json or http block without a request, are errors unless marked so;
-- ``...`` (or ``…``) stands for left-out members, elements or lines; the string ``"..."`` for any
-  value, and a string ending in ``...`` for any string that starts as shown; the top-level ``extensions`` of a GraphQL answer is compared only when the example shows it;
-- volatile values (timestamps, ETags, HTTP dates) match any value of their shape; within one
-  document the same shown timestamp or ETag always stands for the same value (and two different
-  ones for different values), and where a later request repeats it, the value the server gave is
-  sent instead;
-- ``http://127.0.0.1:8000`` stands for the server the test started.
+The convention an example follows is written for the people who write docs in docs/README.md
+("Examples that run"); this module is its one implementation. In short: a ```` ```sh ```` block
+with ``curl``, or a ```` ```graphql ```` block with one operation (``# variables:`` and
+``# headers:`` lines), is a request; the next ```` ```json ````, ```` ```http ```` or (after curl)
+```` ```text ```` block is its response; ``<!-- variables: {...} -->`` runs the last operation
+again; ``<!-- not run: why -->`` exempts a block. ``...`` trims; timestamps, ETags and HTTP dates
+match any value of their shape, consistently within a document; ``http://127.0.0.1:8000`` is the
+server the test started.
 """
 
 from __future__ import annotations
