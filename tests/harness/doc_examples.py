@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,8 @@ from markdown_it import MarkdownIt
 
 DOCUMENTED_SERVER = "http://127.0.0.1:8000"
 RESPONSE_KINDS = ("json", "http", "text")
-MARKER = re.compile(r"<!--\s*(not run|variables)\s*:(.*?)-->", re.DOTALL)
+MARKER = re.compile(r"<!--\s*(not run|variables|from)\s*:(.*?)-->", re.DOTALL)
+REGION = "// docs:{} {}"
 FILE_REFERENCE = re.compile(r"File: \[`queries/([\w.-]+\.graphql)`\]")
 
 
@@ -474,6 +476,11 @@ def find_examples(path: Path, queries: Path | None = None) -> DocExamples:
             shown = (queries / block.file_reference).read_text(encoding="utf-8").strip()
             if block.text.strip() != shown:
                 errors.append(f"{where}:{block.line}: differs from queries/{block.file_reference}")
+        if block.marker is not None and block.marker[0] == "from":
+            problem = region_differs(path.parent.parent, block)
+            if problem:
+                errors.append(f"{where}:{block.line}: {problem}")
+            continue
         if block.marker is not None and block.marker[0] == "not run":
             if not block.marker[1]:
                 errors.append(f"{where}:{block.line}: say why: <!-- not run: REASON -->")
@@ -511,6 +518,35 @@ def find_examples(path: Path, queries: Path | None = None) -> DocExamples:
     if pending is not None and is_curl(pending):
         errors.append(f"{where}:{pending.line}: a curl request with no response after it")
     return DocExamples(path, examples, errors)
+
+
+def region(root: Path, reference: str) -> str | None:
+    """The lines between ``// docs:begin NAME`` and ``// docs:end NAME`` of a file, dedented."""
+    file, _, name = reference.partition("#")
+    try:
+        lines = (root / file).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    # "// docs:begin NAME" in JavaScript and TypeScript, "# docs:begin NAME" in YAML.
+    begin = {REGION.format("begin", name), REGION.format("begin", name).replace("//", "#", 1)}
+    end = {REGION.format("end", name), REGION.format("end", name).replace("//", "#", 1)}
+    starts = [index for index, line in enumerate(lines) if line.strip() in begin]
+    ends = [index for index, line in enumerate(lines) if line.strip() in end]
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        return None
+    return textwrap.dedent("\n".join(lines[starts[0] + 1 : ends[0]])).strip()
+
+
+def region_differs(root: Path, block: Block) -> str | None:
+    """``<!-- from: FILE#NAME -->``: the block must be that region of the (tested) file."""
+    assert block.marker is not None
+    reference = block.marker[1]
+    shown = region(root, reference)
+    if shown is None:
+        return f"no region {reference} (// docs:begin NAME ... // docs:end NAME)"
+    if shown != block.text.strip():
+        return f"differs from {reference}"
+    return None
 
 
 # -- running them ------------------------------------------------------------------------------------
