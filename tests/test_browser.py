@@ -157,7 +157,9 @@ def test_the_page_is_served_with_its_feeds_and_a_strict_policy(site: Site) -> No
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     head = page.text.split("</head>", 1)[0]
-    assert head.count('rel="alternate"') == 3 and "/feeds/milestones.atom" in head
+    # Three feeds, and the page in its two languages plus x-default (hreflang).
+    assert head.count('rel="alternate" type=') == 3 and "/feeds/milestones.atom" in head
+    assert head.count('rel="alternate" hreflang=') == 3
     assert httpx.get(f"{site.url}/", headers={"if-none-match": page.headers["etag"]}).status_code == 304
     script = httpx.get(f"{site.url}/static/js/timeline.js", timeout=10)
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
