@@ -152,7 +152,11 @@ class Settings(BaseSettings):
         default=0, ge=0, le=100, description="Operations per batched request (0: batching off)."
     )
     cors_origins: str = Field(
-        default="", description="Comma-separated origins allowed to call the API from browsers (* for any)."
+        default="",
+        description=(
+            "Comma-separated origins allowed to call the API from browsers (* for any); "
+            "in development, loopback origins are allowed too."
+        ),
     )
     rate_limit: bool = Field(
         default=True, description="Token-bucket rate limits per client address and token."
