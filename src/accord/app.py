@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.cross_origin import CrossOrigin
 from accord.db import create_async_db_engine
 from accord.feeds.endpoints import FeedEndpoints
 from accord.http.graphql_http import GraphQLHTTPEndpoint
@@ -104,23 +104,18 @@ def create_app(settings: Settings) -> Starlette:
             *feeds.routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
-            *web_routes(settings.public_url),
+            *web_routes(settings.public_url, engine),
             # -- end of web pages --
         ],
         lifespan=lifespan,
     )
     app.state.services = services
     app.add_middleware(ReadRateLimit, limits=services.rate_limits)
-    origins = settings.cors_origin_list
-    if origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language", "X-Request-ID"],
-            expose_headers=["ETag", "Retry-After", "X-Accord-Instance", "X-Request-ID"],
-            max_age=600,
-        )
+    # Browsers on other origins (accord.cross_origin): ACCORD_CORS_ORIGINS, and in development every
+    # loopback origin; refused preflights are explained.
+    app.add_middleware(
+        CrossOrigin, origins=settings.cors_origin_list, allow_loopback=not settings.is_production
+    )
     app.add_middleware(InstanceHeader, instance=services.instance)
     app.add_middleware(RequestObservability, metrics=services.metrics)
     return app
