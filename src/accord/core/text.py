@@ -18,6 +18,8 @@ import dataclasses
 import re
 from typing import Any, TypeVar, cast
 
+from accord.resolvers.errors import BadInput
+
 # The complement of XML 1.0's Char production within the Basic Multilingual Plane.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 ALLOWED_CONTROLS = "tab, line feed and carriage return"
@@ -40,6 +42,16 @@ def describe_forbidden(text: str, index: int) -> str:
     elif code in (0xFFFE, 0xFFFF):
         kind = "a noncharacter"
     return f"contains U+{code:04X} at position {index}, {kind}"
+
+
+def check_argument(value: str, field: str) -> str:
+    """A read's text argument (a slug, a tag, a search) before SQL sees it: stored text never holds
+    these characters, and databases fail on some (PostgreSQL refuses NUL in text, FTS5's MATCH
+    fails on it), so such an argument is the client's mistake, answered as one."""
+    index = first_forbidden(value)
+    if index is not None:
+        raise BadInput(f"{field}: {describe_forbidden(value, index)}", field=field)
+    return value
 
 
 def xml_safe(text: str) -> str:

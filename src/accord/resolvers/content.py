@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
+from accord.core.text import check_argument
 from accord.resolvers.db import (
     TABLE_OF_TYPE,
     Reader,
@@ -105,6 +106,8 @@ async def lookup(
     """``event(id:, slug:)`` and its siblings: exactly one of the two arguments."""
     if (global_id is None) == (slug is None):
         raise BadInput("give exactly one of id or slug", field="id")
+    if slug is not None:
+        check_argument(slug, "slug")
     if global_id is not None:
         found_type, id_ = from_global_id(global_id)
         if found_type != type_name:

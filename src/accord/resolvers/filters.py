@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, select
 
+from accord.core.text import check_argument
 from accord.resolvers.db import (
     agreement_party,
     agreements,
@@ -67,6 +68,7 @@ class ExhibitFilter:
 
 
 def _partner_id_by_slug(slug: str) -> Any:
+    check_argument(slug, "filter.partner")
     named = partners.alias("filter_partner")
     return select(named.c.id).where(named.c.slug == slug).scalar_subquery()
 
@@ -95,6 +97,7 @@ def event_conditions(
     if f.kind is not None:
         conditions.append(events.c.kind == f.kind)
     if f.tag is not None:
+        check_argument(f.tag, "filter.tag")
         tagged = event_tag.alias("filter_tag")
         conditions.append(
             exists().where(tagged.c.event_id == events.c.id, tagged.c.tag == f.tag).correlate(events)
@@ -117,6 +120,7 @@ def partner_conditions(
     if f.kind is not None:
         conditions.append(partners.c.kind == f.kind)
     if f.country is not None:
+        check_argument(f.country, "filter.country")
         conditions.append(partners.c.country == f.country.upper())
     if f.text is not None:
         conditions.append(
