@@ -17,12 +17,16 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 
 WORKDIR /build
+# The dependencies first, exactly as locked (versions and hashes, requirements.txt), in a layer of
+# their own that a change to the code does not rebuild.
+COPY requirements.txt ./
+RUN /opt/venv/bin/pip install --require-hashes -r requirements.txt
 # What the wheel is built from: the package, the fixtures (packed as accord/bundled_fixtures) and
-# the README that the project metadata names.
+# the README that the project metadata names. --no-deps: nothing beyond the lock gets in.
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY fixtures ./fixtures
-RUN /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps .
 
 # --- runtime: the virtual environment and nothing else -----------------------------------------------
 FROM python:3.11-slim AS runtime

@@ -4,8 +4,16 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 BIN    := $(VENV)/bin
+# Every Python dependency is pinned, with hashes, in three lock files compiled from pyproject.toml
+# (which keeps lower bounds only, for those who install accord as a library): requirements.txt for
+# the service, requirements-test.txt adds the test extra, requirements-bench.txt the bench extra.
+# They are universal (every platform, Python 3.11 and newer) and plain pip installs them;
+# `make lock` refreshes them with uv (docs/operations.md: upgrading a dependency).
+UV     := uv==0.13.9
+LOCKS  := requirements.txt requirements-test.txt requirements-bench.txt
+LOCK_ARGS ?=
 
-.PHONY: run test install install-test system-deps node-deps lint typecheck check bench schema clean
+.PHONY: run test install install-test system-deps node-deps lint typecheck check bench schema clean lock
 
 run: install
 	$(BIN)/accord serve --host $(HOST) --port $(PORT)
@@ -21,12 +29,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -53,10 +62,20 @@ schema: install
 # `make bench BENCH_ARGS="http --quick"`: matplotlib for the plots, PostGraphile (bench/postgraphile) for
 # the http suite's peer; npm ci runs again only when its lock file is newer than the installed tree.
 bench: install-test
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-bench.txt
 	[ bench/postgraphile/node_modules/.package-lock.json -nt bench/postgraphile/package-lock.json ] || \
 		(cd bench/postgraphile && npm ci --no-audit --no-fund)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Refresh the lock files from pyproject.toml, keeping every pin that still fits. To upgrade:
+# `make lock LOCK_ARGS="--upgrade-package strawberry-graphql"`, or LOCK_ARGS=--upgrade for all.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet $(UV)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements.txt
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) --extra test -o requirements-test.txt
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) --extra test --extra bench -o requirements-bench.txt
+
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -157,7 +157,9 @@ def test_the_page_is_served_with_its_feeds_and_a_strict_policy(site: Site) -> No
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     head = page.text.split("</head>", 1)[0]
-    assert head.count('rel="alternate"') == 3 and "/feeds/milestones.atom" in head
+    # Three feeds, and the page in its two languages plus x-default (hreflang).
+    assert head.count('rel="alternate" type=') == 3 and "/feeds/milestones.atom" in head
+    assert head.count('rel="alternate" hreflang=') == 3
     assert httpx.get(f"{site.url}/", headers={"if-none-match": page.headers["etag"]}).status_code == 304
     script = httpx.get(f"{site.url}/static/js/timeline.js", timeout=10)
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
@@ -213,6 +215,8 @@ def test_the_language_switch_shows_chinese(tab: Tab, site: Site, artifacts: Path
     expect(page.get_by_label("搜尋事件")).to_be_visible()
     expect(page.get_by_role("combobox", name="合作夥伴")).to_contain_text("世界貿易組織")
     screenshot(page, artifacts, "timeline-zh")
+    # The address names the language, so a shared link keeps it.
+    expect(page).to_have_url(re.compile("[?&]lang=zh-TW"))
 
     # The choice is remembered.
     page.reload()
@@ -478,3 +482,25 @@ def test_feed_links_open_the_event_on_the_page(site: Site) -> None:
     response = httpx.get(f"{site.server.url}/events/2011-single-window-workshops", follow_redirects=False)
     assert response.status_code == 302
     assert response.headers["location"] == "/?event=2011-single-window-workshops"
+
+
+def test_a_shared_link_keeps_its_language(browser: Browser, site: Site) -> None:
+    """A fresh browser (nothing stored) opening /?lang=zh-TW gets Chinese; switching rewrites the
+    address, and a link with the event and the language opens both."""
+    with open_tab(browser) as tab:
+        page = open_timeline(tab, site, "/?lang=zh-TW")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+        expect(page.get_by_role("heading", level=1)).to_have_text("國際合作時間軸")
+        alternates = page.eval_on_selector_all(
+            "link[hreflang]", "links => links.map(l => [l.hreflang, new URL(l.href).search])"
+        )
+        assert alternates == [["en", "?lang=en"], ["zh-TW", "?lang=zh-TW"], ["x-default", ""]]
+        page.get_by_role("button", name="English").click()
+        expect(page).to_have_url(re.compile("[?&]lang=en"))
+        assert_stayed_home(tab, site)
+    with open_tab(browser) as tab:
+        page = open_timeline(tab, site, "/?lang=zh-TW&event=2002-taiwan-joins-wto")
+        expect(page.locator("#event-dialog")).to_be_visible()
+        expect(page.locator("#dialog-title")).to_have_text("臺灣加入世界貿易組織（WTO）")
+        expect(page).to_have_url(re.compile("lang=zh-TW"))
+        assert_stayed_home(tab, site)

@@ -1,19 +1,24 @@
-"""The Dockerfile, compose.yaml and .dockerignore, kept honest without Docker.
+"""The Dockerfile, compose.yaml, deploy/nginx.conf and .dockerignore, kept honest without Docker.
 
-The files are parsed (the Dockerfile as text, compose.yaml with yaml.safe_load), and what they say
-is checked against the real thing: every `accord ...` command they run (and every one the runbook,
-docs/operations.md, tells operators to run) against `accord <verb> --help`; every ACCORD_* variable
-against accord.settings.Settings, values validated; the health checks, run as written, against a
-live server; the image's start command, run as written, migrating and serving a database.
+The files are parsed (the Dockerfile as text, compose.yaml with yaml.safe_load, the nginx
+configuration with tests.harness.nginx), and what they say is checked against the real thing: every
+`accord ...` command they run (and every one the runbook, docs/operations.md, tells operators to
+run) against `accord <verb> --help`; every ACCORD_* variable against accord.settings.Settings,
+values validated; the health checks, run as written, against a live server; the image's start
+command, run as written, migrating and serving a database; the nginx configuration against
+`nginx -t`, against the timeouts docs/security.md asks of a reverse proxy, and run in front of a
+live accord.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,16 +34,21 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from accord.live.sse import HEARTBEAT_SECONDS
 from accord.settings import Settings
+from tests.harness import nginx
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.ports import free_port
 from tests.harness.server import ACCORD, LiveServer, accord_env, live_server, run_accord
+from tests.harness.ws import ws_client
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "compose.yaml"
 OPERATIONS = ROOT / "docs" / "operations.md"
+SECURITY = ROOT / "docs" / "security.md"
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 ACCORD_SERVICES = ("accord-1", "accord-2")
 PREFIX = "ACCORD_"
 
@@ -564,6 +574,9 @@ def test_compose_runs_two_instances_of_one_image() -> None:
         assert health_url(compose_healthcheck(name))[0] == exposed_port()
     assert published == [8001, 8002]
     assert "load balancer" in COMPOSE.read_text().lower()
+    for name in ACCORD_SERVICES:  # users come through nginx; the instances' own ports are for operators
+        (mapping,) = service(name)["ports"]
+        assert str(mapping).startswith("127.0.0.1:"), f"{name} should publish on the loopback interface only"
 
 
 def test_compose_database_and_redis_are_the_services_it_starts() -> None:
@@ -614,3 +627,189 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     for path in ("src/accord/app.py", "fixtures/seed.yaml", "pyproject.toml", "README.md"):
         assert not dockerignored(path, patterns), path
     assert dockerignored("src/accord/__pycache__/app.cpython-311.pyc", patterns)
+
+
+# --- nginx in front (deploy/nginx.conf) -------------------------------------------------------------
+
+
+@cache
+def nginx_conf() -> nginx.Block:
+    return nginx.parse(NGINX_CONF.read_text())
+
+
+def http_block() -> nginx.Block:
+    return nginx_conf().block("http")
+
+
+def server_block() -> nginx.Block:
+    return http_block().block("server")
+
+
+def location(path: str) -> nginx.Block:
+    return server_block().block("location", "=", path)
+
+
+def proxied_locations() -> list[nginx.Block]:
+    locations = [block for block in server_block().blocks if block.name == "location"]
+    return [block for block in locations if block.values("proxy_pass")]
+
+
+def header(block: nginx.Block, name: str) -> str:
+    """What a location sets `name` to (nginx passes a location's proxy_set_header list alone, not
+    merged with the server's, so each location is read by itself)."""
+    found = [args[1] for args in block.values("proxy_set_header") if args[0].lower() == name.lower()]
+    assert len(found) == 1, f"location {' '.join(block.args)}: proxy_set_header {name} set {len(found)} times"
+    return found[0]
+
+
+def test_compose_puts_nginx_in_front_of_both_instances() -> None:
+    proxy = service("nginx")
+    assert str(proxy["image"]).startswith("nginx:")
+    (volume,) = proxy["volumes"]
+    source, target = str(volume).split(":")[:2]
+    assert (COMPOSE.parent / source).resolve() == NGINX_CONF and target == "/etc/nginx/nginx.conf"
+    for name in ACCORD_SERVICES:
+        assert proxy["depends_on"][name] == {"condition": "service_healthy"}
+    (mapping,) = proxy["ports"]
+    host_port, container_port = (int(part) for part in str(mapping).rsplit(":", 2)[-2:])
+    (listen,) = server_block().values("listen")
+    assert int(listen[0]) == container_port
+    # Users reach nginx: it is the public address feed links are built from.
+    public = make_url_port(service_env("accord-1")["ACCORD_PUBLIC_URL"])
+    assert public == host_port
+    # The instances trust X-Forwarded-For from nginx's fixed address, and from nobody else.
+    address = proxy["networks"]["default"]["ipv4_address"]
+    subnets = [entry["subnet"] for entry in compose()["networks"]["default"]["ipam"]["config"]]
+    assert any(ipaddress.ip_address(address) in ipaddress.ip_network(subnet) for subnet in subnets)
+    for name in ACCORD_SERVICES:
+        assert service_env(name)["FORWARDED_ALLOW_IPS"] == address
+    # nginx balances over exactly the two instances, on the port the image serves.
+    upstream = http_block().block("upstream", "accord")
+    servers = {args[0] for args in upstream.values("server")}
+    assert servers == {f"{name}:{exposed_port()}" for name in ACCORD_SERVICES}
+    # ... opening fewer connections to each than it serves (ACCORD_MAX_CONNECTIONS per worker),
+    # counted across nginx's workers: nginx turns a flood away before accord has to.
+    assert upstream.values("zone")
+    serves = Settings.model_fields["max_connections"].default * int(service_env("accord-1")["WORKERS"])
+    for args in upstream.values("server"):
+        (max_conns,) = [int(arg.split("=")[1]) for arg in args[1:] if arg.startswith("max_conns=")]
+        assert 0 < max_conns < serves, args
+    assert all(block.value("proxy_pass") == ["http://accord"] for block in proxied_locations())
+
+
+def make_url_port(url: str) -> int:
+    match = re.fullmatch(r"https?://[^/:]+:(\d+)/?", url)
+    assert match, f"expected an explicit port in {url}"
+    return int(match.group(1))
+
+
+@pytest.mark.usefixtures("no_accord_environment")
+def test_nginx_sets_the_timeouts_and_limits_the_docs_ask_for() -> None:
+    defaults = Settings(_env_file=None)
+    http, server = http_block(), server_block()
+    # Slow clients and idle connections are timed out; the numbers are those docs/security.md gives.
+    for name in ("client_header_timeout", "client_body_timeout", "send_timeout", "keepalive_timeout"):
+        assert 0 < nginx.seconds(http.value(name)[0]) <= 60, name
+    assert http.value("reset_timedout_connection") == ["on"]
+    # Requests accord would refuse are refused at the edge.
+    assert nginx.size(http.value("client_max_body_size")[0]) == defaults.max_body_bytes
+    # Idle upstream connections are dropped before accord drops them.
+    upstream = http.block("upstream", "accord")
+    assert nginx.seconds(upstream.value("keepalive_timeout")[0]) < defaults.keep_alive_seconds
+    # Per-address caps.
+    zones = {args[1].split("=")[1].split(":")[0]: args[0] for args in http.values("limit_conn_zone")}
+    zones |= {args[1].split("=")[1].split(":")[0]: args[0] for args in http.values("limit_req_zone")}
+    assert set(zones.values()) == {"$binary_remote_addr"}
+    (limit_conn,) = server.values("limit_conn")
+    assert limit_conn[0] in zones and 0 < int(limit_conn[1]) < defaults.max_connections
+    (limit_req,) = server.values("limit_req")
+    assert limit_req[0].removeprefix("zone=") in zones
+    assert server.value("proxy_request_buffering") == ["on"]
+    assert server.value("proxy_http_version") == ["1.1"]
+    # WebSocket upgrades on /graphql, idle for longer than accord's ping interval.
+    graphql = location("/graphql")
+    assert header(graphql, "Upgrade") == "$http_upgrade"
+    assert header(graphql, "Connection") == "$connection_upgrade"
+    mapping = http.block("map", "$http_upgrade", "$connection_upgrade")
+    assert mapping.value("default") == ["upgrade"]
+    for name in ("proxy_read_timeout", "proxy_send_timeout"):
+        assert nginx.seconds(graphql.value(name)[0]) > 2 * defaults.ws_ping_seconds, name
+    # Server-Sent Events: unbuffered, and idle for longer than the stream's keep-alive comment.
+    stream = location("/feeds/milestones/stream")
+    assert stream.value("proxy_buffering") == ["off"]
+    assert nginx.seconds(stream.value("proxy_read_timeout")[0]) > 2 * HEARTBEAT_SECONDS
+    # Every proxied location passes the client's own address, replacing what the client claimed.
+    for block in proxied_locations():
+        assert header(block, "X-Forwarded-For") == "$remote_addr", block.args
+        assert header(block, "X-Forwarded-Proto") == "$scheme", block.args
+        if block is not graphql:
+            assert header(block, "Connection") == "", block.args  # keeps upstream connections alive
+    assert location("/metrics").value("return") == ["404"]
+
+
+def test_the_docs_name_the_nginx_settings_as_the_file_has_them() -> None:
+    """Every `directive value` in docs/security.md's table of proxy settings is in the file."""
+    text = SECURITY.read_text()
+    start = text.index("| what | why | nginx (`deploy/nginx.conf`) |")
+    rows = text[start:].split("\n\n", 1)[0].splitlines()[2:]
+    assert len(rows) >= 10, rows
+    lines = [" ".join([name, *args]) for block in nginx_conf().walk() for name, args in block.directives]
+    names = {name for block in nginx_conf().walk() for name, _ in block.directives}
+    names |= {block.name for block in nginx_conf().walk()}
+    for row in rows:
+        for snippet in re.findall(r"`([^`]+)`", row.split("|")[3]):
+            missing = f"docs/security.md names `{snippet}`; deploy/nginx.conf does not have it"
+            if " " in snippet:  # a directive with its value (or a header with its value)
+                assert any(line == snippet or line.endswith(" " + snippet) for line in lines), missing
+            elif re.fullmatch(r"[a-z_]+", snippet):  # a directive's or a block's name
+                assert snippet in names, missing
+
+
+def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
+    checked = nginx.check_config(NGINX_CONF.read_text(), tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+@pytest.fixture(scope="module")
+def rate_limited(tmp_path_factory: pytest.TempPathFactory, logs: Path) -> Iterator[LiveServer]:
+    url = sqlite_url(tmp_path_factory.mktemp("behind-nginx"))
+    seed(url)
+    env = {"ACCORD_RATE_LIMIT": "true", "ACCORD_RATE_READS_PER_SECOND": "0.1", "ACCORD_RATE_READS_BURST": "6"}
+    with live_server(url, logs, extra_env=env) as live:
+        yield live
+
+
+async def test_nginx_in_front_of_a_live_accord(rate_limited: LiveServer, tmp_path: Path) -> None:
+    """deploy/nginx.conf as compose runs it (its upstreams moved to loopback): requests, WebSocket
+    subscriptions and client addresses pass through; slow clients are cut off."""
+    config = NGINX_CONF.read_text()
+    # The slow-client check waits for the header timeout: shortened here, the rest as written.
+    config = re.sub(r"client_header_timeout \d+s;", "client_header_timeout 1s;", config)
+    with nginx.running_nginx(config, tmp_path, rate_limited.port) as proxy:
+        assert httpx.get(f"{proxy.url}/healthz", timeout=10).text == "ok"
+        answer = httpx.post(f"{proxy.url}/graphql", json={"query": "{ events { totalCount } }"}, timeout=10)
+        assert answer.status_code == 200 and answer.json()["data"]["events"]["totalCount"] > 0
+        assert httpx.get(f"{proxy.url}/metrics", timeout=10).status_code == 404
+        async with ws_client(f"ws://127.0.0.1:{proxy.port}/graphql") as client:
+            await client.subscribe("1", "{ events { totalCount } }")
+            assert (await client.next_payload("1"))["data"]["events"]["totalCount"] > 0
+        # A client cannot buy itself fresh rate-limit buckets by claiming other addresses: nginx
+        # replaces X-Forwarded-For with the address it sees, and accord (which trusts loopback)
+        # counts that one. The burst is 6 and the POST above took one (health checks take none).
+        statuses = [
+            httpx.get(
+                f"{proxy.url}/feeds/milestones.rss", headers={"X-Forwarded-For": f"10.0.0.{n}"}, timeout=10
+            ).status_code
+            for n in range(8)
+        ]
+        assert statuses == [200] * 5 + [429] * 3, statuses
+        # A client that sends its headers slowly is cut off (here after 1 s), without reaching accord.
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as slow:
+            slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: accord\r\n")
+            try:
+                received = slow.recv(1024)
+            except ConnectionResetError:  # reset_timedout_connection: a reset rather than a FIN
+                received = b""
+            assert received == b"", "nginx should close a connection whose headers never end"
+        assert "Traceback" not in rate_limited.log()

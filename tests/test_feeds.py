@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ CONTENT_TYPES = {
 MILESTONES_QUERY = """query($filter: EventFilter) {
   events(filter: $filter, orderBy: DATE_DESC, first: 100) {
     edges { node { id slug title(locale: EN) zh: title(locale: ZH_TW) publishedAt updatedAt
+                   en: date { label(locale: EN) } zhDate: date { label(locale: ZH_TW) }
                    tags partners { slug updatedAt } } } } }"""
 
 
@@ -69,6 +70,15 @@ def entries(response: httpx.Response) -> list[tuple[str, str, str]]:
     if response.headers["content-type"] == CONTENT_TYPES["json"]:
         return [(item["id"], item["url"], item["title"]) for item in json_feed(response)["items"]]
     return [(entry.id, entry.link, entry.title) for entry in parse(response).entries]
+
+
+def english_title(event: dict[str, Any]) -> str:
+    """What a feed entry is titled: the event's date as the timeline labels it, then its title."""
+    return f"{event['en']['label']}: {event['title']}"
+
+
+def chinese_title(event: dict[str, Any]) -> str:
+    return f"{event['zhDate']['label']}：{event['zh']}"
 
 
 def slug_of(url: str) -> str:
@@ -164,8 +174,8 @@ def test_json_feed_has_what_the_spec_requires(seeded_server: LiveServer) -> None
     feed = json_feed(get(seeded_server, "/feeds/milestones.json"))
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] == "International cooperation milestones"
-    assert feed["home_page_url"] == "http://127.0.0.1:8000/"
-    assert feed["feed_url"] == "http://127.0.0.1:8000/feeds/milestones.json"
+    assert feed["home_page_url"] == f"{seeded_server.url}/"
+    assert feed["feed_url"] == f"{seeded_server.url}/feeds/milestones.json"
     assert feed["language"] == "en"
     assert isinstance(feed["items"], list) and feed["items"]
     ids = [item["id"] for item in feed["items"]]
@@ -173,7 +183,7 @@ def test_json_feed_has_what_the_spec_requires(seeded_server: LiveServer) -> None
     for item in feed["items"]:
         assert isinstance(item["id"], str) and item["id"].startswith("urn:accord:event:")
         assert item.get("content_text") or item.get("content_html")
-        assert item["url"].startswith("http://127.0.0.1:8000/events/")
+        assert item["url"].startswith(f"{seeded_server.url}/events/")
         assert when(item["date_published"]).tzinfo is not None
         assert when(item["date_modified"]) >= when(item["date_published"])
         assert all(isinstance(tag, str) for tag in item["tags"])
@@ -199,8 +209,8 @@ def test_feeds_list_published_milestones_newest_first(seeded_server: LiveServer)
 def test_an_entry_carries_title_date_link_and_categories(seeded_server: LiveServer) -> None:
     newest = milestones(seeded_server)[0]
     entry = parse(get(seeded_server, "/feeds/milestones.atom")).entries[0]
-    assert entry.title == "Notification of Acceptance of the Trade Facilitation Agreement"
-    assert entry.link == f"http://127.0.0.1:8000/events/{newest['slug']}"
+    assert entry.title == "August 2015: Notification of Acceptance of the Trade Facilitation Agreement"
+    assert entry.link == f"{seeded_server.url}/events/{newest['slug']}"
     assert entry.summary.startswith("August 2015: In August 2015, Taiwan presented")
     published = datetime(*entry.published_parsed[:6]).replace(tzinfo=when(newest["publishedAt"]).tzinfo)
     assert published == when(newest["publishedAt"]).replace(microsecond=0)
@@ -224,6 +234,33 @@ def test_an_entry_carries_title_date_link_and_categories(seeded_server: LiveServ
     assert period["content_text"].startswith("2013 to 2015: During 2013 to 2015")
 
 
+@pytest.mark.parametrize("locale", ["en", "zh-TW"])
+def test_every_item_shows_the_historic_date_and_keeps_the_publication_time(
+    seeded_server: LiveServer, locale: str
+) -> None:
+    """The seed was published in one moment, so readers that list entries by title and date would
+    show every milestone as published today: the event's own date leads each title and body, in
+    every format and language, while the entry's date stays the publication time (docs/feeds.md)."""
+    expected = milestones(seeded_server)
+    titles = [english_title(e) if locale == "en" else chinese_title(e) for e in expected]
+    labels = [e["en" if locale == "en" else "zhDate"]["label"] for e in expected]
+    published = [when(e["publishedAt"]).replace(microsecond=0) for e in expected]
+    for extension in ("rss", "atom"):
+        parsed = parse(get(seeded_server, f"/feeds/milestones.{extension}?locale={locale}"))
+        assert [entry.title for entry in parsed.entries] == titles, extension
+        assert all(
+            entry.summary.startswith(label) for entry, label in zip(parsed.entries, labels, strict=True)
+        )
+        dates = [datetime(*entry.published_parsed[:6]).replace(tzinfo=UTC) for entry in parsed.entries]
+        assert dates == published, extension
+    items = json_feed(get(seeded_server, f"/feeds/milestones.json?locale={locale}"))["items"]
+    assert [item["title"] for item in items] == titles
+    assert all(item["content_text"].startswith(label) for item, label in zip(items, labels, strict=True))
+    assert [when(item["date_published"]).replace(microsecond=0) for item in items] == published
+    # The 1972 conference is in the feed under its own year, whatever day the seed was loaded.
+    assert titles[-1].startswith("1972")
+
+
 # -- locale -----------------------------------------------------------------------------------------
 
 
@@ -232,12 +269,12 @@ def test_locale_parameter_and_accept_language(seeded_server: LiveServer) -> None
     zh = parse(get(seeded_server, "/feeds/milestones.rss?locale=zh-TW"))
     assert zh.feed.language == "zh-TW"
     assert zh.feed.title == "國際合作里程碑"
-    assert [entry.title for entry in zh.entries] == [event["zh"] for event in expected]
+    assert [entry.title for entry in zh.entries] == [chinese_title(event) for event in expected]
     assert zh.entries[0].summary.startswith("2015年8月：2015年8月，臺灣")
     atom = parse(get(seeded_server, "/feeds/milestones.atom?locale=zh-tw"))
-    assert atom.feed.language == "zh-TW" and atom.entries[0].title == expected[0]["zh"]
+    assert atom.feed.language == "zh-TW" and atom.entries[0].title == chinese_title(expected[0])
     feed = json_feed(get(seeded_server, "/feeds/milestones.json?locale=zh-TW"))
-    assert feed["language"] == "zh-TW" and feed["items"][0]["title"] == expected[0]["zh"]
+    assert feed["language"] == "zh-TW" and feed["items"][0]["title"] == chinese_title(expected[0])
     assert feed["feed_url"].endswith("/feeds/milestones.json?locale=zh-TW")
     assert "世界貿易組織" in feed["items"][0]["tags"]
     # Accept-Language gives the same document as ?locale=, byte for byte (its self link names the locale).
@@ -247,7 +284,7 @@ def test_locale_parameter_and_accept_language(seeded_server: LiveServer) -> None
     assert by_header.headers["etag"] == by_parameter.headers["etag"]
     # ?locale= wins over the header; an unknown language falls back to English.
     english = parse(get(seeded_server, "/feeds/milestones.rss?locale=en", **{"Accept-Language": "zh-TW"}))
-    assert english.feed.language == "en" and english.entries[0].title == expected[0]["title"]
+    assert english.feed.language == "en" and english.entries[0].title == english_title(expected[0])
     french = parse(get(seeded_server, "/feeds/milestones.rss", **{"Accept-Language": "fr-FR"}))
     assert french.feed.language == "en"
     partner = parse(get(seeded_server, "/feeds/partners/apec.atom?locale=zh-TW"))
@@ -275,7 +312,7 @@ def test_partner_and_tag_filters(seeded_server: LiveServer) -> None:
     assert json_slugs(seeded_server, "/feeds/milestones.json?tag=no-such-tag") == []
     titled = json_feed(get(seeded_server, "/feeds/partners/wto.json?tag=tfa"))
     assert titled["title"] == "Milestones with World Trade Organization (tag: tfa)"
-    assert titled["feed_url"] == "http://127.0.0.1:8000/feeds/partners/wto.json?tag=tfa"
+    assert titled["feed_url"] == f"{seeded_server.url}/feeds/partners/wto.json?tag=tfa"
     # A partner without milestones has an empty feed, not an error.
     assert json_slugs(seeded_server, "/feeds/partners/apec-sccp.json") == []
 
@@ -388,8 +425,9 @@ def test_saved_feeds(feeds_server: LiveServer) -> None:
     assert apec.entries[0].link == f"{PUBLIC_URL}/events/1991-taiwan-joins-apec"
     wto = parse(get(feeds_server, "/feeds/wto-zh.rss"))
     assert wto.feed.language == "zh-TW" and wto.feed.title == "世界貿易組織相關大事"
-    assert wto.entries[0].title == "提交接受貿易便捷化協定之通知書"
-    assert parse(get(feeds_server, "/feeds/wto-zh.rss?locale=en")).entries[0].title.startswith("Notification")
+    assert wto.entries[0].title == "2015年8月：提交接受貿易便捷化協定之通知書"
+    english = parse(get(feeds_server, "/feeds/wto-zh.rss?locale=en")).entries[0]
+    assert english.title.startswith("August 2015: Notification")
     feed = json_feed(get(feeds_server, "/feeds/trade-facilitation-2000s.json"))
     assert feed["feed_url"] == f"{PUBLIC_URL}/feeds/trade-facilitation-2000s.json"
     assert feed["items"] and all("trade-facilitation" in item["tags"] for item in feed["items"])
@@ -488,11 +526,11 @@ def test_drafts_never_appear_and_a_publish_shows_at_once(editable: Editable) -> 
         last_modified = parsedate_to_datetime(fresh.headers["last-modified"])
         assert last_modified == when(published["publishedAt"]).replace(microsecond=0)
     feed = json_feed(get(server, "/feeds/milestones.json"))
-    assert feed["items"][0]["title"] == "APEC Customs Forum 2016"
+    assert feed["items"][0]["title"] == "May 2016: APEC Customs Forum 2016"
     assert feed["items"][0]["content_text"] == "May 2016: A forum on customs procedures."
     assert when(feed["items"][0]["date_published"]) == when(published["publishedAt"])
     zh = parse(get(server, "/feeds/milestones.atom?locale=zh-TW")).entries[0]
-    assert zh.title == "2016年APEC海關論壇" and zh.summary == "2016年5月：海關程序論壇。"
+    assert zh.title == "2016年5月：2016年APEC海關論壇" and zh.summary == "2016年5月：海關程序論壇。"
 
     # Editing changes the entry and the ETag, not the entry's id.
     etag = get(server, "/feeds/milestones.json").headers["etag"]
@@ -500,7 +538,7 @@ def test_drafts_never_appear_and_a_publish_shows_at_once(editable: Editable) -> 
     edited = get(server, "/feeds/milestones.json", **{"If-None-Match": etag})
     assert edited.status_code == 200 and edited.headers["etag"] != etag
     item = json_feed(edited)["items"][0]
-    assert item["title"] == "APEC Customs Forum, Lima 2016"
+    assert item["title"] == "May 2016: APEC Customs Forum, Lima 2016"
     assert item["id"] == feed["items"][0]["id"]
     assert when(item["date_modified"]) > when(item["date_published"])
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -15,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.core.ratelimit import ReadRateLimit
 from accord.feeds.endpoints import FeedEndpoints
+from accord.http.cross_origin import CrossOrigin
 from accord.migrate import head_revision
 from accord.observability.middleware import RequestObservability
 from accord.services import build_services
@@ -82,23 +82,18 @@ def create_app(settings: Settings) -> Starlette:
             *feeds.routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
-            *web_routes(settings.public_url),
+            *web_routes(settings.public_url, engine),
             # -- end of web pages --
         ],
         lifespan=lifespan,
     )
     app.state.services = services
     app.add_middleware(ReadRateLimit, limits=live.rate_limits)
-    origins = settings.cors_origin_list
-    if origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language", "X-Request-ID"],
-            expose_headers=["ETag", "Retry-After", "X-Accord-Instance", "X-Request-ID"],
-            max_age=600,
-        )
+    # Browsers on other origins (accord.http.cross_origin): ACCORD_CORS_ORIGINS, and in development
+    # every loopback origin; refused preflights are explained.
+    app.add_middleware(
+        CrossOrigin, origins=settings.cors_origin_list, allow_loopback=not settings.is_production
+    )
     app.add_middleware(InstanceHeader, instance=live.instance)
     app.add_middleware(RequestObservability, metrics=services.metrics)
     return app

@@ -88,6 +88,19 @@ def print_report(report: LoadReport) -> None:
     out.print(table)
 
 
+# Listening on every interface: links must still name one address, and loopback is the one that
+# certainly answers.
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}  # noqa: S104
+
+
+def served_url(host: str, port: int) -> str:
+    """``http://HOST:PORT`` for the address ``accord serve`` listens on (IPv6 in brackets)."""
+    shown = WILDCARD_HOSTS.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST", help="Interface to listen on.")] = "127.0.0.1",
@@ -102,6 +115,10 @@ def serve(
     from accord.observability.logs import log_config
     from accord.startup import DatabaseUnavailable, prepare_database
 
+    # Feed entries, discovery links and event pages are built from ACCORD_PUBLIC_URL; unset, it is the
+    # address served here (the workers read their settings from the environment too).
+    if not os.environ.get("ACCORD_PUBLIC_URL"):
+        os.environ["ACCORD_PUBLIC_URL"] = served_url(host, port)
     settings = load_settings()
     try:
         report = prepare_database(settings)
@@ -111,7 +128,13 @@ def serve(
         fail(f"bundled fixtures: {exc}")
     if report is not None:
         out.print(f"loaded the bundled fixtures: {sum(report.inserted.values())} records")
-    out.print(f"accord on http://{host}:{port}/graphql (GraphiQL in a browser)")
+    out.print(f"accord on {served_url(host, port)}/graphql (GraphiQL in a browser)")
+    if host in WILDCARD_HOSTS and settings.public_url == served_url(host, port):
+        err.print(
+            f"note: links in feeds and pages point to {settings.public_url}; "
+            "set ACCORD_PUBLIC_URL to the address clients reach this server at",
+            highlight=False,
+        )
     # The workers read their settings from the environment; they need to know they are not alone,
     # and share their metrics through files (prometheus-client's multiprocess mode).
     os.environ["ACCORD_WORKERS"] = str(workers)
@@ -130,6 +153,10 @@ def serve(
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         timeout_keep_alive=settings.keep_alive_seconds,
+        # uvicorn refuses a request when the open connections, the one it arrived on included,
+        # reach limit_concurrency: one more than the setting lets exactly that many be served.
+        # (WebSocket handshakes skip uvicorn's check; accord.live.ws applies the same number.)
+        limit_concurrency=settings.max_connections + 1,
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_seconds,
         ws_per_message_deflate=settings.ws_per_message_deflate,

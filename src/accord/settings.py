@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Base URL the service is reached at; feed links and event pages are built from it.",
+        description=(
+            "Base URL the service is reached at; feed links and event pages are built from it "
+            "(`accord serve` sets it to the address it listens on when unset)."
+        ),
     )
     env: Environment = Field(
         default=Environment.DEVELOPMENT,
@@ -98,6 +101,15 @@ class Settings(BaseSettings):
         ge=1,
         le=3600,
         description="Idle HTTP keep-alive; behind a load balancer, set it above the balancer's idle timeout.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description=(
+            "Open connections a worker process serves (HTTP and WebSocket); "
+            "requests and WebSocket handshakes past it get 503."
+        ),
     )
     ws_init_timeout_seconds: float = Field(
         default=10.0,
@@ -164,7 +176,11 @@ class Settings(BaseSettings):
         default=0, ge=0, le=100, description="Operations per batched request (0: batching off)."
     )
     cors_origins: str = Field(
-        default="", description="Comma-separated origins allowed to call the API from browsers (* for any)."
+        default="",
+        description=(
+            "Comma-separated origins allowed to call the API from browsers (* for any); "
+            "in development, loopback origins are allowed too."
+        ),
     )
     rate_limit: bool = Field(
         default=True, description="Token-bucket rate limits per client address and token."

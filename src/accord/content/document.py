@@ -17,7 +17,9 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
@@ -25,6 +27,7 @@ from pydantic.fields import FieldInfo
 from accord.content import fields as kinds
 from accord.content.model import CONTENT_TYPES, ContentType
 from accord.core.dates import PartialDate, PartialDateError, check_period
+from accord.core.text import FORBIDDEN, describe_forbidden, first_forbidden, xml_safe
 from accord.models.enums import Status
 
 FORMAT_VERSION = 1
@@ -37,6 +40,35 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN, max_length=60)]
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(max_length=20_000)]
 
+STORED: dict[str, Any] = {"stored": True}
+"""Validation context for records read back from the database (``accord.content.rows``): rows
+written before a rule existed must stay readable, so the rules added since are relaxed there (text
+is cleaned instead of refused, list limits are not applied). Everything written is validated
+without it."""
+
+
+def is_stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("stored"))
+
+
+def checked_text(value: Any, *, stored: bool) -> Any:
+    """Strings (alone or in a list) must hold only characters XML can carry (``accord.core.text``);
+    stored ones are cleaned instead. Anything else is returned as it is."""
+    if isinstance(value, str):
+        index = first_forbidden(value)
+        if index is None:
+            return value
+        if stored:
+            return xml_safe(value)
+        raise ValueError(describe_forbidden(value, index))
+    if isinstance(value, list):
+        for position, item in enumerate(value):
+            if isinstance(item, str) and (index := first_forbidden(item)) is not None:
+                if stored:
+                    return [xml_safe(each) if isinstance(each, str) else each for each in value]
+                raise ValueError(f"item {position} {describe_forbidden(item, index)}")
+    return value
+
 
 def _not_blank(value: str) -> str:
     if not value.strip():
@@ -46,6 +78,21 @@ def _not_blank(value: str) -> str:
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_xml_can_carry(cls, value: Any, info: ValidationInfo) -> Any:
+        # Every field of every record, present and future, passes here: titles, summaries, places,
+        # names, URLs, slugs and tags alike, from mutations and from files. Exports and imports
+        # validate every record, so the usual case (nothing found) is one search and no call.
+        if isinstance(value, str):
+            if FORBIDDEN.search(value) is None:
+                return value
+        elif not (isinstance(value, list) and value and isinstance(value[0], str)):
+            return value  # numbers, dates, enums' members, nested records (checked on their own)
+        elif FORBIDDEN.search("".join(value)) is None:  # a list of strings (validated: all strings)
+            return value
+        return checked_text(value, stored=is_stored(info))
 
 
 class LocalizedTitle(Record):
@@ -90,6 +137,22 @@ class ContentRecord(Record):
     published_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_many(cls, data: Any, info: ValidationInfo) -> Any:
+        # Before the items are validated: an over-long list is refused without looking at them.
+        if not isinstance(data, dict) or is_stored(info):
+            return data
+        for spec in cls.content_type.fields:
+            limit = getattr(spec, "max_items", None)
+            value = data.get(spec.record)
+            if limit is not None and isinstance(value, list) and len(value) > limit:
+                per = cls.content_type.singular
+                raise ValueError(
+                    f"{spec.record}: at most {limit} {spec.record} per {per} ({len(value)} given)"
+                )
+        return data
 
     @model_validator(mode="after")
     def _declared_checks(self) -> Self:

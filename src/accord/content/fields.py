@@ -158,6 +158,9 @@ class Places(Field):
     """Place names in both languages, kept whole with the row (a JSON list of {en, zh_tw})."""
 
     column: str = "places"
+    # Far above real content (the bundled timeline has at most 2 places on an event), far below
+    # what a request body could otherwise carry. docs/editing.md lists it.
+    max_items: int = 20
     computed: bool = True
 
     @property
@@ -176,6 +179,7 @@ class Tags(Field):
     """Tags, in the editor's order, in their own table (they are filtered on)."""
 
     table: Table
+    max_items: int = 20  # at most 4 on an event of the bundled timeline
     computed: bool = True
 
 

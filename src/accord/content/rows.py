@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from accord.content.document import RECORD_TYPES, ContentRecord
+from accord.content.document import RECORD_TYPES, STORED, ContentRecord
 from accord.content.model import ContentType
 from accord.models.enums import Status
 
@@ -51,4 +51,6 @@ def record_of(content: ContentType, row: Any, related: dict[str, Any]) -> Conten
         if not spec.record:
             continue
         values[spec.record] = related[spec.record] if spec.record in related else spec.from_row(row)
-    return RECORD_TYPES[content.name](**values)
+    # Validated with the STORED context: a row written before a rule existed (a control character,
+    # more tags than allowed today) must stay readable, exportable and restorable.
+    return RECORD_TYPES[content.name].model_validate(values, context=STORED)

@@ -19,7 +19,6 @@ TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
 SQLITE_GLOBAL_ID_FUNCTION = "accord_global_id"
 # What a non-canonical spelling resolves to: no row has it (ids start at 1).
 NO_ROW = 0
-MAX_ID = 2**31 - 1
 
 
 def to_global_id(type_name: str, id_: int) -> str:
@@ -35,7 +34,7 @@ def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, int]:
         raise BadInput(f"{field}: {global_id!r} is not an accord id", field=field) from None
     if type_name not in TYPE_NAMES or not number:
         raise BadInput(f"{field}: {global_id!r} is not an accord id", field=field)
-    id_ = parse_natural(number, maximum=MAX_ID)
+    id_ = parse_natural(number)
     if id_ is None or to_global_id(type_name, id_) != global_id:
         return type_name, NO_ROW
     return type_name, id_

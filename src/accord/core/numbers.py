@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 DECIMAL = re.compile(r"[0-9]{1,19}")
-# The largest integer both SQLite and PostgreSQL (BIGINT) store.
-MAX_BIGINT = 2**63 - 1
+# The largest value of the INTEGER columns ids, change-log ids and sort keys live in (PostgreSQL's
+# int4: a larger bound parameter fails the whole statement).
+MAX_INT = 2**31 - 1
 
 
-def parse_natural(text: str, *, maximum: int = MAX_BIGINT) -> int | None:
+def parse_natural(text: str, *, maximum: int = MAX_INT) -> int | None:
     """The number ``text`` spells in ASCII digits, if it is between 0 and ``maximum``; else None."""
     if not DECIMAL.fullmatch(text):
         return None

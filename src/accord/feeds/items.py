@@ -32,6 +32,9 @@ class FeedItem:
     """``urn:accord:event:<global id>``: the same for the life of the event, whatever is edited."""
     url: str
     title: str
+    """The event's date (or period) as the timeline labels it, then its title: feed readers list
+    entries by title and publication time, and the publication time is when the entry was put on
+    line, not when the event happened (the seed's 1972 conference was published with the seed)."""
     summary: str
     date_label: str
     published: datetime
@@ -45,11 +48,11 @@ class FeedItem:
     readers show a description as HTML, where line breaks would vanish)."""
 
 
-def entry_text(date_label: str, summary: str, locale: Locale) -> str:
-    """'August 2015: In August 2015, ...' / '2015年8月：2015年8月，...'."""
-    if not summary:
+def entry_text(date_label: str, text: str, locale: Locale) -> str:
+    """'August 2015: In August 2015, ...' / '2015年8月：2015年8月，...' (the body, and the title)."""
+    if not text:
         return date_label
-    return f"{date_label}：{summary}" if locale is Locale.ZH_TW else f"{date_label}: {summary}"
+    return f"{date_label}：{text}" if locale is Locale.ZH_TW else f"{date_label}: {text}"
 
 
 def event_urn(event_id: int) -> str:
@@ -94,7 +97,7 @@ async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url:
             FeedItem(
                 id=event_urn(row.id),
                 url=event_url(public_url, row.slug),
-                title=pick(row.title_en, row.title_zh, locale),
+                title=entry_text(date_label, pick(row.title_en, row.title_zh, locale), locale),
                 summary=summary,
                 date_label=date_label,
                 published=published,

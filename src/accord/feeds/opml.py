@@ -1,9 +1,16 @@
-"""The OPML 2.0 subscription list of every feed, built as an element tree (no string templates)."""
+"""The OPML 2.0 subscription list of every feed, built as an element tree (no string templates).
+
+ElementTree escapes markup but writes control characters out as they are, which no XML parser then
+accepts: every string goes through ``accord.core.text.xml_safe`` first (a partner's name stored
+before writes refused such characters still gives a valid document).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
+
+from accord.core.text import xml_safe, xml_safe_copy
 
 OPML_DOCS = "http://opml.org/spec2.opml"
 
@@ -24,6 +31,7 @@ class Group:
 
 def render_opml(title: str, owner: str, groups: list[Group]) -> bytes:
     """One outline per group (a folder in most readers) holding one outline per feed."""
+    title, owner, groups = xml_safe(title), xml_safe(owner), xml_safe_copy(groups)
     root = ElementTree.Element("opml", version="2.0")
     head = ElementTree.SubElement(root, "head")
     ElementTree.SubElement(head, "title").text = title

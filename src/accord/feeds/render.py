@@ -2,6 +2,10 @@
 
 Nothing here reads the clock: a feed's bytes depend only on its content, so its ETag changes
 exactly when the content does.
+
+RSS and Atom are XML: every string goes through ``accord.core.text.xml_safe`` first, so a control
+character stored in a title (writes refuse them, but older rows may hold them) is dropped instead of
+making lxml refuse the whole feed. JSON Feed keeps the text as stored: JSON escapes any character.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 import orjson
 from feedgen.feed import FeedGenerator
 
+from accord.core.text import xml_safe_copy
 from accord.feeds.formats import FeedFormat
 from accord.feeds.items import FeedItem
 
@@ -45,7 +50,7 @@ class FeedDocument:
 def render(document: FeedDocument, fmt: FeedFormat) -> bytes:
     if fmt is FeedFormat.JSON:
         return render_json(document)
-    generator = _feedgen(document, fmt)
+    generator = _feedgen(xml_safe_copy(document), fmt)
     body: bytes = generator.rss_str(pretty=True) if fmt is FeedFormat.RSS else generator.atom_str(pretty=True)
     return body
 

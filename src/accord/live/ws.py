@@ -69,15 +69,21 @@ class GraphQLWebSocket:
             headers = {"Retry-After": retry_after(wait)}
             await self.websocket.send_denial_response(PlainTextResponse("too many connections", 429, headers))
             return
+        if self.live.connections >= self.settings.max_connections:
+            # uvicorn's connection limit (ACCORD_MAX_CONNECTIONS) does not look at upgrades.
+            await self.websocket.send_denial_response(PlainTextResponse("too many connections", 503))
+            return
         offered = self.websocket.scope.get("subprotocols") or []
         if PROTOCOL not in offered:
             await self.websocket.accept()
             await self.websocket.close(4406, "Subprotocol not acceptable")
             return
-        await self.websocket.accept(subprotocol=PROTOCOL)
+        # Counted before the first await, so that handshakes arriving together all see each other.
         self.live.connections += 1
-        timer = asyncio.create_task(self._init_timeout())
+        timer: asyncio.Task[None] | None = None
         try:
+            await self.websocket.accept(subprotocol=PROTOCOL)
+            timer = asyncio.create_task(self._init_timeout())
             while True:
                 message = await self.websocket.receive()
                 if message["type"] == "websocket.disconnect":
@@ -91,7 +97,8 @@ class GraphQLWebSocket:
         except WebSocketDisconnect:
             pass
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             self.live.connections -= 1
             self._cleanup()
 
@@ -171,8 +178,11 @@ class GraphQLWebSocket:
         if op_id in self.operations:
             raise ProtocolClose(4409, f"Subscriber for {op_id} already exists")
         if len(self.operations) >= self.settings.ws_max_subscriptions:
-            too_many = f"at most {self.settings.ws_max_subscriptions} operations per connection"
-            await self._error(op_id, [GraphQLError(too_many, extensions={"code": "TOO_MANY_OPERATIONS"})])
+            limit = self.settings.ws_max_subscriptions
+            too_many = f"at most {limit} operations per connection"
+            # Named like the other limits (DEPTH_LIMIT_EXCEEDED, ...), with the maximum in `limit`.
+            extensions = {"code": "OPERATION_LIMIT_EXCEEDED", "limit": limit}
+            await self._error(op_id, [GraphQLError(too_many, extensions=extensions)])
             return
         pipeline = self.live.pipeline
         prepared = pipeline.prepare(params.query)

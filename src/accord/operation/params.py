@@ -27,16 +27,11 @@ class GraphQLParams:
 
 
 def check_json(value: Any, name: str, limit: int = MAX_JSON_DEPTH) -> None:
-    """Refuse a JSON value that nests more than ``limit`` arrays and objects, or holds a NUL
-    character anywhere (no database stores one in text: PostgreSQL refuses it, FTS5 fails on it).
-    Iterative and linear in the size of the value."""
+    """Refuse a JSON value that nests more than ``limit`` arrays and objects. Iterative and linear
+    in the size of the value."""
     pending: list[tuple[Any, int]] = [(value, 0)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, str):
-            if "\0" in item:
-                raise BadParams(f"{name} hold a NUL character (U+0000)")
-            continue
         if isinstance(item, dict):
             children: list[Any] = [*item.keys(), *item.values()]
         elif isinstance(item, list):

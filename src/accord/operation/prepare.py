@@ -27,14 +27,10 @@ from graphql import (
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
-    StringValueNode,
-    Visitor,
     get_operation_ast,
     parse,
     specified_rules,
-    visit,
 )
-from graphql.language.visitor import BREAK
 from strawberry.schema.schema import validate_document
 
 from accord.core.lru import ByteLRU
@@ -151,28 +147,6 @@ class Prepared:
         return found
 
 
-class _FindNul(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: StringValueNode | None = None
-
-    def enter_string_value(self, node: StringValueNode, *_args: Any) -> Any:
-        if "\0" in node.value:
-            self.found = node
-            return BREAK
-        return None
-
-
-def _nul_strings(document: DocumentNode) -> list[GraphQLError]:
-    """A string literal holding NUL (``"\\u0000"``) is refused: no database stores one in text."""
-    finder = _FindNul()
-    visit(document, finder)
-    if finder.found is None:
-        return []
-    message = "a string in the document holds a NUL character (U+0000)"
-    return [GraphQLError(message, finder.found, extensions={"code": "BAD_USER_INPUT"})]
-
-
 class Preparer:
     """Prepares documents for one schema and one set of limits, and remembers them."""
 
@@ -209,7 +183,7 @@ class Preparer:
             document = parse(query, max_tokens=limits.max_tokens)
         except GraphQLError as error:
             return Prepared(digest, None, [error]), tokens
-        errors = self.check_limits(document) or _nul_strings(document)
+        errors = self.check_limits(document)
         if not errors:
             errors = validate_document(self.schema, document, self.rules)
         if errors:

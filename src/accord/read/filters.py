@@ -13,6 +13,7 @@ from accord.content.fields import FilterField
 from accord.content.model import ContentType
 from accord.core.errors import BadInput
 from accord.core.tables import partners
+from accord.core.text import check_argument
 from accord.search.query import matching_ids
 
 Filter = Mapping[str, Any]
@@ -123,6 +124,8 @@ def conditions(
         value = values.get(spec.name)
         if value is None:
             continue
+        if isinstance(value, str):
+            check_argument(value, f"filter.{spec.name}")
         condition = CONDITIONS[spec.kind](builder, spec, value)
         if condition is not None:
             found.append(condition)

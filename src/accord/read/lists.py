@@ -13,6 +13,7 @@ from accord.content.fields import Listing
 from accord.content.model import BY_NAME, EVENT, ContentType
 from accord.core.errors import BadInput
 from accord.core.ids import from_global_id
+from accord.core.text import check_argument
 from accord.core.visibility import Visibility
 from accord.read.db import Reader, count, fetch_all, fetch_one
 from accord.read.filters import Filter, check_year_range, conditions
@@ -65,6 +66,8 @@ async def lookup(
     """``event(id:, slug:)`` and its siblings: exactly one of the two arguments."""
     if (global_id is None) == (slug is None):
         raise BadInput("give exactly one of id or slug", field="id")
+    if slug is not None:
+        check_argument(slug, "slug")
     if global_id is not None:
         found_type, id_ = from_global_id(global_id)
         if found_type != content.name:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 
 from accord.content.model import Order
 from accord.core.errors import BadInput
-from accord.core.numbers import MAX_BIGINT
+from accord.core.numbers import MAX_INT
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -84,8 +84,8 @@ def decode_cursor(cursor: str, tag: str, width: int, *, field: str, types: Seque
     expected = types or [type(part) for part in key]
     if not all(type(part) is kind and kind in (int, str) for part, kind in zip(key, expected, strict=True)):
         raise BadInput(f"{field}: not a valid cursor", field=field)
-    # The database stores 64-bit integers (SQLite raises past them) and no NUL in text.
-    if any(part > MAX_BIGINT or part < -MAX_BIGINT if type(part) is int else "\0" in part for part in key):
+    # The sort keys are INTEGER columns (PostgreSQL's int4) and text without NUL.
+    if any(part > MAX_INT or part < -MAX_INT if type(part) is int else "\0" in part for part in key):
         raise BadInput(f"{field}: not a valid cursor", field=field)
     return key
 

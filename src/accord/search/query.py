@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, or_, select, table
 
 from accord.core.errors import BadInput
+from accord.core.text import check_argument
 from accord.models import SearchDocument
 
 MAX_QUERY_LENGTH = 200
@@ -25,6 +26,7 @@ FTS = table("search_fts", column("rowid"))
 
 
 def terms_of(query: str, *, field: str = "query") -> list[str]:
+    check_argument(query, field)
     if len(query) > MAX_QUERY_LENGTH:
         raise BadInput(f"{field} must be at most {MAX_QUERY_LENGTH} characters", field=field)
     terms = [term for term in query.split() if term]

@@ -1,25 +1,38 @@
 """The timeline page at ``/`` and the static files under ``/static`` (the page's own CSS and
 JavaScript, and the vendored GraphiQL, React and React DOM that ``GET /graphql`` loads).
 
-The page is rendered once, when the application is created: its template plus the feeds'
-``<link rel="alternate">`` tags for ``ACCORD_PUBLIC_URL``. Everything else happens in the browser,
-which talks to ``/graphql`` only (docs/frontend.md).
+The page is rendered when the application is created, once per language of ``?lang=`` (``en``,
+``zh-TW``): its template, the feeds' ``<link rel="alternate">`` tags and the ``hreflang``
+alternates for ``ACCORD_PUBLIC_URL``. Everything else happens in the browser, which talks to
+``/graphql`` only (docs/frontend.md).
+
+``/events/{slug}`` (where feed entries link) sends a published event's visitors to the page with
+that event open, and answers 404, with a page that says so, for any other slug.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from html import escape
 from importlib.resources import files
 from urllib.parse import urlencode
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from accord.content.document import SLUG_RE
+from accord.content.model import EVENT
+from accord.core.locale import LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag
+from accord.core.visibility import PUBLIC
 from accord.feeds.links import alternate_links_html
+from accord.models.enums import Locale
+from accord.read import lists
+from accord.read.db import Reader
 
 # The page loads nothing from elsewhere; the browser enforces it. 'self' covers the WebSocket to
 # the same host and port in current browsers.
@@ -30,30 +43,106 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def timeline_html(public_url: str) -> str:
+# ?lang= of the page's address -> the <html lang> the page starts with. The page's script reads the
+# same parameter (static/js/i18n.js) and writes it back when the reader switches.
+PAGE_LANGUAGES = {"en": "en", "zh-TW": "zh-Hant"}
+DEFAULT_LANGUAGE = "en"
+
+
+def page_language(value: str | None) -> str | None:
+    """``en`` or ``zh-TW`` for a ``?lang=`` value, read as every other surface reads a language
+    (accord.core.locale); None for none, or a language accord does not have."""
+    locale = None if value is None else locale_of_tag(value)
+    return None if locale is None else LANGUAGE_TAGS[locale]
+
+
+def hreflang_links_html(public_url: str) -> str:
+    """The page in each language, for search engines and readers that pick one (hreflang)."""
+    home = escape(public_url.rstrip("/") + "/")
+    links = [
+        f'<link rel="alternate" hreflang="{lang}" href="{home}?lang={lang}" />' for lang in PAGE_LANGUAGES
+    ]
+    links.append(f'<link rel="alternate" hreflang="x-default" href="{home}" />')
+    return "\n".join(links)
+
+
+def timeline_html(public_url: str, lang: str = DEFAULT_LANGUAGE) -> str:
     template = (files("accord.web") / "templates" / "timeline.html").read_text(encoding="utf-8")
-    feed_links = alternate_links_html(public_url).replace("\n", "\n    ")
-    return template.replace("__FEED_LINKS__", feed_links)
+    head_links = alternate_links_html(public_url) + "\n" + hreflang_links_html(public_url)
+    page = template.replace("__FEED_LINKS__", head_links.replace("\n", "\n    "))
+    return page.replace('<html lang="en"', f'<html lang="{PAGE_LANGUAGES[lang]}"', 1)
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 class TimelinePage:
-    """``GET /``: the same bytes for every request, revalidated by ETag."""
+    """``GET /``: the same bytes for every request of one ``?lang=``, revalidated by ETag."""
 
     def __init__(self, public_url: str) -> None:
-        self.body = timeline_html(public_url).encode()
-        self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+        self.bodies = {lang: timeline_html(public_url, lang).encode() for lang in PAGE_LANGUAGES}
+        self.etags = {lang: _etag(body) for lang, body in self.bodies.items()}
 
     async def respond(self, request: Request) -> Response:
-        headers = {
-            "ETag": self.etag,
-            "Cache-Control": "no-cache",
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-        }
-        if self.etag in request.headers.get("if-none-match", ""):
+        lang = page_language(request.query_params.get("lang")) or DEFAULT_LANGUAGE
+        headers = {"ETag": self.etags[lang], **PAGE_HEADERS}
+        if self.etags[lang] in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
-        return HTMLResponse(self.body, headers=headers)
+        return HTMLResponse(self.bodies[lang], headers=headers)
+
+
+NOT_FOUND_TEXT = {
+    "en": ("Event not found", "There is no published event “{slug}”.", "Back to the timeline"),
+    "zh-TW": ("找不到活動", "沒有已發布的活動「{slug}」。", "回到時間軸"),
+}
+
+
+class EventPages:
+    """``GET /events/{slug}``: 302 to ``/?event={slug}`` for a published event, else a real 404."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.template = (files("accord.web") / "templates" / "not-found.html").read_text(encoding="utf-8")
+
+    async def respond(self, request: Request) -> Response:
+        slug: str = request.path_params["slug"]
+        asked = page_language(request.query_params.get("lang"))
+        if await self._published(slug):
+            query = {"event": slug} if asked is None else {"event": slug, "lang": asked}
+            return RedirectResponse(f"/?{urlencode(query)}", status_code=302)
+        lang = asked
+        if lang is None:
+            header = request.headers.get("accept-language")
+            lang = "zh-TW" if locale_from_accept_language(header) is Locale.ZH_TW else DEFAULT_LANGUAGE
+        title, text, back = NOT_FOUND_TEXT[lang]
+        shown = escape(slug[:120] + ("…" if len(slug) > 120 else ""))
+        body = (
+            self.template.replace("__LANG__", PAGE_LANGUAGES[lang])
+            .replace("__TITLE__", title)
+            .replace("__TEXT__", text.format(slug=f"<code>{shown}</code>"))
+            .replace("__BACK__", back)
+            .replace("__HOME__", f"/?lang={lang}")
+        )
+        return HTMLResponse(body, status_code=404, headers={**PAGE_HEADERS, "Vary": "Accept-Language"})
+
+    async def _published(self, slug: str) -> bool:
+        # A slug that could never be stored is not looked up (and never reaches SQL as anything odd).
+        if len(slug) > 120 or not SLUG_RE.match(slug):
+            return False
+        db = Reader(self.engine)
+        try:
+            return await lists.get_by_slug(db, EVENT, slug, PUBLIC) is not None
+        finally:
+            await db.close()
 
 
 class StaticAssets(StaticFiles):
@@ -76,16 +165,11 @@ class StaticAssets(StaticFiles):
         return response
 
 
-def web_routes(public_url: str) -> list[BaseRoute]:
-    """The timeline page and the static files, for the application's route list."""
+def web_routes(public_url: str, engine: AsyncEngine) -> list[BaseRoute]:
+    """The timeline page, event links and the static files, for the application's route list."""
     return [
         Route("/", TimelinePage(public_url).respond, methods=["GET"]),
         # Feed entries link to /events/SLUG: the page opens that event.
-        Route("/events/{slug}", event_page, methods=["GET"]),
+        Route("/events/{slug}", EventPages(engine).respond, methods=["GET"]),
         Mount("/static", app=StaticAssets(), name="static"),
     ]
-
-
-async def event_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    return RedirectResponse(f"/?{urlencode({'event': slug})}", status_code=302)

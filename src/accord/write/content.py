@@ -175,6 +175,7 @@ class ContentWriter:
             values["slug"] = await self._free_slug(conn, content, slugify(_english_title(content, values)))
         record = build_record(content, values)
         await self._check_slug_free(conn, content, record.slug, own_id=None)
+        links = await self._resolve_links(conn, content, request)
         now = utcnow()
         row = full_row(content, record, now)
         row["created_at"] = row["updated_at"] = now
@@ -183,8 +184,7 @@ class ContentWriter:
             id_ = (await conn.execute(insert(table).values(**row).returning(table.c.id))).scalar_one()
         except IntegrityError:
             raise Conflict(f"input.slug: {record.slug!r} is taken", field="input.slug") from None
-        # The links are checked after the row exists: a missing id rolls the insert back too.
-        await self._write_links(conn, content, id_, request, replace=False)
+        await self._write_links(conn, content, id_, links, replace=False)
         await self._write_tags(conn, content, record, id_, replace=False)
         return await self._finish(conn, actor, content, id_, "create", None)
 
@@ -207,6 +207,7 @@ class ContentWriter:
                 field="expectedUpdatedAt",
             )
         record = build_record(content, before.model_dump() | request.values)
+        links = await self._resolve_links(conn, content, request)
         if record.slug != before.slug:
             await self._check_slug_free(conn, content, record.slug, own_id=id_)
         values = content_row(content, record) | {"slug": record.slug, "updated_at": utcnow()}
@@ -219,7 +220,7 @@ class ContentWriter:
             await conn.execute(update(table).where(table.c.id == id_).values(**values))
         except IntegrityError:
             raise Conflict(f"input.slug: {record.slug!r} is taken", field="input.slug") from None
-        await self._write_links(conn, content, id_, request, replace=True)
+        await self._write_links(conn, content, id_, links, replace=True)
         if any(spec.record in request.values for spec in content.of_kind(Tags)):
             await self._write_tags(conn, content, record, id_, replace=True)
         after = await self._snapshot(conn, content, id_)
@@ -305,19 +306,47 @@ class ContentWriter:
         if found is not None and found != own_id:
             raise Conflict(f"input.slug: {slug!r} is taken by another {content.singular}", field="input.slug")
 
-    async def _write_links(
-        self, conn: AsyncConnection, content: ContentType, id_: int, request: WriteRequest, *, replace: bool
-    ) -> None:
+    async def _resolve_links(
+        self, conn: AsyncConnection, content: ContentType, request: WriteRequest
+    ) -> dict[str, list[int] | None]:
+        """The row ids of the request's links (its origin under the origin's input name), each
+        checked to exist: before the first row is written. None: the link list is left as it is."""
+        resolved: dict[str, list[int] | None] = {}
         for spec in content.links:
             global_ids = request.links.get(spec.input_name)
             if global_ids is None:
                 continue
             path = f"input.{spec.input_name}"
-            relation = spec.relation
             targets = [expect_type(g, spec.target, field=f"{path}[{i}]") for i, g in enumerate(global_ids)]
             if len(set(targets)) != len(targets):
                 raise BadInput(f"{path}: an id is listed twice", field=path)
             await self._check_exist(conn, BY_NAME[spec.target], targets, global_ids, path)
+            resolved[spec.input_name] = targets
+        for origin in content.of_kind(Origin):
+            if not request.origin_given:
+                continue
+            path = f"input.{origin.input_name}"
+            target: list[int] = []
+            if request.origin_id is not None:
+                target = [expect_type(request.origin_id, origin.target, field=path)]
+                await self._check_exist(conn, BY_NAME[origin.target], target, [request.origin_id], path)
+            resolved[origin.input_name] = target
+        return resolved
+
+    async def _write_links(
+        self,
+        conn: AsyncConnection,
+        content: ContentType,
+        id_: int,
+        resolved: dict[str, list[int] | None],
+        *,
+        replace: bool,
+    ) -> None:
+        for spec in content.links:
+            targets = resolved.get(spec.input_name)
+            if targets is None:
+                continue
+            relation = spec.relation
             link = relation.link
             if replace:
                 await conn.execute(delete(link).where(link.c[relation.own_column] == id_))
@@ -326,15 +355,14 @@ class ContentWriter:
                     insert(link), [{relation.own_column: id_, relation.target_column: t} for t in targets]
                 )
         for origin in content.of_kind(Origin):
-            if not request.origin_given:
-                continue
-            target_id = None
-            path = f"input.{origin.input_name}"
-            if request.origin_id is not None:
-                target_id = expect_type(request.origin_id, origin.target, field=path)
-                await self._check_exist(conn, BY_NAME[origin.target], [target_id], [request.origin_id], path)
-            table = content.table
-            await conn.execute(update(table).where(table.c.id == id_).values({origin.column: target_id}))
+            if origin.input_name in resolved:
+                target = resolved[origin.input_name]
+                table = content.table
+                await conn.execute(
+                    update(table)
+                    .where(table.c.id == id_)
+                    .values({origin.column: target[0] if target else None})
+                )
 
     async def _check_exist(
         self,

@@ -154,8 +154,20 @@ const ZH = {
 
 export const STRINGS = { en: EN, "zh-Hant": ZH };
 
-/** The language to start in: the one chosen before, else the browser's (zh-TW, zh-Hant, zh, zh-HK). */
-export function initialLanguage(stored, preferred) {
+// The page's address names its language (?lang=en, ?lang=zh-TW), so a shared link keeps it.
+export const URL_LANGUAGE = { en: "en", "zh-Hant": "zh-TW" };
+
+/** The language a ?lang= value names (any letter case; zh-TW, zh-Hant, zh), or null. */
+export function languageFromUrl(value) {
+  const lower = (value ?? "").trim().toLowerCase();
+  if (lower === "zh-tw" || lower === "zh-hant" || lower === "zh") return "zh-Hant";
+  return lower === "en" ? "en" : null;
+}
+
+/** The language to start in: the address's, else the one chosen before, else the browser's
+ * (zh-TW, zh-Hant, zh, zh-HK). */
+export function initialLanguage(stored, preferred, fromUrl = null) {
+  if (LANGUAGES.includes(fromUrl)) return fromUrl;
   if (LANGUAGES.includes(stored)) return stored;
   for (const tag of preferred) {
     const lower = tag.toLowerCase();

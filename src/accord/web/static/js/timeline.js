@@ -3,7 +3,7 @@
 
 import { request, GRAPHQL_URL } from "./api.js";
 import { LiveClient, webSocketUrl } from "./live.js";
-import { API_LOCALE, LANGUAGES, STRINGS, initialLanguage } from "./i18n.js";
+import { API_LOCALE, LANGUAGES, STRINGS, URL_LANGUAGE, initialLanguage, languageFromUrl } from "./i18n.js";
 
 // ---- the operations this page sends ------------------------------------------------------------
 
@@ -51,7 +51,11 @@ ${EVENT_FIELDS}`;
 
 const params = new URLSearchParams(location.search);
 const state = {
-  lang: initialLanguage(readStored(), navigator.languages ?? [navigator.language]),
+  lang: initialLanguage(
+    readStored(),
+    navigator.languages ?? [navigator.language],
+    languageFromUrl(params.get("lang")),
+  ),
   q: (params.get("q") ?? "").trim(),
   partner: params.get("partner") ?? "",
   events: [],
@@ -139,6 +143,7 @@ async function setLanguage(lang) {
     // private mode: the choice lasts for this visit
   }
   applyLanguage();
+  writeUrl();
   subscribeToMilestones();
   await Promise.all([loadPartners(), loadEvents()]);
   if (state.openSlug && ui.dialog.open) await showEvent(state.openSlug);
@@ -383,10 +388,11 @@ function onLiveState(liveState, retry = false) {
   if (liveState === "live" && retry) loadEvents();
 }
 
-// ---- the URL keeps the filters and the open event, so a view can be shared ----------------------
+// ---- the URL keeps the language, the filters and the open event, so a view can be shared ---------
 
 function writeUrl() {
   const next = new URLSearchParams();
+  next.set("lang", URL_LANGUAGE[state.lang]);
   if (state.q) next.set("q", state.q);
   if (state.partner) next.set("partner", state.partner);
   if (state.openSlug) next.set("event", state.openSlug);
@@ -442,6 +448,8 @@ ui.dialog.addEventListener("click", (event) => {
 ui.dialog.addEventListener("close", closedDialog);
 
 applyLanguage();
+// The address names the language from the start (an event link is rewritten when it opens).
+if (!params.get("event")) writeUrl();
 subscribeToMilestones();
 await Promise.all([loadPartners(), loadEvents()]);
 const linked = params.get("event");
