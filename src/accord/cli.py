@@ -44,13 +44,20 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def load_settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"ACCORD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors()
         )
         fail(f"invalid settings: {problems}", 2)
+    from accord.feeds.saved import FeedsFileError, load_saved_feeds
+
+    try:
+        load_saved_feeds(settings.feeds_file)  # read and checked at start, like every setting
+    except FeedsFileError as exc:
+        fail(f"invalid settings: ACCORD_FEEDS_FILE: {exc}", 2)
+    return settings
 
 
 def sync_engine(settings: Settings, *, migrated: bool = True) -> Engine:

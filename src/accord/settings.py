@@ -241,14 +241,6 @@ class Settings(BaseSettings):
     def _no_feeds_file(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("feeds_file")
-    @classmethod
-    def _valid_feeds_file(cls, value: Path | None) -> Path | None:
-        from accord.feeds.saved import load_saved_feeds  # imports the models; settings stays light
-
-        load_saved_feeds(value)  # FeedsFileError is a ValueError: it names the feed and the field
-        return value
-
     @property
     def verify_content_version(self) -> bool:
         if self.response_cache_verify != "auto":

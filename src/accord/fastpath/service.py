@@ -6,13 +6,12 @@ import logging
 import uuid
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import DocumentNode, GraphQLSchema
 
 from accord.core.errors import ClientError
 from accord.core.lru import ByteLRU
 from accord.fastpath.executor import Unsupported, execute_fast
 from accord.fastpath.sql_json import Compiled
-from accord.operation.prepare import Prepared
 from accord.schema.context import Context
 
 log = logging.getLogger("accord.fastpath")
@@ -29,18 +28,18 @@ class FastPath:
 
     async def answer(
         self,
-        prepared: Prepared,
+        document: DocumentNode,
+        document_key: bytes,
         operation_name: str | None,
         variables: dict[str, Any] | None,
         context: Context,
     ) -> dict[str, Any] | None:
-        """The ``data`` of a query, or None for the general executor to answer (and report errors)."""
-        assert prepared.document is not None
-        document_key = prepared.digest + prepared.variables_key(variables)
+        """The ``data`` of a query, or None for strawberry to answer (and report errors).
+        ``document_key`` identifies the document and the variables it declares (the SQL cache's key)."""
         try:
             return await execute_fast(
                 self.schema,
-                prepared.document,
+                document,
                 operation_name,
                 variables,
                 db=context.db,

@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import accord.models  # noqa: F401  (registers the tables)
 from accord.db import create_sync_engine
-from accord.migrate import include_object
+from accord.models.unmanaged import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -128,7 +128,11 @@ class Pipeline:
         root_value: Any,
     ) -> Result:
         if self.fast_path is not None and prepared.operation_type(operation_name) is OperationType.QUERY:
-            data = await self.fast_path.answer(prepared, operation_name, variables, context)
+            assert prepared.document is not None
+            document_key = prepared.digest + prepared.variables_key(variables)
+            data = await self.fast_path.answer(
+                prepared.document, document_key, operation_name, variables, context
+            )
             if self.metrics is not None:
                 self.metrics.fast_path.labels("answered" if data is not None else "declined").inc()
             if data is not None:
