@@ -8,13 +8,11 @@ read path's queries in about 60% of psycopg's time, measured on the front-page q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from accord.core.ids import SQLITE_GLOBAL_ID_FUNCTION, to_global_id
@@ -82,14 +80,3 @@ def create_async_db_engine(url: str | URL, *, statement_timeout_ms: int = 0, **o
     if target.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     return engine
-
-
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    # expire_on_commit=False: objects stay readable after the commit that ends a mutation.
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-@asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with factory() as session:
-        yield session

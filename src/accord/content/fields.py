@@ -9,6 +9,7 @@ kind is one class here and one rendering per layer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,15 +19,37 @@ from sqlalchemy import ColumnElement, Table
 from accord.core.dates import PartialDate, optional_date
 
 
+def snake(name: str) -> str:
+    """``shortName`` -> ``short_name``: how tables and the document format spell a GraphQL name."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Field:
     name: str  # the GraphQL name
     description: str | None = None
-    record: str = ""  # its key in the document format ("" when it has none)
-    input_name: str = ""  # its name in the write inputs ("" when editors do not write it)
+    # Editors write it, and the document format carries it; a field that only reads (the other
+    # side of a link) has neither.
+    written: bool = True
+    record: str = ""  # its key in the document format (default: the name in snake_case)
+    input_name: str = ""  # its name in the write inputs (default: the name; see subclasses)
     # The field's value in the GraphQL object type is computed (it takes arguments or reads
     # relations): strawberry lists such fields after the plain ones.
     computed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.written:
+            self._default("record", snake(self.name))
+            self._default("input_name", self.default_input_name())
+        if "column" in self.__dataclass_fields__:
+            self._default("column", snake(self.name))
+
+    def _default(self, attribute: str, value: Any) -> None:
+        if not getattr(self, attribute):
+            object.__setattr__(self, attribute, value)  # frozen: filled in once, at declaration
+
+    def default_input_name(self) -> str:
+        return self.name
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -46,7 +69,7 @@ class Field:
 class Text(Field):
     """A plain string column (``String`` or ``String!``)."""
 
-    column: str
+    column: str = ""  # default: the name in snake_case
     nullable: bool = True
     max_length: int | None = None
     pattern: str | None = None
@@ -67,7 +90,7 @@ class Text(Field):
 class Flag(Field):
     """A boolean column."""
 
-    column: str
+    column: str = ""  # default: the name in snake_case
     default: bool = False
 
     @property
@@ -85,7 +108,7 @@ class Flag(Field):
 class Choice(Field):
     """A closed vocabulary, stored as its value's string."""
 
-    column: str
+    column: str = ""  # default: the name in snake_case
     enum: type[StrEnum]
     default: str = "OTHER"
 
@@ -104,10 +127,15 @@ class Choice(Field):
 class Localized(Field):
     """Text in English and Traditional Chinese, with the English text as the fallback."""
 
-    en: str
-    zh: str
+    en: str = ""  # the columns: default RECORD_en and RECORD_zh
+    zh: str = ""
     required: bool = False  # a title: the English text may not be blank
     computed: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._default("en", f"{self.record or snake(self.name)}_en")
+        self._default("zh", f"{self.record or snake(self.name)}_zh")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -209,6 +237,11 @@ class Linked(Field):
     def target(self) -> str:
         return self.relation.target
 
+    def default_input_name(self) -> str:
+        """``partners`` -> ``partnerIds``, ``parties`` -> ``partyIds``."""
+        one = self.name[:-3] + "y" if self.name.endswith("ies") else self.name.removesuffix("s")
+        return f"{one}Ids"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Origin(Field):
@@ -222,6 +255,9 @@ class Origin(Field):
     def columns(self) -> tuple[str, ...]:
         return (self.column,)
 
+    def default_input_name(self) -> str:
+        return f"{self.name}Id"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Listing(Field):
@@ -229,18 +265,12 @@ class Listing(Field):
     it takes the target list's filter, order and forward pagination arguments."""
 
     relation: Relation
+    written: bool = False
     computed: bool = True
 
     @property
     def target(self) -> str:
         return self.relation.target
-
-
-@dataclass(frozen=True, kw_only=True)
-class Timestamps:
-    """Which timestamps the GraphQL type shows (every table has all three)."""
-
-    published_at: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,10 +281,3 @@ class FilterField:
     kind: str  # see accord.read.filters.CONDITIONS
     description: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
-
-
-def period_value(start: Date, end: Date | None, row: Any) -> tuple[PartialDate, PartialDate | None] | None:
-    value = start.value(row)
-    if value is None:
-        return None
-    return value, None if end is None else end.value(row)

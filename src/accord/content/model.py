@@ -112,9 +112,34 @@ class ContentType:
         return tuple(field for field in self.of_kind(Linked) if field.input_name)
 
 
-def _relation(link: Table, own: str, target: str, target_type: str, order: ColumnElement[Any]) -> Relation:
-    return Relation(link, own, target, target_type, order)
+def _link(table: Table, own: str, target: str, target_type: str, order: ColumnElement[Any]) -> Relation:
+    return Relation(table, own, target, target_type, order)
 
+
+EVENT_PARTNER = _link(event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id)
+EVENT_AGREEMENT = _link(
+    event_agreement, "event_id", "agreement_id", "Agreement", event_agreement.c.agreement_id
+)
+EVENT_EXHIBIT = _link(event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id)
+AGREEMENT_PARTY = _link(
+    agreement_party, "agreement_id", "partner_id", "Partner", agreement_party.c.partner_id
+)
+EXHIBIT_AGREEMENT = _link(
+    exhibit_agreement, "exhibit_id", "agreement_id", "Agreement", exhibit_agreement.c.agreement_id
+)
+# The same link tables, read from the other side.
+PARTNER_EVENTS = _link(event_partner, "partner_id", "event_id", "Event", events.c.sort_key)
+PARTNER_AGREEMENTS = _link(
+    agreement_party, "partner_id", "agreement_id", "Agreement", agreement_party.c.agreement_id
+)
+AGREEMENT_EVENTS = _link(event_agreement, "agreement_id", "event_id", "Event", events.c.sort_key)
+AGREEMENT_EXHIBITS = _link(
+    exhibit_agreement, "agreement_id", "exhibit_id", "Exhibit", exhibit_agreement.c.exhibit_id
+)
+EXHIBIT_EVENTS = _link(event_exhibit, "exhibit_id", "event_id", "Event", events.c.sort_key)
+
+KIND_FILTER = FilterField("kind", "choice", options={"field": "kind"})
+TEXT_FILTER = FilterField("text", "text")
 
 EVENT = ContentType(
     name="Event",
@@ -128,62 +153,23 @@ EVENT = ContentType(
     milestone_flag="milestone",
     delete_description="Admins only. Returns the id of the deleted event.",
     fields=(
-        Localized(
-            name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True
-        ),
-        Localized(name="summary", record="summary", input_name="summary", en="summary_en", zh="summary_zh"),
-        Date(
-            name="date",
-            record="date",
-            input_name="date",
-            prefix="",
-            required=True,
-            period_end="endDate",
-            sort_column="sort_key",
-        ),
+        Localized(name="title", required=True),
+        Localized(name="summary"),
+        Date(name="date", prefix="", required=True, period_end="endDate", sort_column="sort_key"),
         Date(
             name="endDate",
-            record="end_date",
-            input_name="endDate",
             prefix="end_",
             description="Set for events that span a period ('During 2013 to 2015').",
         ),
-        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=EventKind),
-        Flag(name="isMilestone", record="milestone", input_name="isMilestone", column="is_milestone"),
+        Choice(name="kind", enum=EventKind),
+        Flag(name="isMilestone", record="milestone"),
         Places(
-            name="places",
-            record="places",
-            input_name="places",
-            description="Cities or countries where it took place, in the requested locale.",
+            name="places", description="Cities or countries where it took place, in the requested locale."
         ),
-        Tags(name="tags", record="tags", input_name="tags", table=event_tag),
-        Linked(
-            name="partners",
-            record="partners",
-            input_name="partnerIds",
-            relation=_relation(
-                event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id
-            ),
-            estimate=3,
-        ),
-        Linked(
-            name="agreements",
-            record="agreements",
-            input_name="agreementIds",
-            relation=_relation(
-                event_agreement, "event_id", "agreement_id", "Agreement", event_agreement.c.agreement_id
-            ),
-            estimate=2,
-        ),
-        Linked(
-            name="exhibits",
-            record="exhibits",
-            input_name="exhibitIds",
-            relation=_relation(
-                event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id
-            ),
-            estimate=2,
-        ),
+        Tags(name="tags", table=event_tag),
+        Linked(name="partners", relation=EVENT_PARTNER, estimate=3),
+        Linked(name="agreements", relation=EVENT_AGREEMENT, estimate=2),
+        Linked(name="exhibits", relation=EVENT_EXHIBIT, estimate=2),
     ),
     orders=(
         Order("DATE_ASC", "ev+", (events.c.sort_key, events.c.id)),
@@ -195,7 +181,7 @@ EVENT = ContentType(
         FilterField(
             "partner", "partner", "Partner slug.", {"relation": (event_partner, "event_id", "partner_id")}
         ),
-        FilterField("kind", "choice", options={"field": "kind"}),
+        KIND_FILTER,
         FilterField("tag", "tag", options={"table": event_tag}),
         FilterField("milestonesOnly", "flag", options={"column": events.c.is_milestone}),
         FilterField("text", "text", "Full-text match over title, summary and places, in every locale."),
@@ -211,54 +197,32 @@ PARTNER = ContentType(
     table=partners,
     description="A customs administration, economy, international organization, forum or committee.",
     fields=(
-        Localized(name="name", record="name", input_name="name", en="name_en", zh="name_zh", required=True),
+        Localized(name="name", required=True),
         Text(
             name="shortName",
-            record="short_name",
-            input_name="shortName",
-            column="short_name",
             max_length=40,
             search=("en", "zh"),
             description="Common abbreviation, e.g. 'WTO', 'CBP'.",
         ),
-        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=PartnerKind),
+        Choice(name="kind", enum=PartnerKind),
         Text(
             name="country",
-            record="country",
-            input_name="country",
-            column="country",
             pattern=r"^[A-Z]{2}$",
             search=("en",),
             description="ISO 3166-1 alpha-2 code where the partner belongs to one economy.",
         ),
-        Text(
-            name="website",
-            record="website",
-            input_name="website",
-            column="website",
-            pattern=r"^https?://\S+$",
-            max_length=500,
-        ),
-        Listing(
-            name="events",
-            relation=_relation(event_partner, "partner_id", "event_id", "Event", events.c.sort_key),
-        ),
-        Linked(
-            name="agreements",
-            relation=_relation(
-                agreement_party, "partner_id", "agreement_id", "Agreement", agreement_party.c.agreement_id
-            ),
-            estimate=3,
-        ),
+        Text(name="website", pattern=r"^https?://\S+$", max_length=500),
+        Listing(name="events", relation=PARTNER_EVENTS),
+        Linked(name="agreements", relation=PARTNER_AGREEMENTS, estimate=3, written=False),
     ),
     orders=(
         Order("NAME_ASC", "pa+", (partners.c.name_en, partners.c.id)),
         Order("NAME_DESC", "pa-", (partners.c.name_en, partners.c.id), descending=True),
     ),
     filters=(
-        FilterField("kind", "choice", options={"field": "kind"}),
+        KIND_FILTER,
         FilterField("country", "country", options={"column": partners.c.country}),
-        FilterField("text", "text"),
+        TEXT_FILTER,
     ),
 )
 
@@ -271,43 +235,23 @@ AGREEMENT = ContentType(
         "accession, acceptance."
     ),
     fields=(
-        Localized(
-            name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True
-        ),
-        Localized(name="summary", record="summary", input_name="summary", en="summary_en", zh="summary_zh"),
-        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=AgreementKind),
-        Date(name="signedOn", record="signed_on", input_name="signedOn", prefix="signed_"),
-        Linked(
-            name="parties",
-            record="parties",
-            input_name="partyIds",
-            relation=_relation(
-                agreement_party, "agreement_id", "partner_id", "Partner", agreement_party.c.partner_id
-            ),
-            estimate=2,
-        ),
-        Linked(
-            name="events",
-            relation=_relation(event_agreement, "agreement_id", "event_id", "Event", events.c.sort_key),
-            estimate=3,
-        ),
-        Linked(
-            name="exhibits",
-            relation=_relation(
-                exhibit_agreement, "agreement_id", "exhibit_id", "Exhibit", exhibit_agreement.c.exhibit_id
-            ),
-            estimate=2,
-        ),
+        Localized(name="title", required=True),
+        Localized(name="summary"),
+        Choice(name="kind", enum=AgreementKind),
+        Date(name="signedOn", prefix="signed_"),
+        Linked(name="parties", relation=AGREEMENT_PARTY, estimate=2),
+        Linked(name="events", relation=AGREEMENT_EVENTS, estimate=3, written=False),
+        Linked(name="exhibits", relation=AGREEMENT_EXHIBITS, estimate=2, written=False),
     ),
     orders=(Order("TITLE", "ag", (agreements.c.title_en, agreements.c.id)),),
     filters=(
-        FilterField("kind", "choice", options={"field": "kind"}),
+        KIND_FILTER,
         FilterField(
             "partner", "partner", options={"relation": (agreement_party, "agreement_id", "partner_id")}
         ),
         FilterField("yearFrom", "year_from", options={"year": agreements.c.signed_year}),
         FilterField("yearTo", "year_to", options={"year": agreements.c.signed_year}),
-        FilterField("text", "text"),
+        TEXT_FILTER,
     ),
 )
 
@@ -319,46 +263,19 @@ EXHIBIT = ContentType(
         "An item on display in the exhibition area: uniforms, documents, artifacts from the exchanges."
     ),
     fields=(
-        Localized(
-            name="title", record="title", input_name="title", en="title_en", zh="title_zh", required=True
-        ),
-        Localized(
-            name="description",
-            record="description",
-            input_name="description",
-            en="description_en",
-            zh="description_zh",
-        ),
-        Choice(name="kind", record="kind", input_name="kind", column="kind", enum=ExhibitKind),
-        Text(
-            name="imageUrl",
-            record="image_url",
-            input_name="imageUrl",
-            column="image_url",
-            pattern=r"^(https?://|/)\S+$",
-            max_length=500,
-        ),
-        Origin(name="origin", record="origin", input_name="originId", column="origin_id", target="Partner"),
-        Linked(
-            name="events",
-            relation=_relation(event_exhibit, "exhibit_id", "event_id", "Event", events.c.sort_key),
-            estimate=3,
-        ),
-        Linked(
-            name="agreements",
-            record="agreements",
-            input_name="agreementIds",
-            relation=_relation(
-                exhibit_agreement, "exhibit_id", "agreement_id", "Agreement", exhibit_agreement.c.agreement_id
-            ),
-            estimate=2,
-        ),
+        Localized(name="title", required=True),
+        Localized(name="description"),
+        Choice(name="kind", enum=ExhibitKind),
+        Text(name="imageUrl", pattern=r"^(https?://|/)\S+$", max_length=500),
+        Origin(name="origin", column="origin_id", target="Partner"),
+        Linked(name="events", relation=EXHIBIT_EVENTS, estimate=3, written=False),
+        Linked(name="agreements", relation=EXHIBIT_AGREEMENT, estimate=2),
     ),
     orders=(Order("TITLE", "ex", (exhibits.c.title_en, exhibits.c.id)),),
     filters=(
-        FilterField("kind", "choice", options={"field": "kind"}),
+        KIND_FILTER,
         FilterField("partner", "origin", options={"column": exhibits.c.origin_id}),
-        FilterField("text", "text"),
+        TEXT_FILTER,
     ),
 )
 

@@ -77,14 +77,6 @@ class PartialDate:
         month = calendar.month_name[self.month]
         return f"{month} {self.year}" if self.day is None else f"{self.day} {month} {self.year}"
 
-    def as_dict(self) -> dict[str, int]:
-        result = {"year": self.year}
-        if self.month is not None:
-            result["month"] = self.month
-        if self.day is not None:
-            result["day"] = self.day
-        return result
-
 
 def optional_date(year: int | None, month: int | None, day: int | None) -> PartialDate | None:
     return None if year is None else PartialDate(year, month, day)

@@ -11,10 +11,6 @@ from accord.models.enums import Status
 class Visibility:
     statuses: tuple[str, ...]
 
-    @property
-    def sees_drafts(self) -> bool:
-        return Status.DRAFT.value in self.statuses
-
 
 PUBLIC = Visibility((Status.PUBLISHED.value,))
 EDITOR = Visibility(tuple(status.value for status in Status))

@@ -1,7 +1,8 @@
 """HTTP caching of feeds: a strong ETag over the body, Last-Modified, and 304 answers.
 
-Bodies are never cached in memory: every request reads the database and renders, so a publish
-shows (and changes the ETag) on the very next request. The 304 saves the transfer, not the work.
+The ETag is computed from the bytes, which depend only on the content (never on the clock), so a
+publish changes it on the very next request. Built feeds are kept until the content version moves
+(accord.feeds.endpoints), so a conditional GET costs a lookup, not a rebuild.
 """
 
 from __future__ import annotations

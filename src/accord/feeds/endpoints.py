@@ -1,14 +1,13 @@
 """The feed routes: milestones, per-partner and saved feeds in three formats, and the OPML list.
 
 Client mistakes are short plain-text answers: 404 for an unknown feed or partner, 400 for a bad
-parameter (naming the allowed values). Every feed is read and rendered per request (see
-``caching`` for why nothing is kept in memory).
+parameter (naming the allowed values). A built feed is kept, by its URL, the reader's language and
+the content version, until the content changes (in a cache bounded by bytes).
 """
 
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -23,6 +22,7 @@ from starlette.routing import Route
 from accord.content.document import SLUG_RE
 from accord.core.errors import BadInput
 from accord.core.locale import ALLOWED_TAGS, LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag, pick
+from accord.core.lru import ByteLRU
 from accord.feeds.caching import cached_response, is_not_modified
 from accord.feeds.formats import OPML_MEDIA_TYPE, FeedFormat, split_file_name
 from accord.feeds.items import feed_items, published_events, published_partner, published_partners
@@ -42,6 +42,7 @@ AUTHOR = "accord"
 
 
 BUILT_FEEDS_KEPT = 200
+BUILT_FEEDS_BYTES = 16 * 1024 * 1024
 
 
 def _conditional(request: Request, kept: Response) -> Response:
@@ -203,7 +204,8 @@ class FeedEndpoints:
         # With the content version, built feeds are kept until the content changes (a 304 then
         # costs a lookup, not a rebuild).
         self.content_version = content_version
-        self.built: OrderedDict[tuple[str, str, str, int], Response] = OrderedDict()
+        # The URL's query and the Accept-Language header are the client's to vary: bounded by bytes.
+        self.built: ByteLRU[Response] = ByteLRU(max_bytes=BUILT_FEEDS_BYTES, max_entries=BUILT_FEEDS_KEPT)
 
     @classmethod
     def from_settings(
@@ -242,15 +244,12 @@ class FeedEndpoints:
             key = (request.url.path, request.url.query, language, await self.content_version())
             kept = self.built.get(key)
             if kept is not None:
-                self.built.move_to_end(key)
                 return _conditional(request, kept)
         db = Reader(self.engine)
         try:
             response = await build(request, db)
             if key is not None and response.status_code == 200:
-                self.built[key] = response
-                if len(self.built) > BUILT_FEEDS_KEPT:
-                    self.built.popitem(last=False)
+                self.built.put(key, response, len(response.body) + len(key[1]) + len(key[2]) + 200)
             return response
         except FeedProblem as problem:
             return PlainTextResponse(problem.message, status_code=problem.status)

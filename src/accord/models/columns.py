@@ -41,8 +41,3 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def date_sort_key(year: int, month: int | None, day: int | None) -> int:
-    """One integer that orders partial dates: a year alone sorts before its months."""
-    return year * 10_000 + (month or 0) * 100 + (day or 0)

@@ -13,8 +13,8 @@ from accord.models.enums import EventKind
 class Event(ContentBase, table=True):
     """A dated entry of the timeline; milestones are what feeds and subscriptions announce.
 
-    ``sort_key`` is derived from the start date (see ``date_sort_key``) and kept in the row so that
-    ordering and year ranges use one index instead of three nullable columns.
+    ``sort_key`` is derived from the start date (``accord.core.dates.PartialDate.sort_key``) and
+    kept in the row so that ordering and year ranges use one index instead of three nullable columns.
     """
 
     __tablename__ = "event"

@@ -28,20 +28,19 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from accord.content.fields import Linked
+from accord.content.model import CONTENT_TYPES
 from accord.operation.shape import fragment_map, fragment_order
 from accord.read.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-# How many items an unpaginated list holds in practice (parent type, field).
+# How many items an unpaginated list holds in practice (parent type, field): each linked list's
+# estimate is declared with it in the content model.
 LIST_ESTIMATES: dict[tuple[str, str], int] = {
-    ("Event", "partners"): 3,
-    ("Event", "agreements"): 2,
-    ("Event", "exhibits"): 2,
-    ("Agreement", "parties"): 2,
-    ("Agreement", "events"): 3,
-    ("Agreement", "exhibits"): 2,
-    ("Partner", "agreements"): 3,
-    ("Exhibit", "events"): 3,
-    ("Exhibit", "agreements"): 2,
+    **{
+        (content.name, spec.name): spec.estimate
+        for content in CONTENT_TYPES
+        for spec in content.of_kind(Linked)
+    },
     ("Query", "timeline"): 30,
     ("YearGroup", "events"): 4,
 }
