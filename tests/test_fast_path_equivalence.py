@@ -119,7 +119,7 @@ async def _both(
         db = Reader(engine)
         fast: Any
         try:
-            fast = await execute_fast(
+            fast, _version = await execute_fast(
                 SCHEMA._schema,
                 parse(query),
                 None,
@@ -177,7 +177,7 @@ async def test_every_list_of_the_compiled_example_is_one_statement(url: str) -> 
         event.listen(sql_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     db = Reader(engine)
     try:
-        data = await execute_fast(
+        data, _version = await execute_fast(
             SCHEMA._schema,
             parse(COMPILED),
             None,

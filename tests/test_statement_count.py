@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from graphql import parse
 from sqlalchemy import event
 
+from accord.app import create_app
 from accord.content.service import load_document
 from accord.content.synth import synthesize
 from accord.core.visibility import PUBLIC
@@ -17,6 +19,8 @@ from accord.models.enums import Locale
 from accord.read.db import Reader, statement_engines
 from accord.schema import build_schema
 from accord.schema.context import Context
+from accord.services import Services
+from accord.settings import Settings
 from tests.harness.databases import migrated_engine
 
 FRONT_PAGE = """query($n: Int) { events(first: $n, orderBy: DATE_DESC) { edges { node {
@@ -114,3 +118,28 @@ async def test_statement_count_is_constant(synthetic_url: str) -> None:
     linked = sum(len(edge["node"]["partners"]) for edge in large_data["events"]["edges"])
     assert linked > 50  # the relations were really loaded
     assert small == large == EXPECTED_STATEMENTS
+
+
+async def test_an_uncached_anonymous_read_is_one_round_trip(synthetic_url: str) -> None:
+    """With the content version read from the database (several processes write), an answer the
+    cache holds nothing for reads the version in its own statement: one statement, not two. A
+    repeated request reads the version alone, to check what is kept, and is answered from it."""
+    settings = Settings(database_url=synthetic_url, response_cache_verify="always", rate_limit=False)
+    app = create_app(settings)
+    services: Services = app.state.services
+    statements: list[str] = []
+    for sql_engine in statement_engines(services.engine):
+        event.listen(sql_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    body = {"query": FRONT_PAGE, "variables": {"n": 20}}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://accord.test") as client:
+            statements.clear()
+            first = await client.post("/graphql", json=body)
+            assert first.status_code == 200 and "errors" not in first.json()
+            assert len(statements) == 1, statements
+            assert "content_version" in statements[0]
+            statements.clear()
+            second = await client.post("/graphql", json=body)
+            assert second.content == first.content
+            assert len(statements) == 1 and "node_json" not in statements[0], statements

@@ -135,6 +135,7 @@ def build_services(settings: Settings) -> Services:
         response_cache=response_cache,
         content_version=content_version,
         graphiql=graphiql,
+        version_in_statement=verify,
     )
     return Services(
         settings=settings,

@@ -20,11 +20,12 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values, get_variable_values
 from orjson import Fragment
-from sqlalchemy import ColumnElement, literal_column
+from sqlalchemy import ColumnElement, func, literal_column, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, BY_PLURAL, BY_SINGULAR, EVENT, ContentType
 from accord.core.lru import ByteLRU
+from accord.core.tables import changes
 from accord.core.visibility import Visibility
 from accord.fastpath import sql_json
 from accord.models.enums import Locale
@@ -40,6 +41,7 @@ class Unsupported(Exception):
 # SQL compiled for a document, kept between requests: the cache, and the key of the document and
 # the variables it was sent with.
 SqlCache = tuple[ByteLRU[sql_json.Compiled], bytes]
+VERSION = select(func.coalesce(func.max(changes.c.id), 0)).scalar_subquery().label("content_version")
 UNSUPPORTED = sql_json.Compiled("")  # kept too: such a selection goes to strawberry every time
 
 
@@ -64,9 +66,14 @@ class Run:
         locale: Locale,
         visibility: Visibility,
         sql_cache: SqlCache | None = None,
+        want_version: bool = False,
     ) -> None:
         self.schema = schema
         self.sql_cache = sql_cache
+        # The content version, read by the first statement in its own snapshot (see
+        # accord.http.response_cache): one round trip for an uncached answer instead of two.
+        self.want_version = want_version
+        self.version: int | None = None
         self.operation = operation
         self.variables = variables
         self.db = db
@@ -156,6 +163,17 @@ class Run:
 
         return [literal_column(self._compiled(key, compile_sql).sql).label("node_json")]
 
+    def _versioned(self, columns: list[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+        """``columns``, and the content version when the run wants it and no statement read it yet."""
+        if not self.want_version:
+            return columns
+        self.want_version = False
+        return [*columns, VERSION]
+
+    def _saw(self, row: Any) -> None:
+        if self.version is None and "content_version" in row._fields:
+            self.version = int(row.content_version)
+
     # -- root fields ---------------------------------------------------------------------------
 
     async def _list(self, content: ContentType, key: str, args: dict[str, Any], details: Any) -> Any:
@@ -166,13 +184,15 @@ class Run:
             filter=args.get("filter"),
             order=_enum_value(args.get("orderBy")),
             page=_page(args),
-            columns=self._nodes(key, content, details),
+            columns=self._versioned(self._nodes(key, content, details)),
         )
+        if page.items:
+            self._saw(page.items[0])
         return await self.connection(content, page, details)
 
     async def _lookup(self, content: ContentType, key: str, args: dict[str, Any], details: Any) -> Any:
         compiled = self._compiled(key, lambda: sql_json.node_json(self, content, details, top=True))
-        columns = [content.table.c.id, literal_column(compiled.sql).label("node_json")]
+        columns = self._versioned([content.table.c.id, literal_column(compiled.sql).label("node_json")])
         row = await lists.lookup(
             self.db,
             content,
@@ -183,6 +203,7 @@ class Run:
         )
         if row is None:
             return None
+        self._saw(row)
         if not compiled.deferred:
             return Fragment(row.node_json)
         built = orjson.loads(row.node_json)  # the nested connections go where SQL left null
@@ -221,7 +242,7 @@ class Run:
         columns = None
         if events:
             sql = self._compiled(key, lambda: sql_json.node_json(self, EVENT, events[0])).sql
-            columns = [EVENT.table.c.year, literal_column(sql).label("node_json")]
+            columns = self._versioned([EVENT.table.c.year, literal_column(sql).label("node_json")])
         found = await lists.timeline(
             self.db,
             visibility=self.visibility,
@@ -229,6 +250,8 @@ class Run:
             year_to=args.get("yearTo"),
             columns=columns,
         )
+        if found and found[0].events:
+            self._saw(found[0].events[0])
         for group in found:
             out: dict[str, Any] = {}
             for response_key, field_details in grouped.items():
@@ -302,11 +325,14 @@ async def execute_fast(
     locale: Locale,
     visibility: Visibility,
     sql_cache: SqlCache | None = None,
-) -> dict[str, Any]:
+    want_version: bool = False,
+) -> tuple[dict[str, Any], int | None]:
     """The ``data`` of a valid query document; raises Unsupported (or any error) to step aside.
 
     ``data`` may hold orjson Fragments (JSON the database built): serialize it with orjson.
-    ``sql_cache`` keeps SQL compiled for this document between requests.
+    ``sql_cache`` keeps SQL compiled for this document between requests. With ``want_version``,
+    the first statement also reads the content version, returned beside the data (None when that
+    statement found no row: a version read later could be newer than what was read).
     """
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
@@ -314,4 +340,5 @@ async def execute_fast(
     variables = get_variable_values(schema, operation.variable_definitions or (), raw_variables or {})
     if isinstance(variables, list):
         raise Unsupported("variables do not coerce")
-    return await Run(schema, document, operation, variables, db, locale, visibility, sql_cache).root()
+    run = Run(schema, document, operation, variables, db, locale, visibility, sql_cache, want_version)
+    return await run.root(), run.version

@@ -33,9 +33,12 @@ class FastPath:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         context: Context,
-    ) -> dict[str, Any] | None:
-        """The ``data`` of a query, or None for strawberry to answer (and report errors).
-        ``document_key`` identifies the document and the variables it declares (the SQL cache's key)."""
+        *,
+        want_version: bool = False,
+    ) -> tuple[dict[str, Any], int | None] | None:
+        """The ``data`` of a query and, with ``want_version``, the content version its first statement
+        read; None for strawberry to answer (and report errors). ``document_key`` identifies the
+        document and the variables it declares (the SQL cache's key)."""
         try:
             return await execute_fast(
                 self.schema,
@@ -46,6 +49,7 @@ class FastPath:
                 locale=context.locale,
                 visibility=context.visibility,
                 sql_cache=(self.sql, document_key),
+                want_version=want_version,
             )
         except Unsupported as reason:
             log.debug("fast path declined: %s", reason)

@@ -60,5 +60,9 @@ class ResponseCache:
     def put(self, key: bytes, entry: CachedResponse) -> None:
         self._entries.put(key, entry, len(entry.body) + len(key) + len(entry.etag))
 
+    def holds(self, key: bytes) -> bool:
+        """Whether an answer is kept under ``key``, whatever its version."""
+        return key in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)

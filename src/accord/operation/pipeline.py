@@ -8,6 +8,7 @@ arrives.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class Result:
     errors: list[GraphQLError] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
     executed: bool = True
+    # The content version the answer reflects, when asked for (None: unknown, do not cache it).
+    version: int | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -103,14 +106,26 @@ class Pipeline:
         extensions: dict[str, Any] | None = None,
         cost: int,
         root_value: Any = None,
+        content_version: Callable[[], Awaitable[int]] | None = None,
     ) -> Result:
         """Run a checked operation: the compiled path first for queries, then strawberry, both under
-        one timeout. The request's database reader is closed when it returns."""
+        one timeout. The request's database reader is closed when it returns.
+
+        With ``content_version``, the result also says which content version it reflects: read by
+        the compiled path's first statement in the same snapshot as the data (one round trip), or
+        through ``content_version`` before strawberry runs."""
         PREPARED_DOCUMENT.set(prepared.document)
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 return await self._run(
-                    prepared, context, operation_name, variables, extensions, cost, root_value
+                    prepared,
+                    context,
+                    operation_name,
+                    variables,
+                    extensions,
+                    cost,
+                    root_value,
+                    content_version,
                 )
         except TimeoutError:
             raise OperationTimeout(self.timeout_seconds) from None
@@ -126,17 +141,26 @@ class Pipeline:
         extensions: dict[str, Any] | None,
         cost: int,
         root_value: Any,
+        content_version: Callable[[], Awaitable[int]] | None,
     ) -> Result:
         if self.fast_path is not None and prepared.operation_type(operation_name) is OperationType.QUERY:
             assert prepared.document is not None
             document_key = prepared.digest + prepared.variables_key(variables)
-            data = await self.fast_path.answer(
-                prepared.document, document_key, operation_name, variables, context
+            answered = await self.fast_path.answer(
+                prepared.document,
+                document_key,
+                operation_name,
+                variables,
+                context,
+                want_version=content_version is not None,
             )
             if self.metrics is not None:
-                self.metrics.fast_path.labels("answered" if data is not None else "declined").inc()
-            if data is not None:
-                return Result(data, extensions={"cost": cost})
+                self.metrics.fast_path.labels("answered" if answered is not None else "declined").inc()
+            if answered is not None:
+                data, version = answered
+                return Result(data, extensions={"cost": cost}, version=version)
+        # Read before strawberry runs: an answer is never kept under a version newer than its data.
+        version = None if content_version is None else await content_version()
         result = await self.schema.execute(
             None,
             variable_values=variables,
@@ -150,7 +174,7 @@ class Pipeline:
         errors = list(result.errors or [])
         # Errors without a path never reached a field: the variables did not coerce.
         executed = not (result.data is None and errors and all(error.path is None for error in errors))
-        return Result(result.data, errors, {"cost": cost} if executed else {}, executed)
+        return Result(result.data, errors, {"cost": cost} if executed else {}, executed, version)
 
     def root_arguments(
         self, prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None
