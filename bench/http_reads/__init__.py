@@ -8,7 +8,8 @@
   cached; then on PostgreSQL with the same synthetic rows (10k);
 - (a) bare Starlette answering accord's own W1 bytes; (b) plain strawberry `{ hello }`;
   (c) W1 the naive way (strawberry + SQLModel, N+1); (d) accord with ACCORD_RESPONSE_CACHE=false;
-  (e) PostGraphile 4.14.1 over the PostgreSQL database accord was loaded into.
+  (e) PostGraphile 4.14.1 and (f) PostGraphile 5.1.5 (on its own Node 22) over the PostgreSQL database
+  accord was loaded into; accord's W1 there is judged against the faster of the two.
 
 Load: autocannon (the project's node_modules) with 32 connections on loopback, a 2 s warm-up, then
 the median of 3 runs per cell: 10 s at 10k (SQLite and PostgreSQL, where every baseline runs), 5 s at
@@ -32,7 +33,7 @@ Where each part lives (the documents W1 to W5 and their checks are in bench/work
 - run.py: the state of one run (its cells, notes, accord's W1 answers) and serving one server;
 - accord_server.py: accord under test, with its cache and without (d);
 - baselines.py: the Python baselines (a), (b) and (c) of bench/baselines/;
-- postgraphile.py: the PostGraphile peer (e) and its W1;
+- postgraphile.py: the PostGraphile peers (e) and (f), their W1 and the check that it holds accord's rows;
 - suite.py: the run loop over data sets and servers, and `main`;
 - verdicts.py: the targets, judged against the baselines of the same run;
 - report.py: http.json, http.md and the plot (bench/plot.py), and `--report`;

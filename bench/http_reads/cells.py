@@ -9,13 +9,23 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MODES = ("uncached", "cached")
+# What the report calls each server of a cell.
+SERVER_LABELS = {
+    "accord": "accord",
+    "accord-nocache": "(d) accord, ACCORD_RESPONSE_CACHE=false",
+    "naive": "(c) naive strawberry+SQLModel",
+    "bare": "(a) bare Starlette, W1 bytes",
+    "hello": "(b) strawberry { hello }",
+    "postgraphile": "(e) PostGraphile 4.14.1",
+    "postgraphile5": "(f) PostGraphile 5.1.5",
+}
 
 
 @dataclass
 class Cell:
     dataset: str
     backend: str
-    server: str  # accord, accord-nocache, naive, bare, hello, postgraphile
+    server: str  # a key of SERVER_LABELS
     workload: str  # W1..W5, hello
     mode: str  # uncached, cached
     method: str

@@ -9,30 +9,23 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.http_reads.autocannon import CONNECTIONS
-from bench.http_reads.cells import MODES, Cell, cell_from, lookup
+from bench.http_reads.cells import MODES, SERVER_LABELS, Cell, cell_from, lookup
 from bench.http_reads.datasets import SEED, Dataset, dataset_from
 from bench.http_reads.measure import SEQUENTIAL, TIMEOUT_MS
 from bench.http_reads.plan import Plan, plan_from_json, size_label
 from bench.http_reads.processes import LOAD_CPU, PROJECT, SERVER_CPU
-from bench.http_reads.verdicts import percent, verdicts
+from bench.http_reads.verdicts import PG_VS_POSTGRAPHILE, peer_comparison, peer_target, percent, verdicts
 from bench.workloads import SEARCH_QUERY, WORKLOADS
 
 RESULTS = PROJECT / "bench" / "results"
 
-SERVER_LABELS = {
-    "accord": "accord",
-    "accord-nocache": "(d) accord, ACCORD_RESPONSE_CACHE=false",
-    "naive": "(c) naive strawberry+SQLModel",
-    "bare": "(a) bare Starlette, W1 bytes",
-    "hello": "(b) strawberry { hello }",
-    "postgraphile": "(e) PostGraphile 4.14.1",
-}
 # The W1 rows below accord's workloads in the pivot tables: (server, mode).
 BASELINE_ROWS = (
     ("accord-nocache", "uncached"),
     ("naive", "uncached"),
     ("bare", "cached"),
     ("postgraphile", "uncached"),
+    ("postgraphile5", "uncached"),
 )
 
 
@@ -92,6 +85,54 @@ def pivot(
     return lines
 
 
+def peer_section(cells: list[Cell], datasets: list[Dataset], checks: list[tuple[str, str, str]]) -> list[str]:
+    """W1 uncached on PostgreSQL: accord beside both PostGraphiles, and the ratio the target judges."""
+    pg = next((d for d in datasets if d.backend == "postgresql"), None)
+    if pg is None:
+        return []
+    comparison = peer_comparison(cells, pg.label)
+    mine = comparison.accord
+    lines = [
+        f"## accord beside PostGraphile 4 and 5: W1 uncached on {pg.label}",
+        "",
+        "| server | req/s | p50 / p99 ms | 1 conn ms | CPU ms/req | accord ÷ it, req/s "
+        "| accord ÷ it, by CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for server, cell in [("accord", lookup(cells, pg.label, "accord", "W1", "uncached"))] + [
+        (server, lookup(cells, pg.label, server, "W1", "uncached")) for server in comparison.peers
+    ]:
+        head = f"| {SERVER_LABELS[server]} |"
+        if cell is None or cell.failed or cell.skipped or not cell.runs:
+            why = "not measured" if cell is None else "failed" if cell.failed else "not load-tested"
+            lines.append(f"{head} {why} | – | {_lat(cell.sequential_ms if cell else None)} | – | – | – |")
+            continue
+        by_rate = by_cpu = "–"
+        if server != "accord" and mine is not None and mine.req_per_s and cell.req_per_s:
+            by_rate = f"{mine.req_per_s / cell.req_per_s:.2f}x"
+            if mine.cpu_ms and cell.cpu_ms:
+                by_cpu = f"{cell.cpu_ms / mine.cpu_ms:.2f}x"
+        lines.append(
+            f"{head} {_fmt(cell.req_per_s)}{f' ⚠{cell.problems}' if cell.problems else ''} | "
+            f"{_lat(cell.median('p50_ms'))} / {_lat(cell.median('p99_ms'))} | {_lat(cell.sequential_ms)} | "
+            f"{_cpu(cell)} | {by_rate} | {by_cpu} |"
+        )
+    target = peer_target(pg.label)
+    status = next((status for name, status, _ in checks if name == target), "SKIP")
+    faster = comparison.faster
+    lines += [
+        "",
+        (
+            f"The ratio is against {SERVER_LABELS[faster]}, the faster PostGraphile measured here; the "
+            f"target, accord ≥ {PG_VS_POSTGRAPHILE:.1f}x the faster PostGraphile by req/s: **{status}**."
+            if faster is not None
+            else f"No PostGraphile was measured: the target (≥ {PG_VS_POSTGRAPHILE:.1f}x) is **{status}**."
+        ),
+        "",
+    ]
+    return lines
+
+
 def report(
     data: dict[str, Any], cells: list[Cell], datasets: list[Dataset], checks: list[tuple[str, str, str]]
 ) -> str:
@@ -104,7 +145,12 @@ def report(
         f"{data['date']} on `{info['hostname']}`: {info['cpu_model']}, {info['cores']} cores, "
         f"{info['memory_mb']:,} MB, {info['platform']}; Python {info['python']}, SQLite {info['sqlite']}, "
         f"Node {info['node']}, PostgreSQL {info.get('postgresql', '–')}, autocannon {info['autocannon']}, "
-        f"PostGraphile {info['postgraphile'] or '–'}.",
+        f"PostGraphile {info['postgraphile'] or '–'}"
+        + (
+            f", PostGraphile {info['postgraphile5'] or '–'} on Node {info.get('postgraphile5_node') or '–'}."
+            if "postgraphile5" in info
+            else "."
+        ),
         f"accord commit `{info['accord_commit'][:12]}` (the copy of src/ every accord process ran)"
         + (
             f" with uncommitted changes in src/ ({len(info['src_changed_since_commit'])} changed, "
@@ -151,6 +197,7 @@ def report(
         "",
         *pivot(cells, labels, _cpu, title_rows=False),
         "",
+        *peer_section(cells, datasets, checks),
         "## Targets",
         "",
     ]

@@ -1,5 +1,6 @@
 """The run loop: hello once, then per SQLite size accord and its baselines, then PostgreSQL with
-accord and the PostGraphile peer; `main` wraps it with the machine, the notes and the outputs."""
+accord and the PostGraphile peers (4, then 5); `main` wraps it with the machine, the notes and the
+outputs."""
 
 from __future__ import annotations
 
@@ -25,11 +26,12 @@ from bench.http_reads.datasets import (
     sqlite_dataset,
 )
 from bench.http_reads.plan import FULL, QUICK, Plan, plan_from_environment, size_label
+from bench.http_reads.postgraphile import POSTGRAPHILE5_W1, POSTGRAPHILE_W1
 from bench.http_reads.processes import LOAD_CPU, SERVER_CPU, SETUP, can_pin, snapshot_code
 from bench.http_reads.provenance import code_state, load_average, machine
 from bench.http_reads.report import RESULTS, write_outputs
 from bench.http_reads.run import Run
-from bench.workloads import POSTGRAPHILE_W1, WORKLOADS, Picks
+from bench.workloads import WORKLOADS, Picks
 
 
 def run_all(plan: Plan, workdir: Path) -> tuple[Run, list[Dataset], dict[str, str]]:
@@ -100,7 +102,7 @@ def plan_notes(plan: Plan, quick: bool) -> list[str]:
         notes.append(
             "On PostgreSQL only "
             + ", ".join(f"{w} {m}" for w, m in plan.postgres_cells)
-            + " (and PostGraphile's W1), for time: the comparison with PostGraphile is about W1."
+            + " (and W1 of PostGraphile 4 and 5), for time: the comparison with PostGraphile is about W1."
         )
     if plan.nocache_sizes:
         notes.append(
@@ -163,6 +165,7 @@ def main(quick: bool = False) -> int:
             for w in WORKLOADS
         },
         "postgraphile_w1": POSTGRAPHILE_W1,
+        "postgraphile5_w1": POSTGRAPHILE5_W1,
         "datasets": [d.describe() for d in datasets],
         "notes": notes,
     }
