@@ -59,12 +59,16 @@ typecheck:
 schema: install
 	$(BIN)/accord schema > schema.graphql
 
-# `make bench BENCH_ARGS="http --quick"`: matplotlib for the plots, PostGraphile (bench/postgraphile) for
-# the http suite's peer; npm ci runs again only when its lock file is newer than the installed tree.
+# `make bench BENCH_ARGS="http --quick"`: matplotlib for the plots, PostGraphile 4 (bench/postgraphile) and
+# PostGraphile 5 with its own Node 22 (bench/postgraphile5) for the http suite's peers; each npm ci runs
+# again only when its lock file is newer than the installed tree (npm, on the project's Node 20, warns that
+# PostGraphile 5's packages want Node 22: the suite runs them on the Node 22 their lock file installs).
 bench: install-test
 	$(BIN)/pip install --quiet --require-hashes -r requirements-bench.txt
-	[ bench/postgraphile/node_modules/.package-lock.json -nt bench/postgraphile/package-lock.json ] || \
-		(cd bench/postgraphile && npm ci --no-audit --no-fund)
+	for peer in bench/postgraphile bench/postgraphile5; do \
+		[ $$peer/node_modules/.package-lock.json -nt $$peer/package-lock.json ] || \
+			(cd $$peer && npm ci --no-audit --no-fund) || exit 1; \
+	done
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Refresh the lock files from pyproject.toml, keeping every pin that still fits. To upgrade:

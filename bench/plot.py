@@ -33,6 +33,12 @@ BASELINES = {
     ),
 }
 
+PEERS: dict[str, tuple[str, dict[str, Any]]] = {
+    # server: (label, style), W1 uncached on PostgreSQL
+    "postgraphile": ("(e) PostGraphile", {"marker": "*", "color": "tab:orange", "markersize": 13}),
+    "postgraphile5": ("(f) PostGraphile 5", {"marker": "P", "color": "tab:brown", "markersize": 10}),
+}
+
 
 def _rate(cells: list[dict[str, Any]], dataset: str, server: str, workload: str, mode: str) -> float | None:
     for cell in cells:
@@ -116,17 +122,10 @@ def render(data: dict[str, Any], path: Path) -> None:
                         label=f"accord {MODE_NAMES[key].get(mode, mode)} ({label})",
                     )
             if key == "W1":
-                value = _rate(cells, label, "postgraphile", "W1", "uncached")
-                if value is not None:
-                    ax.plot(
-                        [at],
-                        [value],
-                        marker="*",
-                        color="tab:orange",
-                        linestyle="none",
-                        markersize=13,
-                        label=f"(e) PostGraphile ({label})",
-                    )
+                for server, (name, style) in PEERS.items():
+                    value = _rate(cells, label, server, "W1", "uncached")
+                    if value is not None:
+                        ax.plot([at], [value], linestyle="none", label=f"{name} ({label})", **style)
         if key == "W1":
             for server, (name, mode, style) in BASELINES.items():
                 x, y = series(server, "W1", mode)

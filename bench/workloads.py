@@ -13,7 +13,8 @@ W4 (the Atom feed) keeps built feeds until content changes, keyed by path and qu
 is a GET with a unique unused ``nonce`` parameter (the feed ignores parameters it does not know),
 cached the same plain GET again.
 
-The POSTGRAPHILE_W1 document asks PostGraphile for the same rows as W1 (see docs/performance.md).
+The PostGraphile peers are asked for the same rows as W1 in their own naming
+(bench/http_reads/postgraphile.py).
 """
 
 from __future__ import annotations
@@ -95,37 +96,6 @@ W5 = """query W5PartnerPage($slug: String!, $first: Int!, $after: String) {
   }
 }"""
 
-# W1 asked of PostGraphile 4 (stock inflection, --simple-collections both, --no-ignore-indexes): the
-# same 50 published events in accord's DATE_DESC order (sort_key, then id, both descending), each
-# with its partners, agreements (with their parties) and exhibits through the link tables, in the
-# link tables' key order as accord gives them. PostGraphile has no date label: it returns the parts.
-# Nested rows cannot be filtered by the target's status; every synthetic partner, agreement and
-# exhibit is published, so the rows are the same (the benchmark checks the slugs and counts).
-POSTGRAPHILE_W1 = """query W1FrontPage {
-  allEventsList(first: 50, orderBy: [SORT_KEY_DESC, ID_DESC], condition: { status: "PUBLISHED" }) {
-    slug
-    titleEn
-    year
-    month
-    day
-    endYear
-    endMonth
-    endDay
-    eventPartnersByEventIdList(orderBy: PRIMARY_KEY_ASC) {
-      partnerByPartnerId { nameEn shortName }
-    }
-    eventAgreementsByEventIdList(orderBy: PRIMARY_KEY_ASC) {
-      agreementByAgreementId {
-        titleEn
-        agreementPartiesByAgreementIdList(orderBy: PRIMARY_KEY_ASC) { partnerByPartnerId { nameEn } }
-      }
-    }
-    eventExhibitsByEventIdList(orderBy: PRIMARY_KEY_ASC) {
-      exhibitByExhibitId { titleEn }
-    }
-  }
-}"""
-
 HELLO = "{ hello }"
 HELLO_ANSWER = b'{"data":{"hello":"world"}}'
 
@@ -183,7 +153,7 @@ def picks_from_postgres(url: str) -> Picks:
 # Checks of one answer: raise AssertionError naming what is wrong.
 
 
-def _data(body: bytes) -> dict[str, Any]:
+def graphql_data(body: bytes) -> dict[str, Any]:
     document = json.loads(body)
     assert isinstance(document, dict), "not a JSON object"
     assert not document.get("errors"), f"GraphQL errors: {json.dumps(document.get('errors'))[:500]}"
@@ -193,20 +163,20 @@ def _data(body: bytes) -> dict[str, Any]:
 
 
 def check_w1(body: bytes, expected_events: int) -> str:
-    edges = _data(body)["events"]["edges"]
+    edges = graphql_data(body)["events"]["edges"]
     assert len(edges) == expected_events, f"{len(edges)} events, expected {expected_events}"
     links = sum(len(e["node"]["partners"]) + len(e["node"]["agreements"]) for e in edges)
     return f"{len(edges)} events, {links} partner+agreement links"
 
 
 def check_w2(body: bytes, expected_events: int) -> str:
-    event = _data(body)["event"]
+    event = graphql_data(body)["event"]
     assert event is not None, "event not found"
     return f"{len(event['partners'])} partners, {len(event['agreements'])} agreements"
 
 
 def check_w3(body: bytes, expected_events: int) -> str:
-    results = _data(body)["search"]
+    results = graphql_data(body)["search"]
     assert results, "no search results"
     return f"{len(results)} results"
 
@@ -219,51 +189,11 @@ def check_w4(body: bytes, expected_events: int) -> str:
 
 
 def check_w5(body: bytes, expected_events: int) -> str:
-    partner = _data(body)["partner"]
+    partner = graphql_data(body)["partner"]
     assert partner is not None, "partner not found"
     events = partner["events"]
     assert events["edges"], "no events"
     return f"{len(events['edges'])} of {events['totalCount']} events, {len(partner['agreements'])} agreements"
-
-
-def check_postgraphile_w1(body: bytes, expected_events: int) -> str:
-    events = _data(body)["allEventsList"]
-    assert len(events) == expected_events, f"{len(events)} events, expected {expected_events}"
-    return f"{len(events)} events"
-
-
-def same_rows(accord_body: bytes, postgraphile_body: bytes) -> list[str]:
-    """Differences between accord's W1 and PostGraphile's W1 answers (empty: the same rows)."""
-    accord = [edge["node"] for edge in _data(accord_body)["events"]["edges"]]
-    peer = _data(postgraphile_body)["allEventsList"]
-    problems: list[str] = []
-    if [e["slug"] for e in accord] != [e["slug"] for e in peer]:
-        problems.append("the events or their order differ")
-    for mine, theirs in zip(accord, peer, strict=False):
-        if mine["title"] != theirs["titleEn"]:
-            problems.append(f"{mine['slug']}: title differs")
-        if [p["name"] for p in mine["partners"]] != [
-            p["partnerByPartnerId"]["nameEn"] for p in theirs["eventPartnersByEventIdList"]
-        ]:
-            problems.append(f"{mine['slug']}: partners differ")
-        mine_agreements = [(a["title"], [p["name"] for p in a["parties"]]) for a in mine["agreements"]]
-        their_agreements = [
-            (
-                a["agreementByAgreementId"]["titleEn"],
-                [
-                    p["partnerByPartnerId"]["nameEn"]
-                    for p in a["agreementByAgreementId"]["agreementPartiesByAgreementIdList"]
-                ],
-            )
-            for a in theirs["eventAgreementsByEventIdList"]
-        ]
-        if mine_agreements != their_agreements:
-            problems.append(f"{mine['slug']}: agreements differ")
-        if [x["title"] for x in mine["exhibits"]] != [
-            x["exhibitByExhibitId"]["titleEn"] for x in theirs["eventExhibitsByEventIdList"]
-        ]:
-            problems.append(f"{mine['slug']}: exhibits differ")
-    return problems[:5]
 
 
 @dataclass(frozen=True)
