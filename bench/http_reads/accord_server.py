@@ -16,10 +16,11 @@ from bench.workloads import BY_KEY, WORKLOADS, Picks, Workload
 
 
 def accord_loads(workload: Workload, picks: Picks) -> dict[str, Load]:
-    """The requests of a workload by mode: uncached (a unique unused nonce per request), cached."""
+    """The requests of a workload by mode: uncached (``Cache-Control: no-cache``, and a unique unused
+    nonce per request), cached."""
     if workload.is_graphql:
         return {
-            "uncached": graphql_post(workload.post_body(picks, nonce=True), nonce=True),
+            "uncached": graphql_post(workload.post_body(picks, nonce=True), nonce=True, fresh=True),
             "cached": Load("GET", workload.get_path(picks)),
         }
     return {

@@ -36,9 +36,13 @@ class Load:
     expect: int = 200
 
 
-def graphql_post(body: str, *, nonce: bool = False) -> Load:
-    """A POST of a GraphQL request body (JSON)."""
-    return Load("POST", "/graphql", body, (("content-type", "application/json"),), nonce=nonce)
+def graphql_post(body: str, *, nonce: bool = False, fresh: bool = False) -> Load:
+    """A POST of a GraphQL request body (JSON); ``fresh`` asks accord not to answer from its cache
+    (``Cache-Control: no-cache``), so that every request runs the document."""
+    headers = [("content-type", "application/json")]
+    if fresh:
+        headers.append(("cache-control", "no-cache"))
+    return Load("POST", "/graphql", body, tuple(headers), nonce=nonce)
 
 
 def autocannon(url: str, load: Load, seconds: int) -> dict[str, Any]:
