@@ -143,3 +143,7 @@ async def test_an_uncached_anonymous_read_is_one_round_trip(synthetic_url: str) 
             second = await client.post("/graphql", json=body)
             assert second.content == first.content
             assert len(statements) == 1 and "node_json" not in statements[0], statements
+            statements.clear()  # a client that asks for a fresh answer gets one, in one statement
+            third = await client.post("/graphql", json=body, headers={"Cache-Control": "no-cache"})
+            assert third.content == first.content
+            assert len(statements) == 1 and "node_json" in statements[0], statements
