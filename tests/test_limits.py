@@ -140,7 +140,7 @@ def test_every_documented_query_and_the_front_page_fit_the_budget(server: LiveSe
         body = response.json()
         assert response.status_code == 200 and "errors" not in body, (name, body)
         cost = body["extensions"]["cost"]
-        assert 0 < cost <= 5000 // 2, (name, cost)  # with room to spare
+        assert 0 < cost <= 5000 * 6 // 10, (name, cost)  # with room to spare
 
 
 def _variables_of(query: str) -> dict[str, Any]:
