@@ -505,3 +505,70 @@ def test_one_statement_per_dialect_stays_small(
     for engine in async_engines.values():
         compiled = compile_lookup(graphql_schema, engine, EVENT_QUERY)
         assert compiled.size == len(compiled.sql) < 20_000
+
+
+# -- selections nested deep ---------------------------------------------------------------------
+
+RELATIONS = {
+    "Event": [("partners", "Partner"), ("agreements", "Agreement"), ("exhibits", "Exhibit")],
+    "Partner": [("agreements", "Agreement")],
+    "Agreement": [("parties", "Partner"), ("events", "Event"), ("exhibits", "Exhibit")],
+    "Exhibit": [("origin", "Partner"), ("events", "Event"), ("agreements", "Agreement")],
+}
+LEAVES = {
+    "Event": [
+        "slug",
+        "updatedAt",
+        "publishedAt",
+        "date { label iso }",
+        "endDate { label }",
+        "places",
+        "tags",
+    ],
+    "Partner": ["slug", "updatedAt", "name(locale: ZH_TW)", "id"],
+    "Agreement": ["slug", "signedOn { label iso }", "title(locale: ZH_TW)", "updatedAt"],
+    "Exhibit": ["slug", "updatedAt", "title(locale: ZH_TW)", "imageUrl"],
+}
+
+
+@st.composite
+def selections(draw: st.DrawFn, type_name: str = "Event", depth: int = 6) -> str:
+    parts = draw(st.lists(st.sampled_from(LEAVES[type_name]), min_size=1, max_size=3, unique=True))
+    if depth > 0 and draw(st.integers(0, 5)) > 0:
+        field, target = draw(st.sampled_from(RELATIONS[type_name]))
+        parts.append(f"{field} {{ {draw(selections(target, depth - 1))} }}")
+    return " ".join(parts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(selection=selections())
+def test_deep_selections_run_on_sqlite_or_step_aside(
+    conn: Connection, graphql_schema: GraphQLSchema, async_engines: dict[str, AsyncEngine], selection: str
+) -> None:
+    """SQLite's parser keeps nested expressions on a small stack ("parser stack overflow"): what
+    the compiler builds must parse there, or be left to strawberry (Unsupported), never fail."""
+    query = f'{{ event(slug: "period") {{ {selection} }} }}'
+    try:
+        compiled = compile_lookup(graphql_schema, async_engines["sqlite"], query, visibility=PUBLIC)
+    except Unsupported:
+        assert selection.count("{") >= 4  # only selections nested several lists deep step aside
+        return
+    one(conn, EVENT, compiled, "period")
+    # PostgreSQL has no such limit: it compiles whatever the selection.
+    compile_lookup(graphql_schema, async_engines["postgresql"], query, visibility=PUBLIC)
+
+
+def test_three_linked_lists_deep_are_compiled_on_sqlite(
+    conn: Connection, graphql_schema: GraphQLSchema, async_engines: dict[str, AsyncEngine]
+) -> None:
+    query = '{ event(slug: "period") { agreements { parties { agreements { slug updatedAt } } } } }'
+    built = one(conn, EVENT, compile_lookup(graphql_schema, async_engines["sqlite"], query), "period")
+    assert built["agreements"][0]["parties"][0]["agreements"][0]["slug"] == "mra"
+
+
+@pytest.mark.parametrize(
+    ("sql", "depth"),
+    [("1", 0), ("f(a, (b))", 2), ("f(')(((') || g(x)", 1), ("'it''s (' || (a)", 1), ("((a)) (b)", 2)],
+)
+def test_nesting_counts_parentheses_outside_literals(sql: str, depth: int) -> None:
+    assert sql_json.nesting(sql) == depth
