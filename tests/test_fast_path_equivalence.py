@@ -291,8 +291,9 @@ def _value_of(node: ArgumentNode | ObjectFieldNode) -> Any:
 class _Tame(Visitor):
     """Makes a generated document likely to run, keeping what it asks for: in-range page sizes,
     first or last (not both), lookups by a real slug, cursors from a page of the same list and
-    order, filter values the content holds (or a few that match nothing), year ranges in order.
-    The property under test is the answer, not the refusal."""
+    order, filter values the content holds (or a few that match nothing), year ranges in order,
+    and a connection's rows selected (edges) where it asked for its count alone. The property under
+    test is the answer, not the refusal."""
 
     def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], pools: Pools) -> None:
         super().__init__()
