@@ -38,7 +38,7 @@ from tests import hostile_documents as hostile
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.ports import free_port
 
-from accord.operation.prepare import count_tokens
+from accord.operation.prepare import Limits, Preparer, count_tokens
 from accord.schema import build_schema
 from bench.machine import cpu_model, git_commit, package_versions
 
@@ -97,7 +97,7 @@ def unique(document: str) -> str:
 def prepare_cpu(document: str, repeats: int) -> list[float]:
     """CPU milliseconds of preparing ``document``, each time as a new text (this process's CPU clock:
     other processes on a shared machine do not count, as they would in the wall clock)."""
-    preparer = build_schema().preparer
+    preparer = Preparer(build_schema()._schema, Limits())
     times = []
     for _ in range(repeats):
         text = unique(document)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
@@ -66,6 +67,12 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.start()
+        # Everything alive now (modules, the schema, engines) lives as long as the process: out of
+        # the cyclic collector's reach, a full collection scans only what requests leave behind.
+        # Without it, each full collection walked some 150,000 objects: 100 ms and more of blocked
+        # event loop, every few hundred documents under a flood of new ones (bench/hostile.py).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -54,7 +54,11 @@ TOKEN_PATTERN = re.compile(
 # What a parsed document weighs in memory: its text plus about this much per token (measured with
 # tracemalloc on graphql-core 3.3: 400 to 500 bytes a token, with locations).
 BYTES_PER_TOKEN = 600
-CACHE_BYTES = 32 * 1024 * 1024
+# Parsed documents are many small objects, which every full run of the cyclic garbage collector
+# walks: a few MiB hold every document a real frontend sends, and a document over about 800 tokens
+# (a flood of large new ones, typically) is prepared each time rather than kept.
+CACHE_BYTES = 8 * 1024 * 1024
+CACHE_ENTRY_BYTES = 512 * 1024
 CACHE_ENTRIES = 1024
 # Per document: the costs of its operations under the variable sets it was sent with.
 COST_ENTRIES = 64
@@ -157,7 +161,9 @@ class Preparer:
         if not limits.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
         self.rules = tuple(rules)
-        self.cache: ByteLRU[Prepared] = ByteLRU(max_bytes=CACHE_BYTES, max_entries=CACHE_ENTRIES)
+        self.cache: ByteLRU[Prepared] = ByteLRU(
+            max_bytes=CACHE_BYTES, max_entries=CACHE_ENTRIES, max_entry_bytes=CACHE_ENTRY_BYTES
+        )
 
     def prepare(self, query: str) -> Prepared:
         found = self.cache.get(query)
