@@ -21,12 +21,47 @@ from accord.content.document import (
 )
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind, Status
 
-WORDS_EN = (
-    "customs cooperation trade facilitation border security mutual assistance recognition single window "
-    "clearance origin valuation tariff statistics smuggling enforcement exchange workshop regional "
-    "bilateral international forum committee negotiation capacity building authorized economic "
-    "operator supply chain risk management electronic data harmonized nomenclature"
-).split()
+WORDS_EN = [
+    "customs",
+    "cooperation",
+    "trade",
+    "facilitation",
+    "border",
+    "security",
+    "mutual",
+    "assistance",
+    "recognition",
+    "single",
+    "window",
+    "clearance",
+    "origin",
+    "valuation",
+    "tariff",
+    "statistics",
+    "smuggling",
+    "enforcement",
+    "exchange",
+    "workshop",
+    "regional",
+    "bilateral",
+    "international",
+    "forum",
+    "committee",
+    "negotiation",
+    "capacity",
+    "building",
+    "authorized",
+    "economic",
+    "operator",
+    "supply",
+    "chain",
+    "risk",
+    "management",
+    "electronic",
+    "data",
+    "harmonized",
+    "nomenclature",
+]
 CHARS_ZH = list(
     "關務合作貿易便捷化邊境安全相互協助承認單一窗口通關原產地估價關稅統計走私查緝交流研討區域雙邊國際論壇委員會談判能力建構優質企業供應鏈風險管理電子資料調和"
 )
@@ -42,10 +77,20 @@ PLACES = [
     ("Lima", "利馬"),
     ("Manila", "馬尼拉"),
 ]
-TAGS = (
-    "apec wto aeo mra trade-facilitation workshop single-window rfid enforcement capacity-building "
-    "bilateral regional"
-).split()
+TAGS = [
+    "apec",
+    "wto",
+    "aeo",
+    "mra",
+    "trade-facilitation",
+    "workshop",
+    "single-window",
+    "rfid",
+    "enforcement",
+    "capacity-building",
+    "bilateral",
+    "regional",
+]
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # Built with model_construct (see synthesize), so typed loosely: the record types are made at run time.
 PartnerRecord: Any = RECORD_TYPES["Partner"]
