@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -22,9 +23,13 @@ from accord.services import build_services
 from accord.settings import Settings
 from accord.web.pages import web_routes
 
+if TYPE_CHECKING:
+    from accord.observability.otel import Tracing
 
-def create_app(settings: Settings) -> Starlette:
-    services = build_services(settings)
+
+def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
+    """The application; ``tracing`` overrides where spans go (accord.services.build_services)."""
+    services = build_services(settings, tracing)
     engine, primary, live = services.engine, services.primary_engine, services.live
     # Feeds: RSS, Atom, JSON Feed and OPML (accord.feeds); GraphiQL's <head> links to them.
     feeds = FeedEndpoints.from_settings(settings, engine, services.content_version)
@@ -102,6 +107,12 @@ def create_app(settings: Settings) -> Starlette:
         CrossOrigin, origins=settings.cors_origin_list, allow_loopback=not settings.is_production
     )
     app.add_middleware(InstanceHeader, instance=live.instance)
+    if services.tracing is not None:
+        # Imported only when tracing is on (accord.observability.tracing).
+        from accord.observability.otel import TracedRequests
+
+        # Inside RequestObservability, so the request's span carries its request id.
+        app.add_middleware(TracedRequests, tracing=services.tracing)
     app.add_middleware(RequestObservability, metrics=services.metrics)
     return app
 

@@ -4,9 +4,11 @@ part lives in its own package and is handed what it needs."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -24,14 +26,19 @@ from accord.live.runtime import Live
 from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal, notify_in_transaction
 from accord.observability.metrics import Metrics
+from accord.observability.tracing import start_tracing
 from accord.operation.pipeline import Pipeline
 from accord.operation.prepare import Limits
+from accord.read.db import statement_engines
 from accord.schema import build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
 from accord.write.content import ContentWriter
 from accord.write.transaction import create_write_engine
+
+if TYPE_CHECKING:
+    from accord.observability.otel import Tracing
 
 
 @dataclass(eq=False)
@@ -48,6 +55,7 @@ class Services:
     response_cache: ResponseCache | None
     graphql: GraphQLHTTPEndpoint
     content_version: Callable[[], Awaitable[int]]
+    tracing: Tracing | None = None  # None: tracing is off
 
     async def start(self) -> None:
         self.live.stopping.install()
@@ -57,9 +65,13 @@ class Services:
         await self.hub.stop()
         for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
             await engine.dispose()
+        if self.tracing is not None:
+            self.tracing.shutdown()  # sends the spans still queued
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, tracing: Tracing | None = None) -> Services:
+    """Every part, wired. ``tracing``: where spans go (default: ACCORD_OTEL_ENDPOINT and the OTEL_*
+    variables decide, and with neither set tracing is off)."""
     timeout = settings.statement_timeout_ms
     primary = create_async_db_engine(settings.database_url, statement_timeout_ms=timeout)
     # Reads may go to a replica; writes, tokens and the change log always use the primary.
@@ -77,11 +89,22 @@ def build_services(settings: Settings) -> Services:
         else primary
     )
     write_engine = create_write_engine(settings.database_url, primary)
+    if tracing is None:
+        tracing = start_tracing(settings.otel_endpoint, os.environ)
+    if tracing is not None:
+        tracing.instrument(
+            [*statement_engines(engine), *statement_engines(primary), write_engine.sync_engine]
+        )
     schema = build_schema(settings)
     metrics = Metrics()
     fast_path = FastPath(schema._schema) if settings.fast_path else None
     pipeline = Pipeline(
-        schema, Limits.from_settings(settings), fast_path, settings.execution_timeout_seconds, metrics
+        schema,
+        Limits.from_settings(settings),
+        fast_path,
+        settings.execution_timeout_seconds,
+        metrics,
+        tracing,
     )
     hub = MilestoneHub(primary, create_signal(settings))
     writer = ContentWriter(write_engine)
@@ -150,6 +173,7 @@ def build_services(settings: Settings) -> Services:
         response_cache=response_cache,
         graphql=graphql,
         content_version=content_version,
+        tracing=tracing,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -199,6 +200,14 @@ class Settings(BaseSettings):
     rate_ws_connects_burst: int = Field(
         default=20, ge=1, description="WebSocket connections a client address may open at once."
     )
+    # Tracing (docs/operations.md): off unless an endpoint is set here or in OTEL_EXPORTER_OTLP_*.
+    otel_endpoint: str | None = Field(
+        default=None,
+        description=(
+            "An OTLP/HTTP collector, http://HOST:4318: send OpenTelemetry traces to /v1/traces there "
+            "(the standard OTEL_* variables work too)."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -217,6 +226,19 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _collector_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError when the port is not a number from 0 to 65535)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be http://HOST:PORT or https://HOST:PORT (an OTLP/HTTP collector)")
+        if parts.query or parts.fragment or any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("must be a plain base URL: no query, fragment, spaces or control characters")
         return value.rstrip("/")
 
     @model_validator(mode="after")

@@ -29,6 +29,7 @@ from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_
 from accord.http.response_cache import CachedResponse, ResponseCache, cache_key, etag_of
 from accord.observability.metrics import Metrics
 from accord.observability.request_id import OPERATION
+from accord.observability.tracing import CACHE_HIT, OPERATION_SPAN
 from accord.operation.params import BadParams, GraphQLParams, json_param, params_from_mapping
 from accord.operation.pipeline import OperationTimeout, Pipeline, refused
 from accord.operation.prepare import Prepared
@@ -178,7 +179,12 @@ class GraphQLHTTPEndpoint:
             prepared = self.prepare(params)
             operation = metrics.operation_label(_operation_name(prepared, params))
             OPERATION.set(operation)
-            answer = await self.answer(request, params, prepared, media_type)
+            if self.pipeline.tracing is None:
+                answer = await self.answer(request, params, prepared, media_type)
+            else:
+                # Opened before the response cache is asked, so a cached answer has its span too.
+                with self.pipeline.operation_span(prepared, params.operation_name):
+                    answer = await self.answer(request, params, prepared, media_type)
         except RequestError as error:
             metrics.graphql_requests.labels(operation, "refused" if error.status < 500 else "failed").inc()
             if error.status == 200:
@@ -259,6 +265,9 @@ class GraphQLHTTPEndpoint:
             # Nothing kept to compare with: run, and keep the answer under the version the query
             # read itself (accord.operation.pipeline), one round trip instead of two.
             self.metrics.cache.labels("miss").inc()
+            span = OPERATION_SPAN.get()
+            if span is not None:
+                span.set_attribute(CACHE_HIT, False)
             answer = await self.execute(request, params, prepared, media_type, with_version=True)
             if answer.cacheable and answer.version is not None:
                 cache.put(
@@ -272,6 +281,9 @@ class GraphQLHTTPEndpoint:
             return await self.execute(request, params, prepared, media_type)
         hit = None if fresh else cache.get(key, version)
         self.metrics.cache.labels("hit" if hit is not None else "miss").inc()
+        span = OPERATION_SPAN.get()
+        if span is not None:
+            span.set_attribute(CACHE_HIT, hit is not None)
         if hit is not None:
             return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
         answer = await self.execute(request, params, prepared, media_type)

@@ -16,6 +16,7 @@ from accord.content.model import EVENT
 from accord.core.visibility import PUBLIC
 from accord.live.hub import Milestone, MilestoneFilter, MilestoneHub
 from accord.models.enums import Locale
+from accord.observability.tracing import SUBSCRIBERS
 from accord.operation.pipeline import OperationTimeout, Pipeline, Result
 from accord.operation.prepare import Prepared
 from accord.read.db import Reader
@@ -85,12 +86,34 @@ class SubscriptionGroup:
     async def deliver(self, milestone: Milestone) -> None:
         if not self.members:
             return
+        tracing = self.registry.pipeline.tracing
+        if tracing is None:
+            await self._deliver(milestone)
+            return
+        with tracing.delivery(self.operation_name, milestone.change_id, replay=False) as span:
+            span.set_attribute(SUBSCRIBERS, await self._deliver(milestone))
+
+    async def _deliver(self, milestone: Milestone) -> int:
+        """One execution for the milestone, sent to every member (or queued for one still replaying);
+        how many members it went to."""
         payload = await self.execute(milestone)
-        for member in list(self.members):
+        members = list(self.members)
+        for member in members:
             if member.replaying:
                 member.pending.append((milestone.change_id, payload))
             else:
                 await member.send(milestone.change_id, payload)
+        return len(members)
+
+    async def _replay_one(self, member: Member, milestone: Milestone) -> None:
+        """A milestone the member missed, executed for it alone."""
+        tracing = self.registry.pipeline.tracing
+        if tracing is None:
+            await member.send(milestone.change_id, await self.execute(milestone))
+            return
+        with tracing.delivery(self.operation_name, milestone.change_id, replay=True) as span:
+            span.set_attribute(SUBSCRIBERS, 1)
+            await member.send(milestone.change_id, await self.execute(milestone))
 
     async def join(
         self, member: Member, *, since: datetime | None = None, after_change: int | None = None
@@ -107,7 +130,7 @@ class SubscriptionGroup:
         try:
             for milestone in await hub.replay(up_to=up_to, since=since, after_change=after_change):
                 if self.filter.matches(milestone):
-                    await member.send(milestone.change_id, await self.execute(milestone))
+                    await self._replay_one(member, milestone)
             # Live deliveries that arrived meanwhile; the replay already covered up to ``up_to``.
             while member.pending:
                 change_id, payload = member.pending.pop(0)

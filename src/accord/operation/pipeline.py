@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationType
 from graphql.execution import Executor, execute_subscription_event
@@ -21,9 +22,15 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from accord.fastpath.service import FastPath
 from accord.observability.metrics import Metrics
+from accord.observability.tracing import COMPILED_PATH, COST, ERRORS, OPERATION_SPAN
 from accord.operation.prepare import Limits, Prepared, Preparer
 from accord.schema import AccordSchema
 from accord.schema.context import PREPARED_DOCUMENT, Context
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+    from accord.observability.otel import Tracing
 
 
 class OperationTimeout(Exception):
@@ -45,6 +52,7 @@ class Result:
     executed: bool = True
     # The content version the answer reflects, when asked for (None: unknown, do not cache it).
     version: int | None = None
+    compiled: bool = False  # answered by the compiled path (accord.fastpath), not by strawberry
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -69,12 +77,14 @@ class Pipeline:
         fast_path: FastPath | None,
         timeout_seconds: float,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.schema = schema
         self.preparer = Preparer(schema._schema, limits)
         self.fast_path = fast_path
         self.timeout_seconds = timeout_seconds
         self.metrics = metrics
+        self.tracing = tracing  # None: tracing is off (accord.observability.tracing)
 
     def prepare(self, query: str) -> Prepared:
         return self.preparer.prepare(query)
@@ -94,7 +104,23 @@ class Pipeline:
             )
             return 0, [GraphQLError(reason, extensions={"code": "BAD_REQUEST"})]
         cost, too_costly = self.preparer.check_cost(prepared, operation_name, variables)
+        span = OPERATION_SPAN.get()
+        if span is not None:  # refused for its cost, the span says what it would have cost
+            span.set_attribute(COST, cost)
         return cost, [] if too_costly is None else [too_costly]
+
+    def operation_span(self, prepared: Prepared, operation_name: str | None) -> AbstractContextManager[Span]:
+        """The operation's span (tracing on only): the one a transport opened already (HTTP opens it
+        before its response cache is asked), else a new one, current while the operation runs."""
+        assert self.tracing is not None
+        current = OPERATION_SPAN.get()
+        if current is not None:
+            return nullcontext(current)
+        operation = prepared.operation(operation_name)
+        if operation is None:
+            return self.tracing.operation(None, None)
+        name = operation.name.value if operation.name is not None else None
+        return self.tracing.operation(operation.operation.value, name)
 
     async def run(
         self,
@@ -115,18 +141,22 @@ class Pipeline:
         the compiled path's first statement in the same snapshot as the data (one round trip), or
         through ``content_version`` before strawberry runs."""
         PREPARED_DOCUMENT.set(prepared.document)
+        work = self._run(
+            prepared, context, operation_name, variables, extensions, cost, root_value, content_version
+        )
+        if self.tracing is None:
+            return await self._in_time(work, context)
+        with self.operation_span(prepared, operation_name) as span:
+            span.set_attribute(COST, cost)
+            result = await self._in_time(work, context)
+            _describe(span, result)
+            return result
+
+    async def _in_time(self, work: Awaitable[Result], context: Context) -> Result:
+        """``work`` under the execution timeout; the request's database reader is closed after."""
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                return await self._run(
-                    prepared,
-                    context,
-                    operation_name,
-                    variables,
-                    extensions,
-                    cost,
-                    root_value,
-                    content_version,
-                )
+                return await work
         except TimeoutError:
             raise OperationTimeout(self.timeout_seconds) from None
         finally:
@@ -158,7 +188,7 @@ class Pipeline:
                 self.metrics.fast_path.labels("answered" if answered is not None else "declined").inc()
             if answered is not None:
                 data, version = answered
-                return Result(data, extensions={"cost": cost}, version=version)
+                return Result(data, extensions={"cost": cost}, version=version, compiled=True)
         # Read before strawberry runs: an answer is never kept under a version newer than its data.
         version = None if content_version is None else await content_version()
         result = await self.schema.execute(
@@ -211,25 +241,42 @@ class Pipeline:
     ) -> Result:
         """One event of a subscription: the operation's selection on ``root_value``, under the
         execution timeout. The database reader is closed when it returns."""
-        try:
-            async with asyncio.timeout(self.timeout_seconds):
-                built = Executor.build(
-                    self.schema._schema,
-                    prepared.document,  # type: ignore[arg-type]
-                    root_value=root_value,
-                    context_value=context,
-                    raw_variable_values=variables,
-                    operation_name=operation_name,
-                )
-                if isinstance(built, list):
-                    result = ExecutionResult(data=None, errors=built)
-                else:
-                    outcome = execute_subscription_event(built)
-                    result = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
-        except TimeoutError:
-            raise OperationTimeout(self.timeout_seconds) from None
-        finally:
-            await context.db.close()
+        work = self._run_event(prepared, context, operation_name, variables, root_value)
+        if self.tracing is None:
+            return await self._in_time(work, context)
+        with self.operation_span(prepared, operation_name) as span:
+            result = await self._in_time(work, context)
+            _describe(span, result)
+            return result
+
+    async def _run_event(
+        self,
+        prepared: Prepared,
+        context: Context,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        root_value: Any,
+    ) -> Result:
+        built = Executor.build(
+            self.schema._schema,
+            prepared.document,  # type: ignore[arg-type]
+            root_value=root_value,
+            context_value=context,
+            raw_variable_values=variables,
+            operation_name=operation_name,
+        )
+        if isinstance(built, list):
+            result = ExecutionResult(data=None, errors=built)
+        else:
+            outcome = execute_subscription_event(built)
+            result = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
         errors = list(result.errors or [])
         self.schema._process_errors(errors)
         return Result(result.data, errors)
+
+
+def _describe(span: Span, result: Result) -> None:
+    """What the operation's span says of how it was answered."""
+    span.set_attribute(COMPILED_PATH, result.compiled)
+    if result.errors:
+        span.set_attribute(ERRORS, len(result.errors))
