@@ -1,12 +1,15 @@
 """SQL statements per request, counted in-process (a one-off beside the load runs, not during them).
 
-    python -m bench.statements --database-url URL --picks '{"event_slug": ..., "partner_slug": ...}'
+    python -m bench.statements --database-url URL --picks '{"event_slug": ..., "partner_slug": ...}' \
+        [--no-response-cache]
     python -m bench.statements --naive PATH
 
 The first form builds accord's application with the settings the benchmark serves it with, listens
 to ``before_cursor_execute`` on its engines (as tests/test_statement_count.py does) and sends every
-workload through Starlette's TestClient, uncached (POST with a fresh nonce) and cached (the same
-GET again); the second does the same for baseline (c)'s W1. Each figure is the smallest count over
+workload through Starlette's TestClient, uncached (POST with ``Cache-Control: no-cache`` and a fresh
+nonce, as the load sends it) and cached (the same GET again); the second does the same for baseline
+(c)'s W1. It runs whichever accord is first on PYTHONPATH: the suite also counts an earlier revision
+(BENCH_HTTP_BEFORE), whose engines lived in ``accord.resolvers.db``. Each figure is the smallest count over
 a few repetitions after a warm-up, so a background read of the change log (SQLite polls it every
 100 ms) is not counted. Prints one JSON object: {"W1": {"uncached": n, "cached": n}, ...}.
 """
@@ -14,6 +17,8 @@ a few repetitions after a warm-up, so a background read of the change log (SQLit
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
 import sys
 import threading
@@ -58,12 +63,29 @@ def _checked(response: Any, expected: int = 200) -> None:
         raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
 
 
-def accord_counts(database_url: str, picks: Picks) -> dict[str, dict[str, int]]:
+def _statement_engines() -> Callable[[Any], list[Engine]]:
+    """accord's read engines to listen on, wherever the revision on PYTHONPATH keeps them."""
+    for module in ("accord.read.db", "accord.resolvers.db"):  # the second: before the package was reshaped
+        with contextlib.suppress(ModuleNotFoundError):
+            found: Callable[[Any], list[Engine]] = importlib.import_module(module).statement_engines
+            return found
+    raise RuntimeError("no statement_engines in accord.read.db or accord.resolvers.db")
+
+
+def accord_counts(
+    database_url: str, picks: Picks, *, response_cache: bool = True
+) -> dict[str, dict[str, int]]:
     from accord.app import create_app
-    from accord.read.db import statement_engines
     from accord.settings import Settings
 
-    settings = Settings(database_url=database_url, rate_limit=False, load_fixtures_on_empty=False)
+    statement_engines = _statement_engines()
+
+    settings = Settings(
+        database_url=database_url,
+        rate_limit=False,
+        load_fixtures_on_empty=False,
+        response_cache=response_cache,
+    )
     app = create_app(settings)
     services = app.state.services
     counter = Counter()
@@ -80,10 +102,12 @@ def accord_counts(database_url: str, picks: Picks) -> dict[str, dict[str, int]]:
 
                 def uncached(attempt: int, body: str = body) -> None:
                     nonce = f"statements-{attempt}-{id(body)}"
+                    # no-cache: accord keys answers by the variables the operation declares, so the
+                    # nonce alone would be answered from the cache (earlier revisions ignore the header).
                     response = client.post(
                         "/graphql",
                         content=body.replace("[<id>]", nonce),
-                        headers={"content-type": "application/json"},
+                        headers={"content-type": "application/json", "cache-control": "no-cache"},
                     )
                     _checked(response)
 
@@ -137,13 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="accord's database")
     parser.add_argument("--picks", help="JSON: the event and partner slugs of W2 and W5")
     parser.add_argument("--naive", help="count baseline (c) over this SQLite file instead")
+    parser.add_argument(
+        "--no-response-cache", action="store_true", help="accord with ACCORD_RESPONSE_CACHE=false"
+    )
     args = parser.parse_args(argv)
     if args.naive:
         counts = naive_counts(args.naive)
     else:
         if not args.database_url or not args.picks:
             parser.error("give --database-url and --picks, or --naive")
-        counts = accord_counts(args.database_url, Picks(**json.loads(args.picks)))
+        counts = accord_counts(
+            args.database_url, Picks(**json.loads(args.picks)), response_cache=not args.no_response_cache
+        )
     print(json.dumps(counts))
     return 0
 

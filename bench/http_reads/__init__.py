@@ -21,6 +21,9 @@ Writes bench/results/http.json (every run, the machine), http.md (tables, target
 `python -m bench.http_reads --report` writes http.md and http.png again from http.json.
 Knobs for partial runs while developing (the defaults are the documented run):
 BENCH_HTTP_SIZES=seed,1k (SQLite sizes), BENCH_HTTP_POSTGRES=0, BENCH_HTTP_DURATION=S, BENCH_HTTP_RUNS=N.
+BENCH_HTTP_BEFORE=<git ref> also serves accord at that revision beside the tree under test, on the same
+data sets, for the same workloads and modes, each of its cells measured next to the same cell of the
+current tree; http.md then shows before beside after, with ratios.
 
 Where each part lives (the documents W1 to W5 and their checks are in bench/workloads.py):
 
@@ -31,7 +34,8 @@ Where each part lives (the documents W1 to W5 and their checks are in bench/work
 - cells.py: one measured cell (a server, a workload, a mode, a data set) and finding cells again;
 - measure.py: measuring one cell (the checked answer, one request at a time, warm-up, runs, CPU);
 - run.py: the state of one run (its cells, notes, accord's W1 answers) and serving one server;
-- accord_server.py: accord under test, with its cache and without (d);
+- accord_server.py: accord under test, with its cache and without (d), and the revision before;
+- before.py: BENCH_HTTP_BEFORE, the snapshot of an earlier revision served beside the tree;
 - baselines.py: the Python baselines (a), (b) and (c) of bench/baselines/;
 - postgraphile.py: the PostGraphile peers (e) and (f), their W1 and the check that it holds accord's rows;
 - suite.py: the run loop over data sets and servers, and `main`;

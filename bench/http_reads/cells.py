@@ -12,6 +12,8 @@ MODES = ("uncached", "cached")
 # What the report calls each server of a cell.
 SERVER_LABELS = {
     "accord": "accord",
+    "accord-before": "accord before (BENCH_HTTP_BEFORE)",
+    "accord-before-nocache": "accord before, ACCORD_RESPONSE_CACHE=false",
     "accord-nocache": "(d) accord, ACCORD_RESPONSE_CACHE=false",
     "naive": "(c) naive strawberry+SQLModel",
     "bare": "(a) bare Starlette, W1 bytes",
@@ -19,6 +21,16 @@ SERVER_LABELS = {
     "postgraphile": "(e) PostGraphile 4.14.1",
     "postgraphile5": "(f) PostGraphile 5.1.5",
 }
+
+
+def before_pair(graphql: bool, mode: str) -> tuple[str, str]:
+    """The servers (before, after) a cell is compared on with BENCH_HTTP_BEFORE: uncached GraphQL reads
+    without a response cache on both sides (the earlier revision keeps answers under the declared
+    variables and does not read ``Cache-Control: no-cache``, so it cannot be asked to run the document
+    with its cache on), everything else as served."""
+    if graphql and mode == "uncached":
+        return "accord-before-nocache", "accord-nocache"
+    return "accord-before", "accord"
 
 
 @dataclass
@@ -42,6 +54,8 @@ class Cell:
     database_cpu_ms: float | None = None
     load_average: float | None = None  # 1-minute load average when the cell ended
     sequential_ms: float | None = None  # median latency of single requests on one idle connection
+    # accord's response cache hits during the cell (its /readyz before and after): 0 when uncached
+    cache_hits: int | None = None
     skipped: str | None = None  # why the load was not run (then no runs)
     failed: str | None = None
 

@@ -17,7 +17,14 @@ from tests.harness.postgres import PostgresServer
 
 from bench import pgcluster
 from bench.http_reads.plan import size_label
-from bench.http_reads.processes import ACCORD, PROJECT, accord_code_env, accord_env, clean_env, run_checked
+from bench.http_reads.processes import (
+    ACCORD,
+    PROJECT,
+    accord_code_env,
+    accord_env,
+    clean_env,
+    run_checked,
+)
 from bench.workloads import Picks, picks_from_postgres, picks_from_sqlite
 
 SEED = 20240601
@@ -34,8 +41,17 @@ class Dataset:
     published_events: int
     rows: dict[str, int]
     load_seconds: float
-    statements: dict[str, dict[str, int]] = field(default_factory=dict)
+    statements: dict[str, dict[str, int]] = field(default_factory=dict)  # workload -> mode -> per request
+    # The same for the other accords of the run (accord-nocache, accord-before, ...), by server
+    other_statements: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     naive_statements: int | None = None
+
+    def statements_of(self, server: str) -> dict[str, dict[str, int]]:
+        """Statements per request of an accord (workload -> mode -> count); (d) without its own count
+        runs the same statements as accord's uncached reads."""
+        if server == "accord":
+            return self.statements
+        return self.other_statements.get(server) or (self.statements if server == "accord-nocache" else {})
 
     @property
     def expected_w1(self) -> int:
@@ -131,8 +147,21 @@ def remove_sqlite(path: Path | None) -> None:
             Path(f"{path}{suffix}").unlink()
 
 
-def count_statements(dataset: Dataset) -> None:
-    """The in-process one-off of bench/statements.py (accord, and baseline (c) on SQLite)."""
+def _accord_statements(command: list[str], code: Path | None) -> dict[str, dict[str, int]]:
+    result = subprocess.run(
+        command, env=accord_code_env(code), cwd=PROJECT, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        print(f"   statement count failed: {result.stderr[-500:]}", flush=True)
+        return {}
+    counts: dict[str, dict[str, int]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return counts
+
+
+def count_statements(dataset: Dataset, accords: list[tuple[str, Path | None, bool]]) -> None:
+    """The in-process one-off of bench/statements.py for each accord served on the data set (server,
+    the snapshot it imports or None for the current tree's, whether its response cache is on), and
+    baseline (c) on SQLite."""
     command = [
         sys.executable,
         "-W",
@@ -145,13 +174,12 @@ def count_statements(dataset: Dataset) -> None:
         json.dumps(asdict(dataset.picks)),
     ]
     try:
-        result = subprocess.run(
-            command, env=accord_code_env(), cwd=PROJECT, capture_output=True, text=True, timeout=300
-        )
-        if result.returncode == 0:
-            dataset.statements = json.loads(result.stdout.strip().splitlines()[-1])
-        else:
-            print(f"   statement count failed: {result.stderr[-500:]}", flush=True)
+        for server, code, response_cache in accords:
+            counts = _accord_statements(command + ([] if response_cache else ["--no-response-cache"]), code)
+            if server == "accord":
+                dataset.statements = counts
+            else:
+                dataset.other_statements[server] = counts
         if dataset.path is not None:
             naive = [*command[:5], "--naive", str(dataset.path)]
             result = subprocess.run(

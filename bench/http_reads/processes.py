@@ -29,6 +29,17 @@ class Setup:
 
     pinned: bool = False  # the server on SERVER_CPU, autocannon on LOAD_CPU
     code: Path | None = None  # the snapshot of src/ the accord processes import
+    before: Revision | None = None  # accord at another revision, served beside it (BENCH_HTTP_BEFORE)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """accord at a git revision other than the tree under test, snapshotted for the run."""
+
+    ref: str  # as asked (BENCH_HTTP_BEFORE)
+    commit: str
+    subject: str
+    code: Path  # its src/, as SETUP.code is the current tree's
 
 
 SETUP = Setup()
@@ -65,16 +76,19 @@ def clean_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("ACCORD_")}
 
 
-def accord_code_env() -> dict[str, str]:
-    """The environment of a process that imports accord: ACCORD_* cleared, the snapshot first."""
+def accord_code_env(code: Path | None = None) -> dict[str, str]:
+    """The environment of a process that imports accord: ACCORD_* cleared, the snapshot first (``code``,
+    or the current tree's copy)."""
     env = clean_env()
-    if SETUP.code is not None:
-        env["PYTHONPATH"] = str(SETUP.code)
+    code = code or SETUP.code
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     return env
 
 
-def accord_env(url: str, **extra: str) -> dict[str, str]:
-    """The environment of `accord serve` and of the `accord` commands that load a data set."""
+def accord_env(url: str, code: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of `accord serve` and of the `accord` commands that load a data set; ``code``:
+    another snapshot of src/ than the current tree's (the revision BENCH_HTTP_BEFORE names)."""
     settings = {
         "ACCORD_DATABASE_URL": url,
         "ACCORD_LOG_LEVEL": "warning",
@@ -83,7 +97,7 @@ def accord_env(url: str, **extra: str) -> dict[str, str]:
         "ACCORD_LOAD_FIXTURES_ON_EMPTY": "false",
         **extra,
     }
-    return accord_code_env() | settings
+    return accord_code_env(code) | settings
 
 
 @dataclass

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.http_reads.autocannon import CONNECTIONS
-from bench.http_reads.cells import MODES, SERVER_LABELS, Cell, cell_from, lookup
+from bench.http_reads.cells import MODES, SERVER_LABELS, Cell, before_pair, cell_from, lookup
 from bench.http_reads.datasets import SEED, Dataset, dataset_from
 from bench.http_reads.measure import SEQUENTIAL, TIMEOUT_MS
 from bench.http_reads.plan import Plan, plan_from_json, size_label
@@ -133,6 +133,116 @@ def peer_section(cells: list[Cell], datasets: list[Dataset], checks: list[tuple[
     return lines
 
 
+def before_section(data: dict[str, Any], cells: list[Cell], datasets: list[Dataset]) -> list[str]:
+    """accord at the revision BENCH_HTTP_BEFORE named beside the tree under test, cell by cell (each pair
+    measured one right after the other on the same data set)."""
+    before = data.get("before")
+    if not before:
+        return []
+    lines = [
+        f"## Before and after: accord at `{before['ref']}` beside the tree under test",
+        "",
+        f"Before: `{before['commit'][:12]}` ({before['subject'][:100]}); after: "
+        f"`{data['machine']['accord_commit'][:12]}`, both from snapshots taken at the start. On each data "
+        "set the accords serve at once and each cell of one is measured right before or after the same "
+        "cell of the other. The earlier revision keeps anonymous answers under the variables the operation "
+        "declares and does not read `Cache-Control: no-cache`, so it cannot be made to run a document on "
+        "every request with its response cache on: the uncached GraphQL reads (W1, W2, W3, W5) are compared "
+        "with `ACCORD_RESPONSE_CACHE=false` on both sides (the same work: no cache, and on PostgreSQL no "
+        "version read), and the last columns give the current tree as served (cache on, every request a "
+        "miss, which on PostgreSQL reads the content version in the page statement). Everything else is "
+        "compared as served. after ÷ before above 1: the current tree serves more requests per second, "
+        "or uses less CPU per request. SQL/req: statements per request, before → after.",
+        "",
+        "| data | workload | mode | before req/s | after req/s | after ÷ before | before CPU ms/req "
+        "| after CPU ms/req | ÷ by CPU | 1 conn ms before / after | SQL/req | as served: req/s, CPU ms/req |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for dataset in datasets:
+        for workload in WORKLOADS:
+            for mode in MODES:
+                old_server, new_server = before_pair(workload.is_graphql, mode)
+                old = lookup(cells, dataset.label, old_server, workload.key, mode)
+                new = lookup(cells, dataset.label, new_server, workload.key, mode)
+                if old is None and new is None:
+                    continue
+                served = "="
+                if new_server != "accord":
+                    cell = lookup(cells, dataset.label, "accord", workload.key, mode)
+                    served = "–" if cell is None else f"{_rate_shown(cell)}, {_cpu(cell)}"
+                mode_shown = f"{mode}, cache off" if new_server != "accord" else mode
+                row = [dataset.label, workload.key, mode_shown, *_pair(old, new), served]
+                lines.append("| " + " | ".join(row) + " |")
+                ratio = _quotient(_valid_rate(new), _valid_rate(old))
+                if ratio is not None:
+                    ratios.setdefault((mode, dataset.label), []).append(ratio)
+    lines.append("")
+    for mode in MODES:
+        shown = [
+            f"{label} {_geomean(values):.2f}x ({len(values)})"
+            for (of_mode, label), values in ratios.items()
+            if of_mode == mode
+        ]
+        if shown:
+            lines.append(
+                f"- {mode}: after ÷ before by req/s, geometric mean over the workloads measured "
+                "(how many): " + ", ".join(shown)
+            )
+    return [*lines, ""]
+
+
+def _pair(old: Cell | None, new: Cell | None) -> list[str]:
+    """The columns of one before/after row, after the data set, workload and mode."""
+
+    def each(value: Callable[[Cell], Any], shown: Callable[[Any], str]) -> str:
+        return " / ".join(shown(value(c) if c is not None else None) for c in (old, new))
+
+    return [
+        _rate_shown(old),
+        _rate_shown(new),
+        _ratio(_valid_rate(new), _valid_rate(old)),
+        _cpu(old) if old else "–",
+        _cpu(new) if new else "–",
+        _ratio(old.cpu_ms if old else None, new.cpu_ms if new else None),
+        each(lambda c: c.sequential_ms, _lat),
+        each(lambda c: c.statements, _count).replace(" / ", " → "),
+    ]
+
+
+def _valid_rate(cell: Cell | None) -> float | None:
+    if cell is None or cell.failed or cell.skipped or not cell.runs or cell.problems:
+        return None
+    return cell.req_per_s
+
+
+def _rate_shown(cell: Cell | None) -> str:
+    if cell is None:
+        return "–"
+    if cell.failed:
+        return "failed"
+    if cell.skipped:
+        return "n/s"
+    return _fmt(cell.req_per_s) + (f" ⚠{cell.problems}" if cell.problems else "")
+
+
+def _quotient(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    value = _quotient(a, b)
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
 def report(
     data: dict[str, Any], cells: list[Cell], datasets: list[Dataset], checks: list[tuple[str, str, str]]
 ) -> str:
@@ -159,6 +269,14 @@ def report(
             else ""
         )
         + f"; packages: {', '.join(f'{k} {v}' for k, v in info['packages'].items())}.",
+        *(
+            [
+                f"Before (BENCH_HTTP_BEFORE): `{data['before']['ref']}` = commit "
+                f"`{data['before']['commit'][:12]}`, served beside it from a snapshot of that revision."
+            ]
+            if data.get("before")
+            else []
+        ),
         f"Server on CPU {SERVER_CPU}, autocannon on CPU {LOAD_CPU}: {'yes' if data['pinned'] else 'no'} "
         f"(PostgreSQL not pinned). Load average before/after: {data['load_before']} / {data['load_after']}. "
         f"Took {data['seconds'] / 60:.1f} min.",
@@ -166,7 +284,8 @@ def report(
         f"autocannon -c {CONNECTIONS} on loopback, {plan['warmup']} s warm-up, then the median of "
         f"{plan['runs']} run(s) of {plan['duration']} s per cell"
         + "".join(f" ({size_label(e or None)}: {s} s runs)" for e, s in plan["short_duration"])
-        + ". Uncached: POST with a unique unused variable per request (every request runs the document); "
+        + ". Uncached: POST with `Cache-Control: no-cache` and a unique unused variable per request (every "
+        "request runs the document); "
         "cached: the same GET again (the response cache answers; W4: the kept feed). W4 uncached: a GET "
         "with a unique unused parameter. "
         "Latencies in ms. SQL/req: statements per request, counted in-process (bench/statements.py). "
@@ -198,6 +317,7 @@ def report(
         *pivot(cells, labels, _cpu, title_rows=False),
         "",
         *peer_section(cells, datasets, checks),
+        *before_section(data, cells, datasets),
         "## Targets",
         "",
     ]
@@ -207,8 +327,8 @@ def report(
         "## Every cell",
         "",
         "| data | server | workload | mode | req/s | p50 ms | p99 ms | errors/non-2xx | SQL/req "
-        "| CPU ms/req | busy | 1 conn ms | RSS MB | bytes | load | check |",
-        "| --- | --- | --- | --- " + "| ---: " * 11 + "| --- |",
+        "| CPU ms/req | busy | 1 conn ms | RSS MB | bytes | load | cache hits | check |",
+        "| --- | --- | --- | --- " + "| ---: " * 12 + "| --- |",
     ]
     for cell in cells:
         head = f"| {cell.dataset} | {SERVER_LABELS[cell.server]} | {cell.workload} | {cell.mode} |"
@@ -217,7 +337,7 @@ def report(
             reason = (f"failed: {cell.failed}" if cell.failed else f"not load-tested: {cell.skipped}")[:300]
             lines.append(
                 f"{head} – | – | – | – | {statements} | – | – | {_lat(cell.sequential_ms)} | – | "
-                f"{_fmt(cell.response_bytes)} | – | {reason.replace('|', '/')} |"
+                f"{_fmt(cell.response_bytes)} | – | {_count(cell.cache_hits)} | {reason.replace('|', '/')} |"
             )
             continue
         lines.append(
@@ -225,7 +345,7 @@ def report(
             f"{_lat(cell.median('p99_ms'))} | {cell.problems} | {statements} | {_cpu(cell)} | "
             f"{percent(cell.server_busy)} | {_lat(cell.sequential_ms)} | {_fmt(cell.rss_mb)} | "
             f"{_fmt(cell.response_bytes)} | "
-            f"{_fmt(cell.load_average, 1)} | {cell.check} |"
+            f"{_fmt(cell.load_average, 1)} | {_count(cell.cache_hits)} | {cell.check} |"
         )
     lines += [
         "",

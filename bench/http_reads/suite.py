@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import pgcluster
-from bench.http_reads import autocannon, postgraphile
-from bench.http_reads.accord_server import run_accord, run_accord_nocache
+from bench.http_reads import autocannon, before, postgraphile
+from bench.http_reads.accord_server import builds, run_accord, run_accord_nocache
 from bench.http_reads.autocannon import AUTOCANNON, CONNECTIONS
 from bench.http_reads.baselines import run_bare, run_hello, run_naive
 from bench.http_reads.datasets import (
@@ -55,10 +55,11 @@ def run_all(plan: Plan, workdir: Path) -> tuple[Run, list[Dataset], dict[str, st
             f"{dataset.load_seconds:.0f}s; W2 {dataset.picks.event_slug}, W5 {dataset.picks.partner_slug}",
             flush=True,
         )
-        count_statements(dataset)
+        count_statements(dataset, [(b.server, b.code, b.response_cache) for b in builds()])
         try:
             run_accord(run, dataset)
-            if plan.runs_nocache(events):
+            # With BENCH_HTTP_BEFORE, run_accord measures (d) on every GraphQL read, at every size.
+            if plan.runs_nocache(events) and SETUP.before is None:
                 run_accord_nocache(run, dataset)
             run_naive(run, dataset)
             run_bare(run, dataset)
@@ -77,7 +78,7 @@ def run_all(plan: Plan, workdir: Path) -> tuple[Run, list[Dataset], dict[str, st
                 dataset = postgres_dataset(cluster, plan.postgres_size)
                 datasets.append(dataset)
                 print(f"   {dataset.rows['events']} events in {dataset.load_seconds:.0f}s", flush=True)
-                count_statements(dataset)
+                count_statements(dataset, [(b.server, b.code, b.response_cache) for b in builds()])
                 run_accord(run, dataset)
                 postgraphile.run_postgraphile(run, dataset)
         except Exception as exc:
@@ -104,7 +105,7 @@ def plan_notes(plan: Plan, quick: bool) -> list[str]:
             + ", ".join(f"{w} {m}" for w, m in plan.postgres_cells)
             + " (and W1 of PostGraphile 4 and 5), for time: the comparison with PostGraphile is about W1."
         )
-    if plan.nocache_sizes:
+    if plan.nocache_sizes and SETUP.before is None:
         notes.append(
             "(d) ran at "
             + ", ".join(size_label(e or None) for e in plan.nocache_sizes)
@@ -128,8 +129,12 @@ def main(quick: bool = False) -> int:
     machine_info = machine({"autocannon": autocannon.version(), **postgraphile.versions()})
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="bench-http-"))
-    SETUP.code = snapshot_code(workdir)
     try:
+        SETUP.code = snapshot_code(workdir)
+        ref = before.requested()
+        if ref is not None:
+            SETUP.before = before.snapshot_revision(ref, workdir)
+            print(f"-- before: {ref} = {SETUP.before.commit[:12]} {SETUP.before.subject[:80]}", flush=True)
         run, datasets, versions = run_all(plan, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -164,6 +169,11 @@ def main(quick: bool = False) -> int:
             }
             for w in WORKLOADS
         },
+        "before": (
+            {"ref": SETUP.before.ref, "commit": SETUP.before.commit, "subject": SETUP.before.subject}
+            if SETUP.before is not None
+            else None
+        ),
         "postgraphile_w1": POSTGRAPHILE_W1,
         "postgraphile5_w1": POSTGRAPHILE5_W1,
         "datasets": [d.describe() for d in datasets],

@@ -166,7 +166,9 @@ def verdicts(plan: Plan, cells: list[Cell], datasets: list[Dataset]) -> list[tup
             detail += "; CPU per request " + ", ".join(f"{s} {v:.2f}" for s, v in cpus.items()) + " ms"
         out.append((name, "PASS" if ok else "FAIL", detail))
     rss = [
-        c.rss_mb for c in cells if c.dataset == big and c.server.startswith("accord") and c.rss_mb is not None
+        c.rss_mb
+        for c in cells
+        if c.dataset == big and c.server in ("accord", "accord-nocache") and c.rss_mb is not None
     ]
     name = f"accord's RSS with {big} events < {RSS_LIMIT_MB} MB"
     if rss:
