@@ -19,6 +19,7 @@ from accord.live.hub import MilestoneHub
 from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
 from accord.observability.metrics import Metrics
+from accord.push.service import PushService
 from accord.resolvers.db import Reader
 from accord.resolvers.visibility import EDITOR, PUBLIC
 from accord.schema import AccordSchema
@@ -47,6 +48,7 @@ class Services:
     hub: MilestoneHub = field(init=False)
     groups: GroupRegistry = field(init=False)
     graphiql_page: str = field(init=False)
+    push: PushService = field(init=False)  # webhooks and the WebSub hub (accord.push)
     live_connections: int = 0
     # Tells instances apart in responses (X-Accord-Instance) and in connection_ack, for operators.
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -72,6 +74,14 @@ class Services:
         self.groups = GroupRegistry(self, self.hub)
         self.writer = ContentWriter(self.write_engine, on_commit=self._committed)
         self.graphiql_page = graphiql_html(self.settings.public_url)
+        # -- push delivery (accord.push): its deliverer wakes when the hub sees new changes --
+        self.push = PushService(
+            settings,
+            engine=self.primary_engine,
+            transaction=self.writer.transaction,
+            instance=self.instance,
+            version_changed=self.hub.version_changed,
+        )
 
     async def _committed(self, result: WriteResult) -> None:
         # Before the mutation answers: this worker's subscribers are served at once, the others
@@ -89,6 +99,7 @@ class Services:
     async def start(self) -> None:
         self.stopping.install()
         await self.hub.start()
+        await self.push.start()  # push delivery
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
@@ -115,6 +126,7 @@ class Services:
         return HTMLResponse(self.graphiql_page)
 
     async def close(self) -> None:
+        await self.push.close()  # push delivery
         await self.hub.stop()
         for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
             await engine.dispose()

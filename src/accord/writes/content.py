@@ -28,6 +28,8 @@ from accord.models import ChangeLog, Revision
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
 from accord.models.enums import Status
+from accord.push.events import ContentChange
+from accord.push.outbox import enqueue_for_change
 from accord.resolvers.errors import BadInput, Conflict, NotFound
 from accord.resolvers.ids import expect_type
 from accord.search.index import refresh as refresh_search
@@ -278,6 +280,11 @@ class ContentWriter:
                 .returning(changes.c.id)
             )
         ).scalar_one()
+        # -- push delivery (accord.push.outbox): the webhook and WebSub deliveries this write owes,
+        # inserted in its transaction. This one call moves behind the writer's commit hook. --
+        await enqueue_for_change(
+            conn, ContentChange(type_name, id_, action, change_id, published, before, after)
+        )
         if conn.dialect.name == "postgresql":
             # Delivered at commit, and only if the transaction commits.
             await conn.execute(
