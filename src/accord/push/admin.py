@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -378,13 +378,20 @@ async def replay_delivery(admin: PushAdmin, viewer: Viewer | None, delivery_id: 
     return view
 
 
-async def send_test(admin: PushAdmin, viewer: Viewer | None, endpoint_id: int) -> DeliveryView:
-    """Queue a ``webhook.test`` event to the endpoint (enabled or not: a test shows whether it works)."""
+async def send_test(
+    admin: PushAdmin, viewer: Viewer | None, endpoint_id: int, *, claimed_by: str | None = None
+) -> DeliveryView:
+    """Queue a ``webhook.test`` event to the endpoint (enabled or not: a test shows whether it works).
+    With ``claimed_by``, the delivery is queued already claimed by that deliverer, which sends it
+    itself (``accord webhook test`` waits for the answer)."""
     require(viewer, "manage_webhooks")
     now = utcnow()
     async with admin.begin() as conn:
         await _endpoint(conn, endpoint_id)
         row = new_delivery(now, WEBHOOK_TEST, None, endpoint_id=endpoint_id, body=test_body(endpoint_id, now))
+        if claimed_by is not None:
+            until = now + timedelta(seconds=admin.settings.webhook_claim_seconds)
+            row |= {"claimed_by": claimed_by, "claimed_until": until}
         new_id = (
             await conn.execute(insert(deliveries).values(**row).returning(deliveries.c.id))
         ).scalar_one()

@@ -199,8 +199,12 @@ class Deliverer:
         due = select(deliveries.c.id).where(deliveries.c.status == PENDING, free)
         if ids is None:
             due = due.where(deliveries.c.next_attempt_at <= now)
-        else:
-            due = due.where(deliveries.c.id.in_(list(ids)))
+        else:  # named deliveries: due or not, and also those this process claimed when queueing them
+            due = select(deliveries.c.id).where(
+                deliveries.c.status == PENDING,
+                or_(free, deliveries.c.claimed_by == self.instance),
+                deliveries.c.id.in_(list(ids)),
+            )
         due = due.order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit)
         if conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
