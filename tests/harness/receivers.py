@@ -2,7 +2,8 @@
 
 Paths choose the behaviour: ``/ok/...`` answers 200; ``/flaky/...`` answers 500 to the first two
 requests of each webhook-id, then 200; ``/hang/...`` never answers (until the server stops);
-``/gone/...`` answers 410; ``/slow/...`` answers 200 after 0.3 s; ``/websub/...`` is a WebSub
+``/gone/...`` answers 410; ``/slow/...`` answers 200 after 0.3 s;
+``/redirect/...`` answers 302 to a metadata address; ``/websub/...`` is a WebSub
 subscriber (it echoes ``hub.challenge`` to verification GETs unless the path holds ``refuse``, and
 records distributions).
 """
@@ -115,6 +116,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/slow/"):
             time.sleep(0.3)
             self._answer(200, b"ok")
+        elif path.startswith("/redirect/"):
+            self.send_response(302)
+            self.send_header("location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("content-length", "0")
+            self.end_headers()
         elif path.startswith("/gone/"):
             self._answer(410, b"gone")
         else:
