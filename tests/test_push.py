@@ -3,10 +3,12 @@ receivers on 127.0.0.1 (tests/harness/receivers.py), on SQLite and on PostgreSQL
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 import signal
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -437,3 +439,70 @@ def test_websub_refuses_bad_requests(push: Push) -> None:
     assert (
         httpx.post(f"{push.server.url}/websub", json={"hub.mode": "subscribe"}, timeout=10).status_code == 400
     )
+
+
+# ---------------------------------------------------------------------------------------- docs
+
+DOCS = Path(__file__).parent.parent / "docs" / "webhooks.md"
+JS_RUNNER = """import { verifyAccordWebhook } from "./verify.mjs";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const { secret, cases } = JSON.parse(input);
+for (const c of cases) {
+  try {
+    console.log(verifyAccordWebhook(secret, c.headers, Buffer.from(c.body, "base64")).type);
+  } catch (error) {
+    console.log(`refused: ${error.message}`);
+  }
+}
+"""
+
+
+def _code_block(language: str) -> str:
+    text_ = DOCS.read_text()
+    start = text_.index(f"```{language}\n") + len(language) + 4
+    return text_[start : text_.index("```", start)]
+
+
+@pytest.mark.parametrize("push", ["sqlite"], indirect=True)
+def test_the_documented_verification_examples(push: Push, tmp_path: Path) -> None:
+    """docs/webhooks.md's Python and JavaScript examples accept a real delivery, refuse a tampered one."""
+    receivers = push.receivers
+    tag = f"t{os.urandom(4).hex()}"
+    _, secret = push.add_webhook(f"/ok/{tag}", "milestone.published", extra=("--tag", tag))
+    push.milestone(f"Docs {tag}", tags=[tag])
+    receivers.wait_for(lambda: len(receivers.requests(f"/ok/{tag}")) == 1)
+    (request,) = receivers.requests(f"/ok/{tag}")
+    tampered = request.body.replace(b"Docs", b"Dogs")
+
+    namespace: dict[str, Any] = {}
+    exec(compile(_code_block("python"), str(DOCS), "exec"), namespace)
+    verify = namespace["verify_accord_webhook"]
+    assert verify(secret, request.headers, request.body)["type"] == "milestone.published"
+    with pytest.raises(namespace["WebhookVerificationError"]):
+        verify(secret, request.headers, tampered)
+
+    (tmp_path / "verify.mjs").write_text(_code_block("javascript"))
+    (tmp_path / "run.mjs").write_text(JS_RUNNER)
+    cases = [
+        {"headers": request.headers, "body": base64.b64encode(body).decode()}
+        for body in (request.body, tampered)
+    ]
+    old = dict(
+        request.headers, **{"webhook-timestamp": str(int(request.headers["webhook-timestamp"]) - 3600)}
+    )
+    cases.append({"headers": old, "body": base64.b64encode(request.body).decode()})
+    result = subprocess.run(
+        ["node", "run.mjs"],
+        input=orjson.dumps({"secret": secret, "cases": cases}),
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().splitlines() == [
+        "milestone.published",
+        "refused: no matching signature",
+        "refused: timestamp too old or too new",
+    ]
