@@ -12,6 +12,7 @@ import sys
 SUITES = {
     "http": "bench.http_reads",
     "fanout": "bench.fanout",
+    "push": "bench.push",
 }
 
 

@@ -52,6 +52,7 @@ log = logging.getLogger("accord.push")
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 CLAIM_BATCH = 100
 SWEEP_SECONDS = 5.0
+COALESCE_SECONDS = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,25 +147,33 @@ class Deliverer:
                 timeout = 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            if self._in_flight:
+                # Sends finish one by one: gather the next few before one transaction records them
+                # all and claims their successors.
+                await asyncio.sleep(COALESCE_SECONDS)
             self._wake.clear()
 
     async def _cycle(self) -> float:
-        await self._record(self._take_finished())
+        """Record what finished and claim what is due, in one transaction; start sending it.
+        Returns how long to sleep unless woken."""
+        finished = self._take_finished()
+        free = self.settings.webhook_concurrency - len(self._in_flight)
+        # A read first: every write in every process wakes every deliverer, and a claim is a write.
+        until_due = await self._until_next_due() if free > 0 else self.settings.webhook_poll_seconds
+        wanted = min(free, CLAIM_BATCH) if until_due <= 0 else 0
+        claimed: list[Claimed] = []
+        if finished or wanted:
+            claimed = await self._record_and_claim(finished, wanted)
+        for one in claimed:
+            task = asyncio.create_task(self._send(one))
+            self._in_flight.add(task)
+            task.add_done_callback(self._done)
+        if wanted and len(claimed) == wanted:
+            self.wake()  # there may be more due
         if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
             await self._sweep()
             self._last_sweep = time.monotonic()
-        free = self.settings.webhook_concurrency - len(self._in_flight)
-        # A read first: every write in every process wakes every deliverer, and a claim is a write.
-        while free > 0 and await self._until_next_due() <= 0:
-            batch = await self._claim(min(free, CLAIM_BATCH))
-            for claimed in batch:
-                task = asyncio.create_task(self._send(claimed))
-                self._in_flight.add(task)
-                task.add_done_callback(self._done)
-            free -= len(batch)
-            if len(batch) < CLAIM_BATCH:
-                break
-        return max(await self._until_next_due(), 0.01)
+        return max(until_due, 0.01) if not claimed else self.settings.webhook_poll_seconds
 
     def _done(self, task: asyncio.Task[Outcome]) -> None:
         self._in_flight.discard(task)
@@ -192,6 +201,14 @@ class Deliverer:
             return []
         async with self.transaction() as conn:
             return await conn.run_sync(lambda sync: self._claim_sync(sync, limit, ids))
+
+    async def _record_and_claim(self, outcomes: Sequence[Outcome], limit: int) -> list[Claimed]:
+        def both(sync: Connection) -> list[Claimed]:
+            self._record_sync(sync, outcomes)
+            return self._claim_sync(sync, limit, None) if limit > 0 else []
+
+        async with self.transaction() as conn:
+            return await conn.run_sync(both)
 
     def _claim_sync(self, conn: Connection, limit: int, ids: Sequence[int] | None) -> list[Claimed]:
         now = utcnow()
