@@ -168,8 +168,8 @@ class Deliverer:
             task = asyncio.create_task(self._send(one))
             self._in_flight.add(task)
             task.add_done_callback(self._done)
-        if wanted and len(claimed) == wanted:
-            self.wake()  # there may be more due
+        if finished or (wanted and len(claimed) == wanted):
+            self.wake()  # more may be due, and retries just scheduled change when the next one is
         if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
             await self._sweep()
             self._last_sweep = time.monotonic()
@@ -177,8 +177,12 @@ class Deliverer:
 
     def _done(self, task: asyncio.Task[Outcome]) -> None:
         self._in_flight.discard(task)
-        if not task.cancelled() and task.exception() is None:
-            self._finished.append(task.result())
+        if not task.cancelled():
+            error = task.exception()
+            if error is None:
+                self._finished.append(task.result())
+            else:  # a bug: the claim lapses and the delivery is sent again later
+                log.error("sending a delivery failed", exc_info=error)
         self.wake()
 
     def _take_finished(self) -> list[Outcome]:
