@@ -11,7 +11,9 @@ Phases, each publishing M milestones through GraphQL with an admin token:
   publish request to the last arrival.
 
 Every (milestone, endpoint) pair must arrive exactly once: a lost or repeated delivery fails the
-run. Writes bench/results/push.json and bench/results/push.md.
+run. Baselines of the same run, against the same receiver at the deliverer's concurrency: plain
+aiohttp (the client library accord's deliverer uses) and plain httpx, POSTing without a database,
+signing or address check. Writes bench/results/push.json and bench/results/push.md.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from bench.machine import cpu_model, git_commit, src_modified
@@ -40,6 +43,7 @@ RESULTS = PROJECT / "bench" / "results"
 ACCORD = str(Path(sys.executable).with_name("accord"))
 CREATE = "mutation($input: EventInput!) { createEvent(input: $input) { id } }"
 P99_TARGET_MS = 1000.0
+CONCURRENCY = 32  # ACCORD_WEBHOOK_CONCURRENCY's default: the raw baselines send as many at once
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,11 @@ async def _register(database_url: str, receiver: str, endpoints: int) -> None:
         await engine.dispose()
 
 
-async def _raw_rate(receiver: str, requests: int, concurrency: int) -> float:
-    """The baseline sender: plain httpx, POSTs to the same receiver at the same concurrency as
+RAW_BODY = b'{"slug": "raw-baseline"}'
+
+
+async def _raw_rate_httpx(receiver: str, requests: int, concurrency: int) -> float:
+    """A baseline sender: plain httpx, POSTs to the same receiver at the same concurrency as
     accord's deliverer (no database, no signing, no address check): requests per second."""
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
@@ -131,8 +138,22 @@ async def _raw_rate(receiver: str, requests: int, concurrency: int) -> float:
 
         async def one(n: int) -> None:
             async with gate:
-                body = b'{"slug": "raw-baseline"}'
-                (await client.post(f"{receiver}/r/{n % 200}", content=body)).raise_for_status()
+                (await client.post(f"{receiver}/r/{n % 200}", content=RAW_BODY)).raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(requests)))
+        return requests / (time.perf_counter() - started)
+
+
+async def _raw_rate_aiohttp(receiver: str, requests: int, concurrency: int) -> float:
+    """The same with plain aiohttp, the client library accord's deliverer is built on."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(n: int) -> None:
+            async with gate, session.post(f"{receiver}/r/{n % 200}", data=RAW_BODY) as response:
+                await response.read()
+                response.raise_for_status()
 
         started = time.perf_counter()
         await asyncio.gather(*(one(n) for n in range(requests)))
@@ -228,7 +249,9 @@ def main(quick: bool = False) -> int:
             paced_arrivals = _arrivals(receiver, set(paced), sizes.milestones * sizes.endpoints)
             burst = _phase("burst", client, url, token, sizes, 0.0)
             burst_arrivals = _arrivals(receiver, set(burst), sizes.milestones * sizes.endpoints)
-            raw_rate = asyncio.run(_raw_rate(receiver, sizes.milestones * sizes.endpoints, 32))
+            raw_requests = sizes.milestones * sizes.endpoints
+            raw_aiohttp = asyncio.run(_raw_rate_aiohttp(receiver, raw_requests, CONCURRENCY))
+            raw_httpx = asyncio.run(_raw_rate_httpx(receiver, raw_requests, CONCURRENCY))
     finally:
         for process in (server, receiving):
             process.terminate()
@@ -245,7 +268,8 @@ def main(quick: bool = False) -> int:
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version()},
         "sizes": asdict(sizes),
         "baseline_publish_ms_p50": baseline_publish,
-        "baseline_raw_httpx_per_second": round(raw_rate, 1),
+        "baseline_raw_aiohttp_per_second": round(raw_aiohttp, 1),
+        "baseline_raw_httpx_per_second": round(raw_httpx, 1),
         "load_average": os.getloadavg(),
         "paced": _figures(paced, paced_arrivals, sizes.endpoints),
         "burst": _figures(burst, burst_arrivals, sizes.endpoints),
@@ -253,7 +277,8 @@ def main(quick: bool = False) -> int:
     for phase in ("paced", "burst"):
         result[phase]["publish_vs_baseline"] = round(result[phase]["publish_ms_p50"] / baseline_publish, 2)
         rate = result[phase]["deliveries_per_second"]
-        result[phase]["rate_vs_raw_httpx"] = round(rate / raw_rate, 2)
+        result[phase]["rate_vs_raw_aiohttp"] = round(rate / raw_aiohttp, 2)
+        result[phase]["rate_vs_raw_httpx"] = round(rate / raw_httpx, 2)
     ok = (
         all(result[p]["lost"] == 0 and result[p]["duplicated"] == 0 for p in ("paced", "burst"))
         and (result["paced"]["latency_p99_ms"] or 1e9) < P99_TARGET_MS
@@ -273,7 +298,7 @@ def _markdown(r: dict[str, Any]) -> str:
         rows.append(
             f"| {phase} | {f['deliveries']} / {f['expected']} | {f['lost']} | {f['duplicated']} | "
             f"{f['latency_p50_ms']} | {f['latency_p99_ms']} | {f['latency_max_ms']} | "
-            f"{f['deliveries_per_second']} ({f['rate_vs_raw_httpx']}x raw) | "
+            f"{f['deliveries_per_second']} ({f['rate_vs_raw_aiohttp']}x / {f['rate_vs_raw_httpx']}x) | "
             f"{f['publish_ms_p50']} ({f['publish_vs_baseline']}x) |"
         )
     return "\n".join(
@@ -286,12 +311,13 @@ def _markdown(r: dict[str, Any]) -> str:
             f"(paced: one every {s['interval']} s; burst: back to back).",
             "",
             f"Baselines of the same run: the publish mutation with no endpoint takes "
-            f"{r['baseline_publish_ms_p50']} ms (p50); plain httpx (no database, no signing, no address "
-            f"check) POSTs {r['baseline_raw_httpx_per_second']} requests/s to the same receiver at the "
-            f"same concurrency. Load average during the run: {r['load_average']}.",
+            f"{r['baseline_publish_ms_p50']} ms (p50). Plain aiohttp and plain httpx (no database, no "
+            f"signing, no address check) POST {r['baseline_raw_aiohttp_per_second']} and "
+            f"{r['baseline_raw_httpx_per_second']} requests/s to the same receiver at the same "
+            f"concurrency ({CONCURRENCY}). Load average during the run: {r['load_average']}.",
             "",
-            "| phase | received / expected | lost | duplicated | p50 ms | p99 ms | max ms | deliveries/s "
-            "| publish p50 ms (vs baseline) |",
+            "| phase | received / expected | lost | duplicated | p50 ms | p99 ms | max ms "
+            "| deliveries/s (vs raw aiohttp / raw httpx) | publish p50 ms (vs baseline) |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
             *rows,
             "",

@@ -10,6 +10,18 @@ same row; on SQLite the claim is one write transaction, which SQLite runs alone.
 mid-delivery leaves its claims behind; they lapse after ``ACCORD_WEBHOOK_CLAIM_SECONDS`` and the
 deliveries are sent again (at least once: receivers drop duplicates by ``webhook-id``).
 
+Sending: claimed deliveries wait in a queue of this process, oldest first, and at most
+``ACCORD_WEBHOOK_CONCURRENCY`` are sent at once (a finished send starts the next at once, without
+waiting for the database). The queue holds no more than can be sent before the claims lapse even if
+every send took the whole timeout; a delivery still queued too close to its claim's end is handed
+back unsent, so no delivery is ever sent under a claim that may have lapsed before its answer came.
+
+Database work is batched and kept short, since on SQLite it shares the writers' queue with the
+publishing mutations: one transaction records the outcomes gathered so far (one statement per kind
+of outcome, whatever their number) and claims the next batch (one statement, and one to read what
+was claimed). Outcomes are recorded when the queue runs low and more is to be claimed, when nothing
+is being sent any more, or at the latest ``RECORD_SECONDS`` after the first of them.
+
 Outcomes: 2xx delivers; 410 Gone disables the endpoint (ends the WebSub subscription); anything
 else, a timeout or a refused address is retried on the schedule of ``accord.push.retry`` until
 ``ACCORD_WEBHOOK_MAX_ATTEMPTS``; ``ACCORD_WEBHOOK_DISABLE_AFTER_FAILURES`` failed attempts in a row
@@ -22,13 +34,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.models.columns import utcnow
@@ -50,9 +63,11 @@ from accord.settings import Settings
 
 log = logging.getLogger("accord.push")
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
-CLAIM_BATCH = 100
+CLAIM_BATCH = 500  # rows one claim takes at most
+MAX_QUEUE = 2000  # claimed deliveries one process holds at most (queued and being sent)
 SWEEP_SECONDS = 5.0
-COALESCE_SECONDS = 0.005
+RECORD_SECONDS = 0.1  # the longest an outcome waits to be recorded while other sends run
+RECORD_BATCH = 500  # ... or until this many are waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +83,7 @@ class Claimed:
     secret: str | None
     live: bool  # the endpoint is enabled / the subscription active and within its lease
     topic: str | None
+    send_by: float  # time.monotonic() after which a send could outlast the claim: hand it back
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +113,23 @@ class Deliverer:
         self.instance = instance
         self.hub_url = f"{settings.public_url}/websub"
         self.version_changed = version_changed
+        self.concurrency = settings.webhook_concurrency
+        # A send must end before its claim does (and a little before, for recording it): one that
+        # cannot start within `send_window` of its claim is handed back. The queue holds what
+        # `concurrency` sends can get through in that window even if each took the whole timeout.
+        timeout, claim = settings.webhook_timeout_seconds, settings.webhook_claim_seconds
+        spare = max(claim - timeout, 0.0)  # the settings insist on claims longer than the timeout
+        self.send_window = spare - min(1.0, spare / 2)
+        rounds = max(1, int(self.send_window // timeout))
+        self.queue_limit = min(MAX_QUEUE, self.concurrency * rounds)
         self._wake = asyncio.Event()
+        self._queue: deque[Claimed] = deque()  # claimed, waiting for a free sending slot
         self._in_flight: set[asyncio.Task[Outcome]] = set()
         self._finished: list[Outcome] = []
+        self._first_finished_at = 0.0
+        self._handed_back: list[int] = []  # claims to release unsent
+        self._ended: set[tuple[str, int | None]] = set()  # targets disabled by the outcomes just recorded
+        self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._last_sweep = 0.0
         self.sent = 0  # attempts made by this process (for tests and benchmarks)
@@ -112,18 +142,20 @@ class Deliverer:
             self._tasks.append(asyncio.create_task(self._follow_changes(), name="accord-push-follow"))
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self._queue.clear()  # released below with every other claim of this process
         in_flight = list(self._in_flight)
         for sending in in_flight:
             sending.cancel()
         await asyncio.gather(*in_flight, return_exceptions=True)
         try:
-            await self._record(self._take_finished())
+            await self._record_and_claim(self._take_finished(), [], 0)
             await self._release()
         except Exception:
             log.exception("could not record the last deliveries; their claims will lapse")
@@ -140,6 +172,7 @@ class Deliverer:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
                 timeout = await self._cycle()
             except Exception:
@@ -147,43 +180,78 @@ class Deliverer:
                 timeout = 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            if self._in_flight:
-                # Sends finish one by one: gather the next few before one transaction records them
-                # all and claims their successors.
-                await asyncio.sleep(COALESCE_SECONDS)
-            self._wake.clear()
+
+    @property
+    def _held(self) -> int:
+        """Claimed deliveries this process holds: queued or being sent."""
+        return len(self._queue) + len(self._in_flight)
 
     async def _cycle(self) -> float:
-        """Record what finished and claim what is due, in one transaction; start sending it.
-        Returns how long to sleep unless woken."""
-        finished = self._take_finished()
-        free = self.settings.webhook_concurrency - len(self._in_flight)
-        # A read first: every write in every process wakes every deliverer, and a claim is a write.
-        until_due = await self._until_next_due() if free > 0 else self.settings.webhook_poll_seconds
-        wanted = min(free, CLAIM_BATCH) if until_due <= 0 else 0
-        claimed: list[Claimed] = []
-        if finished or wanted:
-            claimed = await self._record_and_claim(finished, wanted)
-        for one in claimed:
-            task = asyncio.create_task(self._send(one))
-            self._in_flight.add(task)
-            task.add_done_callback(self._done)
-        if finished or (wanted and len(claimed) == wanted):
-            self.wake()  # more may be due, and retries just scheduled change when the next one is
+        """Record what finished and claim what is due, in one transaction, when either is worth it;
+        start sending. Returns how long to sleep unless woken."""
+        held = self._held
+        room = self.queue_limit - held
+        poll = self.settings.webhook_poll_seconds
+        until_due, wanted = poll, 0
+        # Refill when the queue is half empty: a few large claims rather than many small ones. A
+        # read first: every write in every process wakes every deliverer, and a claim is a write.
+        if room > 0 and held <= self.queue_limit // 2:
+            until_due = await self._until_next_due()
+            wanted = min(room, CLAIM_BATCH) if until_due <= 0 else 0
+        finished = self._finished
+        record = bool(finished) and (
+            wanted > 0
+            or held == 0
+            or len(finished) >= RECORD_BATCH
+            or time.monotonic() - self._first_finished_at >= RECORD_SECONDS
+        )
+        if record or wanted or self._handed_back:
+            outcomes = self._take_finished() if record else []
+            handed_back, self._handed_back = self._handed_back, []
+            self._ended.clear()
+            claimed = await self._record_and_claim(outcomes, handed_back, wanted)
+            if self._ended:  # their pending deliveries were just cancelled: do not send them
+                ended, self._ended = self._ended, set()
+                self._queue = deque(c for c in self._queue if _target_of(c) not in ended)
+            self._queue.extend(claimed)
+            self._pump()
+            if record or (wanted and len(claimed) == wanted):
+                self.wake()  # more may be due, and retries just scheduled change when the next one is
         if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
             await self._sweep()
             self._last_sweep = time.monotonic()
-        return max(until_due, 0.01) if not claimed else self.settings.webhook_poll_seconds
+        timeout = until_due
+        if self._finished:
+            timeout = min(timeout, self._first_finished_at + RECORD_SECONDS - time.monotonic())
+        return max(timeout, 0.01)
+
+    def _pump(self) -> None:
+        """Start sending queued deliveries while sending slots are free."""
+        while self._queue and len(self._in_flight) < self.concurrency and not self._stopping:
+            claimed = self._queue.popleft()
+            if time.monotonic() > claimed.send_by:
+                self._handed_back.append(claimed.id)
+                self.wake()
+                continue
+            task = asyncio.create_task(self._send(claimed))
+            self._in_flight.add(task)
+            task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[Outcome]) -> None:
         self._in_flight.discard(task)
         if not task.cancelled():
             error = task.exception()
             if error is None:
+                if not self._finished:
+                    self._first_finished_at = time.monotonic()
+                    self.wake()  # so that the cycle sets the timer that records it
                 self._finished.append(task.result())
             else:  # a bug: the claim lapses and the delivery is sent again later
                 log.error("sending a delivery failed", exc_info=error)
-        self.wake()
+        self._pump()
+        held = self._held
+        if held == 0 or held == self.queue_limit // 2 or len(self._finished) >= RECORD_BATCH:
+            self.wake()  # idle (record now), or half empty (claim more), or many outcomes waiting
 
     def _take_finished(self) -> list[Outcome]:
         finished, self._finished = self._finished, []
@@ -206,9 +274,21 @@ class Deliverer:
         async with self.transaction() as conn:
             return await conn.run_sync(lambda sync: self._claim_sync(sync, limit, ids))
 
-    async def _record_and_claim(self, outcomes: Sequence[Outcome], limit: int) -> list[Claimed]:
+    async def _record_and_claim(
+        self, outcomes: Sequence[Outcome], handed_back: Sequence[int], limit: int
+    ) -> list[Claimed]:
         def both(sync: Connection) -> list[Claimed]:
             self._record_sync(sync, outcomes)
+            if handed_back:
+                sync.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.id.in_(list(handed_back)),
+                        deliveries.c.claimed_by == self.instance,
+                        deliveries.c.status == PENDING,
+                    )
+                    .values(claimed_by=None, claimed_until=None)
+                )
             return self._claim_sync(sync, limit, None) if limit > 0 else []
 
         async with self.transaction() as conn:
@@ -230,6 +310,7 @@ class Deliverer:
         if conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         until = now + timedelta(seconds=self.settings.webhook_claim_seconds)
+        send_by = time.monotonic() + self.send_window
         claimed_ids = list(
             conn.execute(
                 update(deliveries)
@@ -281,6 +362,7 @@ class Deliverer:
                     secret=secret,
                     live=live,
                     topic=row.topic,
+                    send_by=send_by,
                 )
             )
         return result
@@ -292,34 +374,69 @@ class Deliverer:
             await conn.run_sync(lambda sync: self._record_sync(sync, outcomes))
 
     def _record_sync(self, conn: Connection, outcomes: Sequence[Outcome]) -> None:
+        """Record outcomes as one statement per kind (delivered, cancelled) plus the failed ones one
+        by one. The result is what recording them one by one, in the order they finished, gives."""
+        if not outcomes:
+            return
         now = utcnow()
-        settings = self.settings
-        for outcome in outcomes:
+        delivered: list[dict[str, Any]] = []
+        cancelled: list[dict[str, Any]] = []
+        failed: list[tuple[int, Outcome, Answer]] = []
+        last_success: dict[int, int] = {}  # endpoint id -> position of its last delivered outcome
+        for position, outcome in enumerate(outcomes):
             claimed, answer = outcome.claimed, outcome.answer
-            mine = and_(deliveries.c.id == claimed.id, deliveries.c.claimed_by == self.instance)
-            released = {"claimed_by": None, "claimed_until": None}
             if answer is None:
-                conn.execute(
-                    update(deliveries)
-                    .where(mine)
-                    .values(status=CANCELLED, last_error=(outcome.reason or "cancelled")[:500], **released)
+                cancelled.append({"b_id": claimed.id, "b_error": (outcome.reason or "cancelled")[:500]})
+            elif answer.ok:
+                delivered.append(
+                    {"b_id": claimed.id, "b_attempts": claimed.attempts + 1, "b_code": answer.status_code}
                 )
-                continue
+                if claimed.endpoint_id is not None:
+                    last_success[claimed.endpoint_id] = position
+            else:
+                failed.append((position, outcome, answer))
+        mine = and_(deliveries.c.id == bindparam("b_id"), deliveries.c.claimed_by == self.instance)
+        released = {"claimed_by": None, "claimed_until": None}
+        if delivered:
+            conn.execute(
+                update(deliveries)
+                .where(mine)
+                .values(
+                    status=DELIVERED,
+                    delivered_at=now,
+                    attempts=bindparam("b_attempts"),
+                    last_status_code=bindparam("b_code"),
+                    last_error=None,
+                    **released,
+                ),
+                delivered,
+            )
+        if last_success:  # a success ends an endpoint's run of failures
+            conn.execute(
+                update(endpoints)
+                .where(endpoints.c.id.in_(list(last_success)), endpoints.c.consecutive_failures != 0)
+                .values(consecutive_failures=0)
+            )
+        if cancelled:
+            conn.execute(
+                update(deliveries)
+                .where(mine)
+                .values(status=CANCELLED, last_error=bindparam("b_error"), **released),
+                cancelled,
+            )
+        settings = self.settings
+        for position, outcome, answer in failed:
+            claimed = outcome.claimed
+            one = and_(deliveries.c.id == claimed.id, deliveries.c.claimed_by == self.instance)
             attempts = claimed.attempts + 1
             values: dict[str, Any] = {
                 "attempts": attempts,
                 "last_status_code": answer.status_code,
-                "last_error": None if answer.ok else answer.describe(),
+                "last_error": answer.describe(),
                 **released,
             }
-            if answer.ok:
-                conn.execute(
-                    update(deliveries).where(mine).values(status=DELIVERED, delivered_at=now, **values)
-                )
-                self._target_succeeded(conn, claimed)
-                continue
             if answer.gone:
-                conn.execute(update(deliveries).where(mine).values(status=FAILED, **values))
+                conn.execute(update(deliveries).where(one).values(status=FAILED, **values))
                 self._end_target(
                     conn, claimed, f"the receiver answered 410 Gone on {now:%Y-%m-%d %H:%M:%S} UTC"
                 )
@@ -329,20 +446,14 @@ class Deliverer:
             else:
                 delay = retry_delay(attempts, settings.webhook_retry_base_seconds)
                 values["next_attempt_at"] = now + timedelta(seconds=delay)
-            conn.execute(update(deliveries).where(mine).values(**values))
-            self._target_failed(conn, claimed, answer, now)
-
-    def _target_succeeded(self, conn: Connection, claimed: Claimed) -> None:
-        if claimed.endpoint_id is not None:
-            conn.execute(
-                update(endpoints)
-                .where(endpoints.c.id == claimed.endpoint_id, endpoints.c.consecutive_failures != 0)
-                .values(consecutive_failures=0)
-            )
+            conn.execute(update(deliveries).where(one).values(**values))
+            # A failure before the endpoint's last success in this batch is no longer "in a row".
+            endpoint_id = claimed.endpoint_id
+            if endpoint_id is not None and position > last_success.get(endpoint_id, -1):
+                self._target_failed(conn, claimed, answer, now)
 
     def _target_failed(self, conn: Connection, claimed: Claimed, answer: Answer, now: datetime) -> None:
-        if claimed.endpoint_id is None:
-            return
+        assert claimed.endpoint_id is not None
         failures = conn.execute(
             update(endpoints)
             .where(endpoints.c.id == claimed.endpoint_id)
@@ -359,8 +470,10 @@ class Deliverer:
             )
 
     def _end_target(self, conn: Connection, claimed: Claimed, reason: str) -> None:
-        """Disable the endpoint (or end the subscription) and cancel what it still had pending."""
+        """Disable the endpoint (or end the subscription) and cancel what it still had pending (what
+        this process has queued for it is dropped after the commit)."""
         now = utcnow()
+        self._ended.add(_target_of(claimed))
         if claimed.endpoint_id is not None:
             conn.execute(
                 update(endpoints)
@@ -460,3 +573,9 @@ def _expire_leases(conn: Connection) -> None:
             .where(deliveries.c.subscription_id.in_(expired), deliveries.c.status == PENDING)
             .values(status=CANCELLED, last_error="not sent: the lease ran out")
         )
+
+
+def _target_of(claimed: Claimed) -> tuple[str, int | None]:
+    if claimed.endpoint_id is not None:
+        return ("endpoint", claimed.endpoint_id)
+    return ("subscription", claimed.subscription_id)

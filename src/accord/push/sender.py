@@ -1,19 +1,46 @@
-"""One HTTP request to a delivery target: address checked first, a total time limit, redirects not
-followed, and at most ``MAX_ANSWER_BYTES`` of the answer read."""
+"""HTTP requests to delivery targets: pooled keep-alive connections whose addresses are checked when
+they are opened, a total time limit, redirects not followed, and at most ``MAX_ANSWER_BYTES`` of
+the answer read.
+
+One aiohttp session serves every delivery of a process. Its connector keeps connections alive per
+host and reuses them (a delivery to a host that was just called costs no new TCP or TLS handshake
+and no DNS lookup), and it is where the SSRF rule of ``accord.push.addresses`` is enforced: the
+resolver returns a host's addresses only when every one of them passes, and the socket factory
+refuses to create a socket for an address that does not, whatever path the address came by (a
+literal IP in the URL skips the resolver, not the socket factory). So the address checked is the
+address connected to, on every new connection.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.connector import AddrInfoType, SocketFactoryType
+from aiohttp.resolver import ThreadedResolver
 
-from accord.push.addresses import UnsafeURL, parse_url, resolve
+from accord.push.addresses import (
+    RefusedAddress,
+    UnsafeURL,
+    address_of,
+    check_addresses,
+    parse_url,
+    refusal,
+)
 
 MAX_ANSWER_BYTES = 4096
 USER_AGENT = "accord-push/1 (+https://github.com/standard-webhooks/standard-webhooks)"
 ERROR_LENGTH = 500
+# Receivers close idle connections after a while (Node's http server after 5 s, uvicorn after 5 s):
+# a connection reused just as the receiver closes it fails the delivery (retried later), so idle
+# connections are dropped a little before that.
+KEEPALIVE_SECONDS = 4.0
+# Resolved (and checked) addresses are reused this long before the host is looked up again.
+DNS_CACHE_SECONDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +66,54 @@ class Answer:
         return f"HTTP {self.status_code}" + (f": {shown}" if shown else "")
 
 
+class CheckedResolver(AbstractResolver):
+    """The system resolver, returning a host's addresses only when every one of them is allowed."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self._system = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._system.resolve(host, port, family)
+        try:
+            check_addresses((address_of(r["host"]) for r in found), allow_private=self.allow_private)
+        except UnsafeURL as exc:
+            raise RefusedAddress(f"the URL {exc}") from None
+        return found
+
+    async def close(self) -> None:
+        await self._system.close()
+
+
+def checked_socket_factory(*, allow_private: bool) -> SocketFactoryType:
+    """Creates the socket for one connection attempt, after checking the address it will connect to."""
+
+    def create(addr_info: AddrInfoType) -> socket.socket:
+        family, kind, proto, _name, sockaddr = addr_info
+        address = address_of(str(sockaddr[0]))
+        reason = refusal(address, allow_private=allow_private)
+        if reason is not None:
+            raise RefusedAddress(f"the URL resolves to {address}, {reason}")
+        return socket.socket(family=family, type=kind, proto=proto)
+
+    return create
+
+
+def _refusal_in(error: BaseException) -> RefusedAddress | None:
+    """The address refusal behind a connection error, if that is what it was."""
+    seen: BaseException | None = error
+    for _ in range(8):  # the client wraps errors a few levels deep
+        if seen is None:
+            return None
+        if isinstance(seen, RefusedAddress):
+            return seen
+        os_error = getattr(seen, "os_error", None)
+        seen = os_error if isinstance(os_error, BaseException) else (seen.__cause__ or seen.__context__)
+    return None
+
+
 class Sender:
     def __init__(
         self, *, timeout: float, production: bool, allow_private: bool, connections: int = 100
@@ -46,18 +121,36 @@ class Sender:
         self.timeout = timeout
         self.production = production
         self.allow_private = allow_private
-        # Never the environment's proxies: a proxy would make the address check meaningless.
-        self.client = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            # Answers are read raw and capped: ask for them uncompressed (no decompression bombs).
-            headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},
-        )
+        self.connections = connections
+        self._session: aiohttp.ClientSession | None = None  # made on first use, inside the event loop
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.connections,
+                resolver=CheckedResolver(allow_private=self.allow_private),
+                socket_factory=checked_socket_factory(allow_private=self.allow_private),
+                ttl_dns_cache=DNS_CACHE_SECONDS,
+                keepalive_timeout=KEEPALIVE_SECONDS,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # Never the environment's proxies or .netrc: a proxy would make the address check
+                # meaningless.
+                trust_env=False,
+                # Receivers' cookies are not kept from one delivery to the next.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # Answers are read raw and capped: ask for them uncompressed (no decompression bombs).
+                auto_decompress=False,
+                headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            )
+        return self._session
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def request(
         self,
@@ -69,37 +162,34 @@ class Sender:
         params: Mapping[str, str] | None = None,
     ) -> Answer:
         try:
-            target = await resolve(
-                parse_url(url, production=self.production), allow_private=self.allow_private
-            )
+            target = parse_url(url, production=self.production)
         except UnsafeURL as exc:
             return Answer(None, error=f"refused: the URL {exc}")
-        all_headers = {"host": target.host_header, **(headers or {})}
-        connect_url = target.connect_url
         if params:
-            connect_url = connect_url.copy_merge_params(dict(params))
-        extensions = {"sni_hostname": target.url.host} if target.url.scheme == "https" else {}
-        request = self.client.build_request(
-            method, connect_url, content=body, headers=all_headers, extensions=extensions
-        )
+            target = target.update_query(dict(params))
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.client.send(request, stream=True)
-                try:
+                async with self._client().request(
+                    method, target, data=body, headers=headers, allow_redirects=False
+                ) as response:
                     text = await _read_capped(response)
-                finally:
-                    await response.aclose()
         except TimeoutError:
             return Answer(None, error=f"no answer within {self.timeout:g}s")
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
+            refused = _refusal_in(exc)
+            if refused is not None:
+                return Answer(None, error=f"refused: {refused}")
             return Answer(None, error=f"{type(exc).__name__}: {exc}".rstrip(": "))
-        return Answer(response.status_code, text)
+        return Answer(response.status, text)
 
 
-async def _read_capped(response: httpx.Response) -> str:
+async def _read_capped(response: aiohttp.ClientResponse) -> str:
+    """At most MAX_ANSWER_BYTES of the body; a connection whose answer is not read to its end is
+    closed rather than reused."""
     kept = bytearray()
-    async for chunk in response.aiter_raw():
-        kept += chunk[: MAX_ANSWER_BYTES - len(kept)]
-        if len(kept) >= MAX_ANSWER_BYTES:
+    while len(kept) < MAX_ANSWER_BYTES:
+        chunk = await response.content.read(MAX_ANSWER_BYTES - len(kept))
+        if not chunk:
             break
+        kept += chunk
     return kept.decode("utf-8", errors="replace")
