@@ -3,16 +3,22 @@ send time, and the signing checked by the standardwebhooks package."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks.webhooks import Webhook
 
 from accord.auth import Role, Viewer
 from accord.db import create_async_db_engine
+from accord.feeds.endpoints import FeedEndpoints
 from accord.push.addresses import UnsafeURL, check_url
 from accord.push.admin import (
     PushAdmin,
@@ -24,9 +30,12 @@ from accord.push.admin import (
     send_test,
     update_webhook,
 )
+from accord.push.deliverer import Deliverer, Outcome
+from accord.push.outbox import deliveries
 from accord.push.retry import nominal_schedule, retry_delay
-from accord.push.sender import Sender
+from accord.push.sender import MAX_ANSWER_BYTES, Answer, Sender
 from accord.push.signing import new_secret, webhook_headers
+from accord.push.topics import TopicFeeds
 from accord.resolvers.errors import BadInput, Forbidden, NotFound, Unauthenticated
 from accord.settings import Settings
 from tests.harness.databases import migrated_engine
@@ -154,8 +163,12 @@ async def test_sender_checks_the_address_and_never_follows_redirects(receivers: 
     strict = Sender(timeout=2, production=False, allow_private=False)
     relaxed = Sender(timeout=2, production=False, allow_private=True)
     try:
+        # A literal address (checked by the socket factory) and a host name (by the resolver).
         refused = await strict.request("POST", receivers.url("/ok/refused"), body=b"{}")
         assert refused.status_code is None and "loopback" in str(refused.error)
+        by_name_refused = receivers.url("/ok/refused").replace("127.0.0.1", "localhost")
+        refused = await strict.request("POST", by_name_refused, body=b"{}")
+        assert refused.status_code is None and "a loopback address" in str(refused.error)
         assert receivers.requests("/ok/refused") == []  # refused before connecting
         redirected = await relaxed.request("POST", receivers.url("/redirect/x"), body=b"{}")
         assert redirected.status_code == 302 and not redirected.ok
@@ -164,6 +177,17 @@ async def test_sender_checks_the_address_and_never_follows_redirects(receivers: 
         assert (await relaxed.request("POST", by_name, body=b"{}")).ok
         (seen,) = receivers.requests("/ok/by-name")
         assert seen.headers["host"] == f"localhost:{receivers.port}"
+        # Connections are kept alive and reused...
+        for _ in range(3):
+            assert (await relaxed.request("POST", receivers.url("/ok/keep-alive"), body=b"{}")).ok
+        assert len({r.peer_port for r in receivers.requests("/ok/keep-alive")}) == 1
+        # ... except one whose answer was cut at the cap instead of read to its end.
+        big = await relaxed.request("POST", receivers.url("/big/answer"), body=b"{}")
+        assert big.ok and len(big.text) == MAX_ANSWER_BYTES
+        assert (await relaxed.request("POST", receivers.url("/ok/after-big"), body=b"{}")).ok
+        (cut,) = receivers.requests("/big/answer")
+        (after,) = receivers.requests("/ok/after-big")
+        assert after.peer_port != cut.peer_port
     finally:
         await strict.close()
         await relaxed.close()
@@ -189,3 +213,85 @@ def test_retry_schedule() -> None:
     jittered = [retry_delay(3, 15.0) for _ in range(200)]
     assert min(jittered) >= 15 * 16 * 0.75 and max(jittered) <= 15 * 16 * 1.25
     assert len(set(jittered)) > 100
+
+
+def _deliverer(admin: PushAdmin, sender: Sender, instance: str) -> Deliverer:
+    return Deliverer(
+        admin.settings,
+        engine=admin.engine,
+        transaction=admin.engine.begin,
+        sender=sender,
+        topics=TopicFeeds(FeedEndpoints.from_settings(admin.settings, admin.engine)),
+        instance=instance,
+    )
+
+
+async def _delivery_row(engine: AsyncEngine, delivery_id: int) -> Any:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))).one()
+
+
+async def test_outcomes_recorded_in_one_batch(engine: AsyncEngine, receivers: Receivers) -> None:
+    """Outcomes recorded together come out as if recorded one by one in the order they finished."""
+    admin = _admin(engine, webhook_allow_private=True, webhook_disable_after_failures=2)
+    made = await create_webhook(admin, ADMIN, url=receivers.url("/ok/batch"), events=["content.updated"])
+    hook_id = made.webhook.id
+    sender = Sender(timeout=2, production=False, allow_private=True)
+    deliverer = _deliverer(admin, sender, "batch-test")
+    try:
+        queued = [await send_test(admin, ADMIN, hook_id) for _ in range(4)]
+        claimed = await deliverer._record_and_claim([], [], 10)
+        assert sorted(c.id for c in claimed) == sorted(q.id for q in queued)
+        first, second, third, fourth = sorted(claimed, key=lambda c: c.id)
+        failed = Answer(503, "down")
+        # failed, delivered, failed: the failure before the success is no longer "in a row".
+        await deliverer._record_and_claim(
+            [Outcome(first, failed), Outcome(second, Answer(204)), Outcome(third, failed)], [], 0
+        )
+        (hook,) = await list_webhooks(admin, ADMIN)
+        assert hook.enabled and hook.consecutive_failures == 1
+        done = await _delivery_row(engine, second.id)
+        assert (done.status, done.attempts, done.last_status_code) == ("delivered", 1, 204)
+        assert done.claimed_by is None and done.delivered_at is not None
+        retried = await _delivery_row(engine, first.id)
+        assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "HTTP 503: down")
+        assert retried.claimed_by is None and retried.next_attempt_at > done.delivered_at
+        # A second failure in a row reaches the limit of 2: the endpoint is disabled, and what it
+        # still had pending (the first and third, waiting for their retries) is cancelled.
+        await deliverer._record_and_claim([Outcome(fourth, failed)], [], 0)
+        (hook,) = await list_webhooks(admin, ADMIN)
+        assert not hook.enabled and "2 failed attempts in a row" in str(hook.disabled_reason)
+        assert (await _delivery_row(engine, first.id)).status == "cancelled"
+        assert (await _delivery_row(engine, fourth.id)).status == "pending"  # retried if re-enabled
+    finally:
+        await sender.close()
+
+
+async def test_a_claim_too_old_to_send_is_handed_back(engine: AsyncEngine, receivers: Receivers) -> None:
+    admin = _admin(engine, webhook_allow_private=True)
+    made = await create_webhook(admin, ADMIN, url=receivers.url("/ok/late"), events=["content.updated"])
+    sender = Sender(timeout=2, production=False, allow_private=True)
+    deliverer = _deliverer(admin, sender, "late-test")
+    try:
+        queued = await send_test(admin, ADMIN, made.webhook.id)
+        (claimed,) = await deliverer._record_and_claim([], [], 10)
+        assert (await _delivery_row(engine, queued.id)).claimed_by == "late-test"
+        # Queued for longer than its claim allows (as behind a stalled event loop): not sent.
+        deliverer._queue.append(dataclasses.replace(claimed, send_by=time.monotonic() - 1))
+        deliverer._pump()
+        assert not deliverer._in_flight and deliverer._handed_back == [queued.id]
+        await deliverer._cycle()  # the claim is released...
+        assert not deliverer._handed_back and deliverer._wake.is_set()
+        assert (await _delivery_row(engine, queued.id)).claimed_by is None
+        await deliverer._cycle()  # ... and the delivery claimed again, afresh, and sent
+        for _ in range(600):  # the send runs on this event loop: wait without blocking it
+            if deliverer._finished or not deliverer._in_flight:
+                break
+            await asyncio.sleep(0.05)
+        assert len(receivers.requests("/ok/late")) == 1
+        assert receivers.requests("/ok/late")[0].webhook_id == queued.webhook_id
+    finally:
+        await deliverer.stop()
+        await sender.close()
+    row = await _delivery_row(engine, queued.id)
+    assert row.status == "delivered" and row.claimed_by is None

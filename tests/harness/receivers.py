@@ -2,14 +2,15 @@
 
 Paths choose the behaviour: ``/ok/...`` answers 200; ``/flaky/...`` answers 500 to the first two
 requests of each webhook-id, then 200; ``/hang/...`` never answers (until the server stops);
-``/gone/...`` answers 410; ``/slow/...`` answers 200 after 0.3 s;
-``/redirect/...`` answers 302 to a metadata address; ``/websub/...`` is a WebSub
+``/gone/...`` answers 410; ``/slow/...`` answers 200 after 0.3 s; ``/big/...`` answers 200 with a
+1 MiB body; ``/redirect/...`` answers 302 to a metadata address; ``/websub/...`` is a WebSub
 subscriber (it echoes ``hub.challenge`` to verification GETs unless the path holds ``refuse``, and
 records distributions).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -18,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+BIG_ANSWER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.time() when the request was read
+    peer_port: int  # the client's port: requests with the same one came over one kept-alive connection
 
     @property
     def webhook_id(self) -> str:
@@ -82,6 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             at=time.time(),
+            peer_port=int(self.client_address[1]),
         )
         receivers = self.server.receivers
         with receivers.lock:
@@ -121,6 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("location", "http://169.254.169.254/latest/meta-data/")
             self.send_header("content-length", "0")
             self.end_headers()
+        elif path.startswith("/big/"):
+            self.send_response(200)
+            self.send_header("content-length", str(BIG_ANSWER_BYTES))
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client stops reading early and hangs up
+                for _ in range(BIG_ANSWER_BYTES // 65536):
+                    self.wfile.write(b"x" * 65536)
         elif path.startswith("/gone/"):
             self._answer(410, b"gone")
         else:

@@ -215,8 +215,10 @@ class Deliverer:
                 self._queue = deque(c for c in self._queue if _target_of(c) not in ended)
             self._queue.extend(claimed)
             self._pump()
-            if record or (wanted and len(claimed) == wanted):
-                self.wake()  # more may be due, and retries just scheduled change when the next one is
+            if record or handed_back or (wanted and len(claimed) == wanted):
+                # More may be due (what was handed back is), and retries just scheduled change when
+                # the next one is.
+                self.wake()
         if time.monotonic() - self._last_sweep >= SWEEP_SECONDS:
             await self._sweep()
             self._last_sweep = time.monotonic()
