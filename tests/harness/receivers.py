@@ -141,6 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a sender opening a dozen connections at once
+    # would see some of them dropped and retried a second later, like no real server.
+    request_queue_size = 128
     receivers: Receivers
 
 
