@@ -250,6 +250,11 @@ async def test_outcomes_recorded_in_one_batch(engine: AsyncEngine, receivers: Re
         )
         (hook,) = await list_webhooks(admin, ADMIN)
         assert hook.enabled and hook.consecutive_failures == 1
+        # Recording an outcome again (after a transaction whose end was not seen) changes nothing.
+        await deliverer._record_and_claim([Outcome(third, failed), Outcome(second, Answer(200))], [], 0)
+        (hook,) = await list_webhooks(admin, ADMIN)
+        assert hook.consecutive_failures == 1
+        assert (await _delivery_row(engine, second.id)).last_status_code == 204
         done = await _delivery_row(engine, second.id)
         assert (done.status, done.attempts, done.last_status_code) == ("delivered", 1, 204)
         assert done.claimed_by is None and done.delivered_at is not None

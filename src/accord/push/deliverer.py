@@ -14,13 +14,14 @@ Sending: claimed deliveries wait in a queue of this process, oldest first, and a
 ``ACCORD_WEBHOOK_CONCURRENCY`` are sent at once (a finished send starts the next at once, without
 waiting for the database). The queue holds no more than can be sent before the claims lapse even if
 every send took the whole timeout; a delivery still queued too close to its claim's end is handed
-back unsent, so no delivery is ever sent under a claim that may have lapsed before its answer came.
+back unsent, so no delivery is ever sent under a claim that may lapse before its answer comes.
 
 Database work is batched and kept short, since on SQLite it shares the writers' queue with the
-publishing mutations: one transaction records the outcomes gathered so far (one statement per kind
-of outcome, whatever their number) and claims the next batch (one statement, and one to read what
-was claimed). Outcomes are recorded when the queue runs low and more is to be claimed, when nothing
-is being sent any more, or at the latest ``RECORD_SECONDS`` after the first of them.
+publishing mutations: one transaction records the outcomes gathered so far (one statement for the
+delivered ones, whatever their number, one for the cancelled ones, and the rarer failures one by
+one) and claims the next batch (one statement, and one to read what was claimed). Outcomes are
+recorded when the queue runs low and more is to be claimed, when nothing is being sent any more, or
+at the latest ``RECORD_SECONDS`` after the first of them. None is open while anything is sent.
 
 Outcomes: 2xx delivers; 410 Gone disables the endpoint (ends the WebSub subscription); anything
 else, a timeout or a refused address is retried on the schedule of ``accord.push.retry`` until
@@ -209,7 +210,14 @@ class Deliverer:
             outcomes = self._take_finished() if record else []
             handed_back, self._handed_back = self._handed_back, []
             self._ended.clear()
-            claimed = await self._record_and_claim(outcomes, handed_back, wanted)
+            try:
+                claimed = await self._record_and_claim(outcomes, handed_back, wanted)
+            except BaseException:
+                # Keep what was to be recorded for the next try (or for stop()) rather than let the
+                # claims lapse and delivered calls be sent again; recording twice changes nothing.
+                self._finished[:0] = outcomes
+                self._handed_back[:0] = handed_back
+                raise
             if self._ended:  # their pending deliveries were just cancelled: do not send them
                 ended, self._ended = self._ended, set()
                 self._queue = deque(c for c in self._queue if _target_of(c) not in ended)
@@ -376,43 +384,50 @@ class Deliverer:
             await conn.run_sync(lambda sync: self._record_sync(sync, outcomes))
 
     def _record_sync(self, conn: Connection, outcomes: Sequence[Outcome]) -> None:
-        """Record outcomes as one statement per kind (delivered, cancelled) plus the failed ones one
-        by one. The result is what recording them one by one, in the order they finished, gives."""
+        """Record outcomes with one statement per kind (delivered: one per answer code, usually
+        one; cancelled), and the failed ones one by one. The result is what recording them one by
+        one, in the order they finished, gives; an outcome recorded before (or whose claim passed
+        to another process) changes nothing."""
         if not outcomes:
             return
         now = utcnow()
-        delivered: list[dict[str, Any]] = []
+        delivered: dict[int, list[Outcome]] = {}  # answer code -> outcomes
         cancelled: list[dict[str, Any]] = []
         failed: list[tuple[int, Outcome, Answer]] = []
-        last_success: dict[int, int] = {}  # endpoint id -> position of its last delivered outcome
+        position_of: dict[int, int] = {}  # delivery id -> position among the outcomes
         for position, outcome in enumerate(outcomes):
             claimed, answer = outcome.claimed, outcome.answer
+            position_of[claimed.id] = position
             if answer is None:
                 cancelled.append({"b_id": claimed.id, "b_error": (outcome.reason or "cancelled")[:500]})
             elif answer.ok:
-                delivered.append(
-                    {"b_id": claimed.id, "b_attempts": claimed.attempts + 1, "b_code": answer.status_code}
-                )
-                if claimed.endpoint_id is not None:
-                    last_success[claimed.endpoint_id] = position
+                assert answer.status_code is not None
+                delivered.setdefault(answer.status_code, []).append(outcome)
             else:
                 failed.append((position, outcome, answer))
-        mine = and_(deliveries.c.id == bindparam("b_id"), deliveries.c.claimed_by == self.instance)
         released = {"claimed_by": None, "claimed_until": None}
-        if delivered:
-            conn.execute(
+        last_success: dict[int, int] = {}  # endpoint id -> position of its last delivered outcome
+        for code, group in delivered.items():
+            applied = conn.execute(
                 update(deliveries)
-                .where(mine)
+                .where(
+                    deliveries.c.id.in_([o.claimed.id for o in group]),
+                    deliveries.c.claimed_by == self.instance,
+                )
                 .values(
                     status=DELIVERED,
                     delivered_at=now,
-                    attempts=bindparam("b_attempts"),
-                    last_status_code=bindparam("b_code"),
+                    attempts=deliveries.c.attempts + 1,
+                    last_status_code=code,
                     last_error=None,
                     **released,
-                ),
-                delivered,
+                )
+                .returning(deliveries.c.id, deliveries.c.endpoint_id)
             )
+            for row in applied:
+                if row.endpoint_id is not None:
+                    position = position_of[row.id]
+                    last_success[row.endpoint_id] = max(position, last_success.get(row.endpoint_id, -1))
         if last_success:  # a success ends an endpoint's run of failures
             conn.execute(
                 update(endpoints)
@@ -420,6 +435,7 @@ class Deliverer:
                 .values(consecutive_failures=0)
             )
         if cancelled:
+            mine = and_(deliveries.c.id == bindparam("b_id"), deliveries.c.claimed_by == self.instance)
             conn.execute(
                 update(deliveries)
                 .where(mine)
@@ -437,18 +453,18 @@ class Deliverer:
                 "last_error": answer.describe(),
                 **released,
             }
-            if answer.gone:
-                conn.execute(update(deliveries).where(one).values(status=FAILED, **values))
-                self._end_target(
-                    conn, claimed, f"the receiver answered 410 Gone on {now:%Y-%m-%d %H:%M:%S} UTC"
-                )
-                continue
-            if attempts >= settings.webhook_max_attempts:
+            if answer.gone or attempts >= settings.webhook_max_attempts:
                 values["status"] = FAILED
             else:
                 delay = retry_delay(attempts, settings.webhook_retry_base_seconds)
                 values["next_attempt_at"] = now + timedelta(seconds=delay)
-            conn.execute(update(deliveries).where(one).values(**values))
+            if conn.execute(update(deliveries).where(one).values(**values)).rowcount == 0:
+                continue  # no longer this process's claim (or recorded already): not counted twice
+            if answer.gone:
+                self._end_target(
+                    conn, claimed, f"the receiver answered 410 Gone on {now:%Y-%m-%d %H:%M:%S} UTC"
+                )
+                continue
             # A failure before the endpoint's last success in this batch is no longer "in a row".
             endpoint_id = claimed.endpoint_id
             if endpoint_id is not None and position > last_success.get(endpoint_id, -1):
