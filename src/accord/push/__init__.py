@@ -1,7 +1,8 @@
 """Push delivery: signed webhooks and a WebSub hub, driven by the change log.
 
 A committed write that changes what the public sees inserts its deliveries in the same transaction
-(``outbox.enqueue_for_change``); the deliverer of every ``accord serve`` process claims due
+(``outbox.enqueue_for_write``, one of the writer's ``in_transaction`` hooks, registered by
+``accord.services``); the deliverer of every ``accord serve`` process claims due
 deliveries and sends them over HTTP (``deliverer``), signed per the Standard Webhooks specification
 (``signing``), to addresses the SSRF guard allows (``addresses``).
 
@@ -16,7 +17,8 @@ Modules:
 - ``topics``: WebSub topics (accord's feed URLs), which events appear in one, rendering it;
 - ``outbox``: enqueueing deliveries inside the write transaction;
 - ``deliverer``: claiming, sending and recording deliveries;
-- ``admin``: the plain functions behind the CLI (and GraphQL): endpoints, deliveries, replay, test;
+- ``admin``: the plain functions behind the CLI and GraphQL: endpoints, deliveries, replay, test;
+- ``graphql``: the admin API's strawberry types and root fields, handed to the schema by services;
 - ``websub``: the hub's ``/websub`` endpoint and verification of intent;
 - ``service``: what ``accord serve`` starts and stops.
 """
