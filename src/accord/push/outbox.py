@@ -15,6 +15,7 @@ since their entries carry its name, and its own partner feed. Bulk loads (``acco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -106,11 +107,9 @@ def _webhook_rows(conn: Connection, change: ContentChange, now: datetime) -> lis
 
 
 def _websub_rows(conn: Connection, change: ContentChange, now: datetime) -> list[dict[str, Any]]:
+    touches: Callable[[dict[str, Any]], bool]
     if change.type_name == EVENT.name:
-
-        def touches(criteria: dict[str, Any]) -> bool:
-            return appears_in(change.before, criteria) or appears_in(change.after, criteria)
-
+        touches = _event_touches(change)
     elif change.type_name == PARTNER.name and _shown(change):
         touches = _partner_touches(conn, change)
     else:
@@ -133,18 +132,27 @@ def _websub_rows(conn: Connection, change: ContentChange, now: datetime) -> list
     return _distributions(conn, touched, change.change_id, now)
 
 
+def _event_touches(change: ContentChange) -> Callable[[dict[str, Any]], bool]:
+    """Whether a feed with given criteria shows the event, before or after the write."""
+
+    def touches(criteria: dict[str, Any]) -> bool:
+        return appears_in(change.before, criteria) or appears_in(change.after, criteria)
+
+    return touches
+
+
 def _shown(change: ContentChange) -> bool:
     """Whether feeds show (or showed) the content: published before or after the write."""
     return any(r is not None and r.status is Status.PUBLISHED for r in (change.before, change.after))
 
 
-def _partner_touches(conn: Connection, change: ContentChange) -> Any:
+def _partner_touches(conn: Connection, change: ContentChange) -> Callable[[dict[str, Any]], bool]:
     """Whether a feed with given criteria shows the partner: its own feed, or a feed with one of its
     published events (whose entries name it). A deleted partner's links are gone already: every
     feed is taken to show it."""
     slugs = {record.slug for record in (change.before, change.after) if record is not None}
-    link = EVENT.linked("partners").relation.link
     relation = EVENT.linked("partners").relation
+    link = relation.link
     its_events = select(link.c[relation.own_column]).where(link.c[relation.target_column] == change.id)
     table = EVENT.table
     dialect = conn.dialect.name
