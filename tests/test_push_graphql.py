@@ -20,6 +20,7 @@ from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
 from accord.db import create_sync_engine
+from accord.push.payload import SELECTIONS, Selection
 from tests.harness.clients import post
 from tests.harness.databases import seed
 from tests.harness.ports import free_port
@@ -494,3 +495,60 @@ def test_a_bulk_load_reaches_websub_subscribers_and_raises_no_webhooks(
     assert api.deliveries_to(callback) == 2
     receivers.wait_for(lambda: len(receivers.requests(hook_path)) == 2, what="the mutation's webhooks")
     receivers.wait_for(lambda: len(receivers.requests(f"/websub/{tag}/load", "POST")) == 2)
+
+
+def _printed(selection: Selection) -> str:
+    return " ".join(
+        name if inner is None else f"{name} {{ {_printed(inner)} }}" for name, inner in selection.items()
+    )
+
+
+def test_data_of_partners_agreements_and_exhibits_is_what_graphql_answers(
+    api: Api, receivers: Receivers
+) -> None:
+    """Each content type's webhook `data` holds, in both languages, what an anonymous GraphQL query
+    of the same fields answers (the selection comes from the declaration: no list to keep)."""
+    tag = f"t{os.urandom(4).hex()}"
+    path = f"/ok/{tag}"
+    made = api.ok(CREATE, {"input": {"url": receivers.url(path), "events": ["content.published"]}})
+    secret = made["createWebhook"]["secret"]
+    partner = api.ok(
+        """mutation { createPartner(input: {name: {en: "Data Partner", zhTw: "資料夥伴"}, shortName: "DP",
+          kind: FORUM, country: "TW", website: "https://example.org/dp", status: PUBLISHED}) { id } }"""
+    )["createPartner"]["id"]
+    agreement = api.ok(
+        """mutation($p: ID!) { createAgreement(input: {title: {en: "Data Agreement", zhTw: "資料協定"},
+          summary: {en: "Signed."}, kind: MUTUAL_ASSISTANCE, signedOn: {year: 2019, month: 7},
+          partyIds: [$p], status: PUBLISHED}) { id } }""",
+        {"p": partner},
+    )["createAgreement"]["id"]
+    exhibit = api.ok(
+        """mutation($p: ID!, $a: ID!) { createExhibit(input: {title: {en: "Data Exhibit"},
+          description: {en: "A cap.", zhTw: "帽子。"}, kind: UNIFORM, imageUrl: "/static/cap.jpg",
+          originId: $p, agreementIds: [$a], status: PUBLISHED}) { id } }""",
+        {"p": partner, "a": agreement},
+    )["createExhibit"]["id"]
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 3, what="three content.published calls")
+    bodies = {
+        body["contentType"]: body
+        for body in (Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path))
+    }
+    for type_name, global_id in (("Partner", partner), ("Agreement", agreement), ("Exhibit", exhibit)):
+        body = bodies[type_name]
+        assert body["id"] == global_id and body["type"] == "content.published"
+        wanted = {name: inner for name, inner in SELECTIONS[type_name].items() if name != "publishedAt"}
+        document = f"query($id: ID!) {{ node(id: $id) {{ ... on {type_name} {{ {_printed(wanted)} }} }} }}"
+        for language in ("en", "zh-TW"):
+            answer = post(api.server, document, {"id": global_id}, headers={"Accept-Language": language})
+            expected = answer.json()["data"]["node"]
+            data = body["data"][language]
+            assert data["publishedAt"] is not None
+            assert {name: value for name, value in data.items() if name != "publishedAt"} == expected
+    # What it looks like: linked content as the milestone payload shows it.
+    assert bodies["Exhibit"]["data"]["zh-TW"]["origin"] == {
+        "id": partner,
+        "slug": "data-partner",
+        "name": "資料夥伴",
+        "shortName": "DP",
+    }
+    assert bodies["Agreement"]["data"]["en"]["signedOn"] == {"iso": "2019-07", "label": "July 2019"}
