@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from tests.harness.ports import free_port
 from tests.harness.receivers import Receivers, running_receivers
 from tests.harness.server import LiveServer, live_server, run_accord
 from tests.harness.tokens import bearer, create_token
+from tests.harness.waiting import wait_until
 
 PUSH_ENV = {
     "ACCORD_WEBHOOK_ALLOW_PRIVATE": "true",
@@ -162,16 +162,6 @@ def api(tmp_path: Path, logs: Path) -> Iterator[Api]:
     seed(url)
     with ExitStack() as stack:
         yield _api(stack, url, logs, PUSH_ENV)
-
-
-def _eventually(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_admins_only(api: Api) -> None:
@@ -328,7 +318,7 @@ def test_deliveries_seen_and_replayed(api: Api, receivers: Receivers) -> None:
 
     event_id = api.milestone(f"Replayed {tag}", tag)
     receivers.wait_for(lambda: len(receivers.requests(path)) == 1, what="the first attempt")
-    (failed,) = _eventually(lambda: _deliveries(api, hook["id"], "FAILED"), "the delivery to fail")
+    (failed,) = wait_until(lambda: _deliveries(api, hook["id"], "FAILED"), "the delivery to fail", timeout=30)
     assert failed["eventType"] == "milestone.published" and failed["attempts"] == 1
     assert failed["lastStatusCode"] == 500 and failed["lastError"] == "HTTP 500: try again"
     assert failed["nextAttemptAt"] is None and failed["deliveredAt"] is None
@@ -343,8 +333,10 @@ def test_deliveries_seen_and_replayed(api: Api, receivers: Receivers) -> None:
             "attempts": 0,
         }
         receivers.wait_for(_count_is(receivers, path, attempt), what=f"attempt {attempt}")
-        _eventually(
-            lambda: _deliveries(api, hook["id"])[0]["status"] != "PENDING", f"attempt {attempt} recorded"
+        wait_until(
+            lambda: _deliveries(api, hook["id"])[0]["status"] != "PENDING",
+            f"attempt {attempt} recorded",
+            timeout=30,
         )
     (delivered,) = _deliveries(api, hook["id"])
     assert delivered["status"] == "DELIVERED" and delivered["lastStatusCode"] == 200
@@ -368,7 +360,9 @@ def test_deliveries_seen_and_replayed(api: Api, receivers: Receivers) -> None:
         == "webhook.test"
     )
 
-    test_delivery = _eventually(lambda: _deliveries(api, hook["id"], "FAILED"), "the test event to fail")[0]
+    test_delivery = wait_until(
+        lambda: _deliveries(api, hook["id"], "FAILED"), "the test event to fail", timeout=30
+    )[0]
     assert test_delivery["eventType"] == "webhook.test"  # a new webhook-id: the receiver's first 500
 
     # Changes; null clears a filter, a field left out stays.

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from tests.harness.waiting import wait_until
+
 BIG_ANSWER_BYTES = 1 << 20
 
 
@@ -60,12 +62,10 @@ class Receivers:
     def wait_for(
         self, check: Callable[[], bool], timeout: float = 30.0, what: str = "the expected requests"
     ) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}; got {len(self.received)} requests")
+        try:
+            wait_until(check, what, timeout=timeout)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}; the receivers got {len(self.received)} requests") from None
 
 
 class _Handler(BaseHTTPRequestHandler):
