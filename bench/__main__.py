@@ -14,6 +14,7 @@ SUITES = {
     "fanout": "bench.fanout",
     "hostile": "bench.hostile",
     "tracing": "bench.tracing",
+    "push": "bench.push",
 }
 
 

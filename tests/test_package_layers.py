@@ -33,6 +33,7 @@ LAYERS: list[str] = [
     "feeds",
     "http",
     "web",
+    "push",  # webhooks and the WebSub hub, their GraphQL admin fields (handed to the schema)
     "migrate",
     "startup",
     "services",  # wiring

@@ -92,6 +92,8 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
             *feeds.routes(),
+            # -- push delivery (accord.push): the WebSub hub at POST /websub --
+            *services.push.routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
             *web_routes(settings.public_url, engine),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +22,10 @@ from accord.content.files import FileFormat, bundled_fixtures_dir, fixture_files
 from accord.content.loader import SECTIONS, LoadReport
 from accord.settings import Settings
 
+if TYPE_CHECKING:
+    from accord.core.auth import Viewer
+    from accord.push.admin import PushAdmin
+
 app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -32,6 +37,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for writes (Authorization: Bearer <token>).")
 app.add_typer(token_app, name="token")
+webhook_app = typer.Typer(
+    no_args_is_help=True,
+    help="Webhook endpoints: signed calls when published content changes (docs/webhooks.md).",
+)
+app.add_typer(webhook_app, name="webhook")
 
 out = Console()
 err = Console(stderr=True)
@@ -205,6 +215,7 @@ def db_current() -> None:
 
 def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> LoadReport:
     from accord.content.service import bulk_mode, load_document, read_documents
+    from accord.push.outbox import enqueue_after_load  # WebSub subscribers get the loaded content
 
     document = read_documents(document_paths)
     totals = {section: len(getattr(document, section)) for section in SECTIONS}
@@ -224,7 +235,7 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
 
         try:
             with bulk_mode():
-                return load_document(engine, document, advance)
+                return load_document(engine, document, advance, after_load=enqueue_after_load)
         except SQLAlchemyError as exc:
             database_error(settings, exc)
 
@@ -258,6 +269,7 @@ def fixtures_synth(
     """Load deterministic synthetic content at scale (for benchmarks)."""
     from accord.content.service import bulk_mode, load_document
     from accord.content.synth import synthesize
+    from accord.push.outbox import enqueue_after_load
 
     settings = load_settings()
     with bulk_mode():
@@ -281,7 +293,10 @@ def fixtures_synth(
         try:
             with bulk_mode():
                 report = load_document(
-                    engine, document, lambda section, done: progress.update(tasks[section], completed=done)
+                    engine,
+                    document,
+                    lambda section, done: progress.update(tasks[section], completed=done),
+                    after_load=enqueue_after_load,
                 )
         except SQLAlchemyError as exc:
             database_error(settings, exc)
@@ -333,9 +348,10 @@ def import_(file: Annotated[Path, typer.Argument(help="A document written by `ac
 @app.command("schema")
 def schema() -> None:
     """Print the GraphQL schema (SDL) the server serves."""
-    from accord.schema import build_schema
+    from accord.services import build_services
 
-    sys.stdout.write(build_schema().as_str() + "\n")
+    # Built as `accord serve` builds it (push delivery adds its admin fields); nothing connects.
+    sys.stdout.write(build_services(load_settings()).pipeline.schema.as_str() + "\n")
 
 
 @token_app.command("create")
@@ -398,6 +414,225 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
     except SQLAlchemyError as exc:
         database_error(settings, exc)
     out.print(f"revoked {name!r}")
+
+
+# -- webhooks (accord.push.admin): the same plain functions GraphQL calls, as the local admin --
+
+T = TypeVar("T")
+
+
+def run_push_admin(settings: Settings, action: Callable[[PushAdmin], Awaitable[T]]) -> T:
+    """Run one admin function on the configured database; a client error exits 1 with its message."""
+    import asyncio
+
+    from accord.core.errors import ClientError
+    from accord.db import create_async_db_engine
+    from accord.push.admin import PushAdmin
+
+    sync_engine(settings).dispose()  # the schema must be the newest
+
+    async def run() -> T:
+        engine = create_async_db_engine(settings.database_url)
+        try:
+            return await action(PushAdmin(engine, settings))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ClientError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+
+
+def local_admin() -> Viewer:
+    from accord.core.auth import Role, Viewer
+
+    return Viewer(name="cli", role=Role.ADMIN)
+
+
+@webhook_app.command("add")
+def webhook_add(
+    url: Annotated[str, typer.Argument(help="Where to POST the events (https:// in production).")],
+    events: Annotated[
+        list[str],
+        typer.Option(
+            "--events", "-e", help="Event types, comma-separated or repeated (e.g. milestone.published)."
+        ),
+    ],
+    partner: Annotated[str | None, typer.Option(help="Only content about this partner (slug).")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only events with this tag.")] = None,
+    description: Annotated[str | None, typer.Option(help="A note for admins.")] = None,
+    secret: Annotated[
+        str | None, typer.Option(help="A whsec_... secret of your own (default: a new random one).")
+    ] = None,
+) -> None:
+    """Register an endpoint and print its signing secret once, alone on the last line."""
+    from accord.push.admin import create_webhook
+
+    settings = load_settings()
+    names = [name.strip() for value in events for name in value.split(",") if name.strip()]
+    created = run_push_admin(
+        settings,
+        lambda admin: create_webhook(
+            admin,
+            local_admin(),
+            url=url,
+            events=names,
+            partner=partner,
+            tag=tag,
+            description=description,
+            secret=secret,
+        ),
+    )
+    hook = created.webhook
+    err.print(
+        f"webhook {hook.id} created for {hook.url} ({', '.join(hook.events)}); "
+        "its signing secret is shown once, store it now:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.stdout.write(created.secret + "\n")
+
+
+@webhook_app.command("list")
+def webhook_list() -> None:
+    """List endpoints: events, filters, enabled or why disabled (never the secrets)."""
+    from accord.push.admin import list_webhooks
+
+    settings = load_settings()
+    hooks = run_push_admin(settings, lambda admin: list_webhooks(admin, local_admin()))
+    table = Table("id", "url", "events", "filter", "state", "failures in a row")
+    for hook in hooks:
+        filters = ", ".join(f"{k}={v}" for k, v in (("partner", hook.partner), ("tag", hook.tag)) if v)
+        state = "enabled" if hook.enabled else f"disabled: {hook.disabled_reason or 'by an admin'}"
+        table.add_row(
+            str(hook.id), hook.url, ", ".join(hook.events), filters, state, str(hook.consecutive_failures)
+        )
+    out.print(table)
+
+
+@webhook_app.command("remove")
+def webhook_remove(
+    endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id (webhook list).")],
+) -> None:
+    """Remove an endpoint and its delivery history."""
+    from accord.push.admin import delete_webhook
+
+    settings = load_settings()
+    run_push_admin(settings, lambda admin: delete_webhook(admin, local_admin(), endpoint_id))
+    out.print(f"removed webhook {endpoint_id}")
+
+
+@webhook_app.command("enable")
+def webhook_enable(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
+    """Enable an endpoint again (its failure count starts from zero)."""
+    from accord.push.admin import update_webhook
+
+    settings = load_settings()
+    run_push_admin(settings, lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=True))
+    out.print(f"webhook {endpoint_id} enabled")
+
+
+@webhook_app.command("disable")
+def webhook_disable(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
+    """Stop sending to an endpoint (what is pending for it is not sent)."""
+    from accord.push.admin import update_webhook
+
+    settings = load_settings()
+    run_push_admin(settings, lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=False))
+    out.print(f"webhook {endpoint_id} disabled")
+
+
+@webhook_app.command("test")
+def webhook_test(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
+    """Send a signed webhook.test event now and print the answer (exit 1 unless 2xx)."""
+    from accord.feeds.endpoints import FeedEndpoints
+    from accord.push.admin import send_test
+    from accord.push.deliverer import Deliverer, Outcome
+    from accord.push.sender import Sender
+    from accord.push.topics import TopicFeeds
+
+    settings = load_settings()
+
+    instance = f"cli-{os.getpid()}"
+
+    async def test(admin: PushAdmin) -> Outcome:
+        queued = await send_test(admin, local_admin(), endpoint_id, claimed_by=instance)
+        sender = Sender(
+            timeout=settings.webhook_timeout_seconds,
+            production=settings.is_production,
+            allow_private=settings.webhook_allow_private,
+        )
+        try:
+            deliverer = Deliverer(
+                settings,
+                engine=admin.engine,
+                transaction=admin.engine.begin,
+                sender=sender,
+                topics=TopicFeeds(FeedEndpoints.from_settings(settings, admin.engine)),
+                instance=instance,
+            )
+            (outcome,) = await deliverer.deliver([queued.id])
+            return outcome
+        finally:
+            await sender.close()
+
+    outcome = run_push_admin(settings, test)
+    answer = outcome.answer
+    webhook_id = outcome.claimed.webhook_id
+    if answer is None:
+        fail(f"not sent ({webhook_id}): {outcome.reason}")
+    if not answer.ok:
+        fail(f"webhook.test {webhook_id} failed: {answer.describe()}")
+    out.print(f"webhook.test {webhook_id} delivered: HTTP {answer.status_code}")
+
+
+@webhook_app.command("deliveries")
+def webhook_deliveries(
+    endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")],
+    status: Annotated[
+        str | None, typer.Option(help="Only pending, delivered, failed or cancelled ones.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many, newest first.")] = 20,
+) -> None:
+    """An endpoint's recent deliveries: status, answer, attempts, next attempt."""
+    from accord.push.admin import list_deliveries
+
+    settings = load_settings()
+    rows = run_push_admin(
+        settings, lambda admin: list_deliveries(admin, local_admin(), endpoint_id, status=status, first=limit)
+    )
+    table = Table("id", "webhook-id", "event", "change", "status", "attempts", "answer", "next attempt")
+    for row in rows:
+        answer = str(row.last_status_code or "") if row.last_error is None else row.last_error
+        table.add_row(
+            str(row.id),
+            row.webhook_id,
+            row.event_type,
+            str(row.change_id or ""),
+            row.status,
+            str(row.attempts),
+            answer,
+            f"{row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC" if row.next_attempt_at else "",
+        )
+    out.print(table)
+
+
+@webhook_app.command("replay")
+def webhook_replay(
+    delivery_id: Annotated[int, typer.Argument(help="The delivery's id (webhook deliveries).")],
+) -> None:
+    """Send a failed delivery again (same webhook-id and body); a running server picks it up."""
+    from accord.push.admin import replay_delivery
+
+    settings = load_settings()
+    view = run_push_admin(settings, lambda admin: replay_delivery(admin, local_admin(), delivery_id))
+    out.print(f"delivery {view.id} ({view.webhook_id}) queued again")
+
+
+# -- end of webhooks --
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """What the application holds for its lifetime, wired together: engines, the schema, the operation
-pipeline, the writer and its hooks, the live layer, the caches. Nothing here does the work; each
-part lives in its own package and is handed what it needs."""
+pipeline, the writer and its hooks, the live layer, push delivery, the caches. Nothing here does the
+work; each part lives in its own package and is handed what it needs."""
 
 from __future__ import annotations
 
@@ -29,8 +29,11 @@ from accord.observability.metrics import Metrics
 from accord.observability.tracing import start_tracing
 from accord.operation.pipeline import Pipeline
 from accord.operation.prepare import Limits
+from accord.push.graphql import PushFields
+from accord.push.outbox import enqueue_for_write
+from accord.push.service import PushService
 from accord.read.db import statement_engines
-from accord.schema import build_schema
+from accord.schema import AccordSchema, build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
@@ -55,13 +58,16 @@ class Services:
     response_cache: ResponseCache | None
     graphql: GraphQLHTTPEndpoint
     content_version: Callable[[], Awaitable[int]]
+    push: PushService  # webhooks and the WebSub hub: the deliverer, /websub, the admin functions
     tracing: Tracing | None = None  # None: tracing is off
 
     async def start(self) -> None:
         self.live.stopping.install()
         await self.hub.start()
+        await self.push.start()
 
     async def close(self) -> None:
+        await self.push.close()
         await self.hub.stop()
         for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
             await engine.dispose()
@@ -95,7 +101,18 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         tracing.instrument(
             [*statement_engines(engine), *statement_engines(primary), write_engine.sync_engine]
         )
-    schema = build_schema(settings)
+    hub = MilestoneHub(primary, create_signal(settings))
+    writer = ContentWriter(write_engine)
+    instance = uuid.uuid4().hex[:12]
+    push = build_push(settings, primary, writer, hub, instance)
+    # The writer tells the live layer of every commit: PostgreSQL is told inside the transaction;
+    # this worker's subscribers and caches, and the other processes, once it has committed.
+    writer.in_transaction.append(notify_in_transaction)
+    writer.after_commit.append(hub.committed_write)
+    # Push delivery: the deliveries a write owes are inserted in its transaction (the outbox); the
+    # deliverer wakes when the hub sees the change (this worker's commits and other processes').
+    writer.in_transaction.append(enqueue_for_write)
+    schema = served_schema(settings, push)
     metrics = Metrics()
     fast_path = FastPath(schema._schema) if settings.fast_path else None
     pipeline = Pipeline(
@@ -106,12 +123,6 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         metrics,
         tracing,
     )
-    hub = MilestoneHub(primary, create_signal(settings))
-    writer = ContentWriter(write_engine)
-    # The writer tells the live layer of every commit: PostgreSQL is told inside the transaction;
-    # this worker's subscribers and caches, and the other processes, once it has committed.
-    writer.in_transaction.append(notify_in_transaction)
-    writer.after_commit.append(hub.committed_write)
     contexts = ContextFactory(engine, primary, writer)
     rate_limits = RateLimits(
         enabled=settings.rate_limit,
@@ -127,7 +138,7 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         contexts=contexts,
         rate_limits=rate_limits,
         stopping=Stopping(),
-        instance=uuid.uuid4().hex[:12],
+        instance=instance,
     )
     response_cache = ResponseCache(settings.response_cache_entries) if settings.response_cache else None
     page = graphiql_html(settings.public_url)
@@ -174,6 +185,29 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         graphql=graphql,
         content_version=content_version,
         tracing=tracing,
+        push=push,
+    )
+
+
+def build_push(
+    settings: Settings, primary: AsyncEngine, writer: ContentWriter, hub: MilestoneHub, instance: str
+) -> PushService:
+    """Push delivery on the primary, writing through the writer's transactions (on SQLite they queue
+    with the mutations'), woken when the hub's content version moves."""
+    return PushService(
+        settings,
+        engine=primary,
+        transaction=writer.transaction,
+        instance=instance,
+        version_changed=hub.version_changed,
+    )
+
+
+def served_schema(settings: Settings, push: PushService) -> AccordSchema:
+    """The schema ``accord serve`` serves: the model's, with push delivery's admin fields."""
+    fields = PushFields(push.admin, push.hub)
+    return build_schema(
+        settings, query_fields=fields.query_fields(), mutation_fields=fields.mutation_fields()
     )
 
 

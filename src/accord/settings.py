@@ -208,6 +208,51 @@ class Settings(BaseSettings):
             "(the standard OTEL_* variables work too)."
         ),
     )
+    # -- push delivery (accord.push): webhooks and the WebSub hub; docs/webhooks.md --
+    webhook_allow_private: bool = Field(
+        default=False,
+        description=(
+            "Let webhooks and WebSub callbacks reach loopback, private and link-local addresses "
+            "(tests, closed networks); cloud metadata addresses stay refused."
+        ),
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long one webhook or WebSub request may take."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=30, description="Attempts per delivery before it is given up."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=86_400,
+        description="Wait before the first retry; each next wait is 4 times longer, +/-25% jitter.",
+    )
+    webhook_disable_after_failures: int = Field(
+        default=40, ge=1, description="Failed attempts in a row after which an endpoint is disabled."
+    )
+    webhook_concurrency: int = Field(
+        default=32, ge=1, le=1000, description="Deliveries one process sends at once."
+    )
+    webhook_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often the outbox is read anyway (retries, other instances).",
+    )
+    webhook_claim_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How long one process's claim on a delivery lasts (a killed process's claims lapse).",
+    )
+    websub_lease_seconds: int = Field(
+        default=10 * 86_400,
+        ge=1,
+        le=365 * 86_400,
+        description="WebSub lease when the subscriber asks for none, and the longest granted.",
+    )
+    # -- end of push delivery --
 
     @field_validator("database_url")
     @classmethod
@@ -240,6 +285,14 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment or any(c.isspace() or not c.isprintable() for c in value):
             raise ValueError("must be a plain base URL: no query, fragment, spaces or control characters")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _claim_outlasts_timeout(self) -> Settings:
+        if self.webhook_claim_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "ACCORD_WEBHOOK_CLAIM_SECONDS must be longer than ACCORD_WEBHOOK_TIMEOUT_SECONDS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _pubsub_fits(self) -> Settings:

@@ -106,8 +106,9 @@ def live_server(
     extra_env: Mapping[str, str] | None = None,
     workers: int = 1,
     cwd: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
-    port = free_port()
+    port = port or free_port()  # given: when ACCORD_PUBLIC_URL must name it
     env = accord_env(database_url, extra_env)
     log_path = log_dir / f"accord-{port}.log"
     with log_path.open("wb") as log_file:

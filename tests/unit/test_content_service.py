@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import orjson
 import pytest
 import yaml
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from accord.content.document import ContentDocument, DocumentError, parse_document
 from accord.content.files import FileFormat, dump_document
 from accord.content.service import content_counts, export_document, is_empty, load_document
-from accord.core.tables import changes, search_documents
+from accord.core.tables import changes, events, search_documents
 from accord.db import create_sync_engine
 from accord.migrate import upgrade
 from tests.unit.test_content_files import SMALL
@@ -97,3 +97,29 @@ def test_a_broken_reference_loads_nothing(engine: Engine) -> None:
     ):
         load_document(engine, parse_document("broken", broken))
     assert is_empty(engine)
+
+
+def test_after_load_runs_in_the_load_with_its_change_id(engine: Engine, small: ContentDocument) -> None:
+    seen: list[tuple[int, int]] = []
+
+    def after_load(conn: Connection, change_id: int) -> None:
+        # Inside the load's transaction: its rows and its change-log row are visible.
+        count = conn.execute(select(func.count()).select_from(events)).scalar_one()
+        seen.append((change_id, count))
+
+    load_document(engine, small, after_load=after_load)
+    with engine.connect() as conn:
+        change_id = conn.execute(select(changes.c.id)).scalar_one()
+    assert seen == [(change_id, 1)]
+    load_document(engine, small, after_load=after_load)  # changes nothing: no change, no call
+    assert len(seen) == 1
+
+    def failing(conn: Connection, change_id: int) -> None:
+        raise RuntimeError("the hook failed")
+
+    changed = dict(SMALL, events=[dict(SMALL["events"][0], title={"en": "Renamed"})])
+    with pytest.raises(RuntimeError):
+        load_document(engine, parse_document("changed", changed), after_load=failing)
+    with engine.connect() as conn:  # the load went with it
+        assert conn.execute(select(func.count()).select_from(changes)).scalar_one() == 1
+        assert conn.execute(select(events.c.title_en)).scalar_one() == "E"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from accord.content.document import ContentDocument, DocumentError, merge_documents
 from accord.content.files import FileFormat, dump_document, read_document
@@ -25,22 +25,38 @@ def read_documents(paths: list[Path]) -> ContentDocument:
     return documents[0] if len(documents) == 1 else merge_documents(documents)
 
 
-def load_document(engine: Engine, document: ContentDocument, progress: Progress | None = None) -> LoadReport:
+# Run inside a load's transaction once its change-log row exists (the change-log id is given).
+AfterLoad = Callable[[Connection, int], object]
+
+
+def load_document(
+    engine: Engine,
+    document: ContentDocument,
+    progress: Progress | None = None,
+    after_load: AfterLoad | None = None,
+) -> LoadReport:
+    """Load a document in one transaction. A load that changed something adds one change-log row
+    (action ``load``) and runs ``after_load`` before committing."""
     with engine.begin() as conn:
         report = ContentLoader(conn, progress=progress).load(document)
         if any(report.changed_ids.values()):
             # Running servers see a new content version (their response caches drop what they hold).
             if conn.dialect.name == "postgresql":  # see accord.write.content.lock_change_log
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
-            conn.execute(
-                insert(ChangeLog.__table__).values(  # type: ignore[attr-defined]
+            change_log = ChangeLog.__table__  # type: ignore[attr-defined]
+            change_id = conn.execute(
+                insert(change_log)
+                .values(
                     at=utcnow(),
                     content_type="content",
                     content_id=0,
                     action="load",
                     milestone_published=False,
                 )
-            )
+                .returning(change_log.c.id)
+            ).scalar_one()
+            if after_load is not None:
+                after_load(conn, change_id)
     if sum(report.inserted.values()) > 1000:
         refresh_statistics(engine)
     return report

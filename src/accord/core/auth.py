@@ -34,7 +34,8 @@ class Role(StrEnum):
 
 # What each role may do; admins may do everything editors may.
 EDITOR_ACTIONS = frozenset({"create", "update", "publish", "archive", "restore", "read_drafts"})
-ADMIN_ACTIONS = EDITOR_ACTIONS | {"delete"}
+# manage_webhooks: webhook endpoints and their deliveries (accord.push.admin).
+ADMIN_ACTIONS = EDITOR_ACTIONS | {"delete", "manage_webhooks"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ async def authenticate(engine: AsyncEngine, token: str) -> Viewer:
     return Viewer(name=row.name, role=Role(row.role))
 
 
-ACTION_WORDS = {"read_drafts": "reading drafts and revisions"}
+ACTION_WORDS = {"read_drafts": "reading drafts and revisions", "manage_webhooks": "manage webhooks"}
 
 
 def require(viewer: Viewer | None, action: str) -> Viewer:

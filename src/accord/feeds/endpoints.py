@@ -199,6 +199,7 @@ class FeedEndpoints:
     ) -> None:
         self.public_url = public_url.rstrip("/")
         self.home_url = f"{self.public_url}/"
+        self.hub_url = f"{self.public_url}/websub"  # WebSub (accord.push.websub)
         self.engine = engine
         self.saved = dict(saved)
         # With the content version, built feeds are kept until the content changes (a 304 then
@@ -393,5 +394,11 @@ class FeedEndpoints:
             author=AUTHOR,
             author_url=self.home_url,
             items=items,
+            hub_url=self.hub_url,
         )
-        return cached_response(request.headers, render(document, fmt), fmt.media_type, document.last_modified)
+        response = cached_response(
+            request.headers, render(document, fmt), fmt.media_type, document.last_modified
+        )
+        # -- WebSub discovery (accord.push.websub): the hub and the topic, also as HTTP Link headers --
+        response.headers["Link"] = f'<{self.hub_url}>; rel="hub", <{document.feed_url}>; rel="self"'
+        return response

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 
 from accord.core.text import xml_safe_copy
@@ -41,6 +42,8 @@ class FeedDocument:
     author: str
     author_url: str
     items: list[FeedItem]
+    hub_url: str | None = None
+    """The WebSub hub (``rel="hub"``) that pushes this feed's updates; None: no hub."""
 
     @property
     def last_modified(self) -> datetime | None:
@@ -67,6 +70,13 @@ def _feedgen(document: FeedDocument, fmt: FeedFormat) -> Any:
     # RSS keeps the last link added as the channel's <link>: the self link goes first.
     fg.link(href=document.feed_url, rel="self", type=fmt.media_type.partition(";")[0])
     fg.link(href=document.home_url, rel="alternate", type="text/html")
+    # -- WebSub discovery (accord.push.websub): rel="hub" beside rel="self" --
+    if document.hub_url is not None:
+        if fmt is FeedFormat.RSS:  # feedgen writes only the self link as <atom:link> in RSS
+            fg.register_extension("websub", _RssHubLink, atom=False, rss=True)
+            fg.websub.hub_url = document.hub_url
+        else:
+            fg.link(href=document.hub_url, rel="hub")
     for item in document.items:
         entry = fg.add_entry(order="append")
         entry.guid(item.id, permalink=False)
@@ -96,6 +106,8 @@ def render_json(document: FeedDocument) -> bytes:
         "authors": [{"name": document.author, "url": document.author_url}],
         "items": [_json_item(item) for item in document.items],
     }
+    if document.hub_url is not None:  # WebSub discovery (JSON Feed 1.1 "hubs")
+        feed["hubs"] = [{"type": "WebSub", "url": document.hub_url}]
     return orjson.dumps(feed)
 
 
@@ -113,3 +125,24 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
     if tags:
         result["tags"] = tags
     return result
+
+
+class _RssHubLink(BaseExtension):  # type: ignore[misc]
+    """Adds ``<atom:link rel="hub" href="..."/>`` to an RSS channel, after its self link."""
+
+    ATOM = "http://www.w3.org/2005/Atom"
+
+    def __init__(self) -> None:
+        self.hub_url: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": self.ATOM}
+
+    def extend_rss(self, rss_feed: Any) -> Any:
+        if self.hub_url is not None:
+            channel = rss_feed[0]
+            link = channel.makeelement(f"{{{self.ATOM}}}link", {"href": self.hub_url, "rel": "hub"})
+            self_links = channel.findall(f"{{{self.ATOM}}}link")
+            position = list(channel).index(self_links[-1]) + 1 if self_links else len(channel)
+            channel.insert(position, link)
+        return rss_feed

@@ -14,6 +14,7 @@ from accord.models.links import (
     ExhibitAgreement,
 )
 from accord.models.partner import Partner
+from accord.models.push import PushDelivery, WebhookEndpoint, WebSubSubscription
 from accord.models.search import SearchDocument
 
 __all__ = [
@@ -34,7 +35,10 @@ __all__ = [
     "Locale",
     "Partner",
     "PartnerKind",
+    "PushDelivery",
     "Revision",
     "SearchDocument",
     "Status",
+    "WebSubSubscription",
+    "WebhookEndpoint",
 ]

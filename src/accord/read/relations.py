@@ -17,7 +17,7 @@ from accord.read.db import Reader, fetch_all
 
 
 @lru_cache(maxsize=256)
-def _linked_query(relation: Relation, columns: tuple[str, ...] | None) -> Select[Any]:
+def linked_query(relation: Relation, columns: tuple[str, ...] | None) -> Select[Any]:
     """The statement for one relation and column set, built once: building a Select is a good part
     of a small query's cost, and only the bound owner ids and statuses change between calls."""
     owner = relation.link.c[relation.own_column]
@@ -42,7 +42,7 @@ async def load_linked(
     columns: Sequence[str] | None = None,
 ) -> list[list[Any]]:
     """For each owner id, its visible linked rows (all columns, or only ``columns``), in order."""
-    query = _linked_query(relation, None if columns is None else tuple(columns))
+    query = linked_query(relation, None if columns is None else tuple(columns))
     grouped: dict[int, list[Any]] = defaultdict(list)
     result = await db.execute(query, {"owners": list(owners), "statuses": list(statuses)})
     for row in result.all():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -12,7 +13,7 @@ from strawberry.types import ExecutionContext
 
 from accord.schema.context import PREPARED_DOCUMENT
 from accord.schema.errors import classify
-from accord.schema.roots import Mutation, Query
+from accord.schema.roots import Mutation, Query, build_mutation, build_query
 from accord.schema.subscription import Subscription
 from accord.settings import Settings
 
@@ -43,12 +44,19 @@ class AccordSchema(strawberry.Schema):
             classify(error, mask=self.mask_unexpected_errors)
 
 
-def build_schema(settings: Settings | None = None) -> AccordSchema:
-    """The schema with the limits of ``settings`` (the defaults without settings)."""
+def build_schema(
+    settings: Settings | None = None,
+    *,
+    query_fields: Mapping[str, Any] | None = None,
+    mutation_fields: Mapping[str, Any] | None = None,
+) -> AccordSchema:
+    """The schema with the limits of ``settings`` (the defaults without settings). Packages above
+    the schema add root fields of their own through ``query_fields`` and ``mutation_fields``
+    (strawberry fields by name): accord.services hands over push delivery's admin fields."""
     options = settings if settings is not None else Settings.model_construct()
     schema = AccordSchema(
-        query=Query,
-        mutation=Mutation,
+        query=build_query(query_fields) if query_fields else Query,
+        mutation=build_mutation(mutation_fields) if mutation_fields else Mutation,
         subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=options.is_production),
         # A class, not an instance: an instance would share per-request state between requests.

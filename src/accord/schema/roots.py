@@ -8,6 +8,7 @@ UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND or CONFLICT, and a failed 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -99,7 +100,9 @@ async def _revisions(root: Any, info: Info, id: strawberry.ID) -> list[Revision]
     return await revisions_of(info, id)
 
 
-def _query() -> type:
+def build_query(extra: Mapping[str, Any] | None = None) -> type:
+    """The Query root derived from the model, then the ``extra`` fields other packages contribute
+    (the webhook admin fields of accord.push, handed over by accord.services)."""
     namespace: dict[str, Any] = {
         "node": field(_node, Node | None, arguments=[("id", strawberry.ID, REQUIRED)]),
     }
@@ -124,6 +127,7 @@ def _query() -> type:
         "Every recorded write to one piece of content, newest first (token holders).",
         arguments=[("id", strawberry.ID, REQUIRED)],
     )
+    namespace.update(_extra(namespace, extra))
     return strawberry.type(type("Query", (), namespace))
 
 
@@ -202,7 +206,15 @@ def mutation(function: Any, returns: Any, description: str | None = None, argume
     return strawberry.mutation(resolver=resolver(function, returns, arguments), description=description)
 
 
-def _mutation() -> type:
+def _extra(namespace: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    taken = set(namespace) & set(extra or {})
+    if taken:
+        raise ValueError(f"extra root fields would replace the model's: {sorted(taken)}")
+    return extra or {}
+
+
+def build_mutation(extra: Mapping[str, Any] | None = None) -> type:
+    """The Mutation root derived from the model, then the ``extra`` fields (see ``build_query``)."""
     namespace: dict[str, Any] = {}
     for content in ROOT_ORDER:
         namespace.update(_mutations(content))
@@ -212,8 +224,9 @@ def _mutation() -> type:
         "Put content back as a revision left it; a deletion is undone.",
         arguments=[("revisionId", strawberry.ID, REQUIRED)],
     )
+    namespace.update(_extra(namespace, extra))
     return strawberry.type(type("Mutation", (), namespace))
 
 
-Query = _query()
-Mutation = _mutation()
+Query = build_query()
+Mutation = build_mutation()
