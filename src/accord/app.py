@@ -19,6 +19,7 @@ from accord.http.graphql_http import GraphQLHTTPEndpoint
 from accord.http.ratelimit import ReadRateLimit
 from accord.live.sse import milestone_events
 from accord.live.ws import graphql_websocket
+from accord.media.serving import MediaEndpoints
 from accord.migrate import head_revision
 from accord.observability.metrics import metrics_endpoint
 from accord.observability.middleware import RequestObservability
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *feeds.routes(),
+            *MediaEndpoints.from_settings(settings, engine, services.content_version).routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
             *web_routes(settings.public_url),

@@ -33,6 +33,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for writes (Authorization: Bearer <token>).")
 app.add_typer(token_app, name="token")
+media_app = typer.Typer(no_args_is_help=True, help="Images of exhibits and events (docs/media.md).")
+app.add_typer(media_app, name="media")
 
 out = Console()
 err = Console(stderr=True)
@@ -365,6 +367,88 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
     except SQLAlchemyError as exc:
         database_error(settings, exc)
     out.print(f"revoked {name!r}")
+
+
+@media_app.command("add")
+def media_add(
+    file: Annotated[Path, typer.Argument(help="A JPEG, PNG, WebP or GIF file.")],
+    alt_en: Annotated[str, typer.Option("--alt-en", help="What the image shows, in English.")],
+    exhibit: Annotated[str | None, typer.Option(help="Slug of the exhibit to show it on.")] = None,
+    event: Annotated[str | None, typer.Option(help="Slug of the event to show it on.")] = None,
+    alt_zh: Annotated[
+        str | None, typer.Option("--alt-zh", help="What the image shows, in Traditional Chinese.")
+    ] = None,
+    credit: Annotated[str | None, typer.Option(help="Who made the picture or owns it.")] = None,
+) -> None:
+    """Store an image and show it on an exhibit or an event; prints the image's id on the last line.
+
+    The file is checked and cleaned as every upload is (docs/media.md): a refused file stores nothing.
+    The same picture added again is the same image: it gets the alt text and credit given now."""
+    from accord.media import (
+        ImageRefused,
+        MediaLimits,
+        Owner,
+        OwnerKind,
+        attach_image,
+        check_upload_size,
+        describe_image,
+        find_image,
+        media_url,
+        owner_by_slug,
+        process_image,
+        record_image_change,
+        save_image,
+    )
+    from accord.resolvers.errors import BadInput, ClientError
+
+    settings = load_settings()
+    if (exhibit is None) == (event is None):
+        fail("give exactly one of --exhibit SLUG or --event SLUG", 2)
+    kind, slug = (OwnerKind.EXHIBIT, exhibit) if exhibit is not None else (OwnerKind.EVENT, event)
+    assert slug is not None
+    limits = MediaLimits.from_settings(settings)
+    options = {"alt.en": "--alt-en", "alt.zhTw": "--alt-zh", "credit": "--credit"}
+    try:
+        description = describe_image({"en": alt_en, "zh_tw": alt_zh}, credit)
+    except BadInput as exc:
+        field = exc.field or ""
+        fail(f"{options.get(field, field)}{str(exc).removeprefix(field)}", 2)
+    try:
+        if not file.is_file():
+            fail(f"{file}: not a file")
+        check_upload_size(file.stat().st_size, limits)
+        with file.open("rb") as stream:  # never more than the limit, even from a file still growing
+            data = stream.read(limits.max_upload_bytes + 1)
+        processed = process_image(data, limits)
+    except ImageRefused as exc:
+        fail(f"{file}: {exc.detail}")
+    except OSError as exc:
+        fail(f"{file}: cannot read it ({exc.strerror or exc})")
+    engine = sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            found = owner_by_slug(conn, kind, slug)
+            if found is None:
+                fail(f"--{kind.value}: no {kind.value} with slug {slug!r}")
+            owner: Owner = found
+            before = find_image(conn, processed.content_hash)
+            image, created = save_image(conn, processed, description)
+            attached = attach_image(conn, image.id, owner)
+            if created or attached or image != before:  # running servers see a new content version
+                record_image_change(conn, image.id, "create" if created else "update")
+    except ClientError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    what = "stored" if created else "already stored"
+    url = media_url(settings.public_url, image.content_hash, image.width)
+    err.print(
+        f"{what}: {processed.width} x {processed.height} {processed.format.value}, "
+        f"{processed.byte_size:,} bytes; shown on the {kind.value} {slug!r}: {url}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.stdout.write(image.global_id + "\n")
 
 
 def main() -> None:

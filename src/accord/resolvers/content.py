@@ -89,6 +89,8 @@ async def get_by_slug(
 
 async def get_node(db: Reader, global_id: str, visibility: Visibility) -> tuple[str, Any] | None:
     type_name, id_ = from_global_id(global_id)
+    if type_name not in TABLE_OF_TYPE:  # an id of a type that is not a content node (an Image)
+        return None
     row = await get_by_id(db, type_name, id_, visibility)
     return None if row is None else (type_name, row)
 

@@ -7,7 +7,7 @@ import binascii
 
 from accord.resolvers.errors import BadInput
 
-TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
+TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit", "Image")
 # SQLite has no base64: compiled SQL (accord.fastpath.sql_json) calls this function for global ids.
 SQLITE_GLOBAL_ID_FUNCTION = "accord_global_id"
 
