@@ -110,7 +110,8 @@ def owner_image_hashes(conn: Connection, owner: Owner) -> list[str]:
     ids = owner_image_ids(conn, owner)
     if not ids:
         return []
-    hash_of = dict(conn.execute(select(images.c.id, images.c.content_hash).where(images.c.id.in_(ids))).all())
+    query = select(images.c.id, images.c.content_hash).where(images.c.id.in_(ids))
+    hash_of: dict[int, str] = {row.id: row.content_hash for row in conn.execute(query)}
     return [hash_of[image_id] for image_id in ids]
 
 
@@ -119,7 +120,7 @@ def set_owner_image_hashes(
 ) -> None:
     """Link an exhibit or event to images named by content hash, in this order (they must be stored)."""
     query = select(images.c.content_hash, images.c.id).where(images.c.content_hash.in_(list(hashes)))
-    id_of = dict(conn.execute(query).tuples().all())
+    id_of: dict[str, int] = {row.content_hash: row.id for row in conn.execute(query)}
     missing = [content_hash for content_hash in hashes if content_hash not in id_of]
     if missing:
         raise ImageRecordError(f"{field}: no image with content hash {missing[0]}")
