@@ -102,7 +102,7 @@ def test_images_are_attached_in_order_and_moved_and_detached(engine: Engine) -> 
         other = owner(conn, OwnerKind.EXHIBIT, OTHER_EXHIBIT)
         found = images_of(conn, OwnerKind.EXHIBIT, [exhibit.id, other.id])
         assert list(found) == [exhibit.id]
-        assert [image.alt_en for image in found[exhibit.id]] == ["pic 0", "pic 1"]
+        assert [image.alt_en for image in found[exhibit.id]] == ["picture 0", "picture 1"]
         assert [image.id for image in images_of(conn, OwnerKind.EVENT, [event.id])[event.id]] == [first]
 
 
