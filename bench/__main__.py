@@ -12,6 +12,7 @@ import sys
 SUITES = {
     "http": "bench.http_reads",
     "fanout": "bench.fanout",
+    "media": "bench.media",
 }
 
 
