@@ -23,7 +23,7 @@ from accord.resolvers.ids import from_global_id
 from tests.harness import images as files
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.postgres import PostgresServer
-from tests.harness.server import LiveServer, live_server, run_accord
+from tests.harness.server import LiveServer, accord_env, live_server, run_accord
 
 PUBLISHED_EXHIBIT = "foreign-customs-exchange-uniforms"
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -309,3 +309,26 @@ def test_two_instances_on_postgresql_serve_images_added_through_either(
                     assert list(cache.rglob(f"{digest}/320.webp")), cache
     finally:
         postgres.drop_database(name)
+
+
+def test_an_image_id_is_an_accord_id_that_no_node_answers_yet(server: LiveServer, tmp_path: Path) -> None:
+    path = tmp_path / "n.png"
+    path.write_bytes(files.accepted_files()["png-alpha"])
+    result = run_accord(
+        "media", "add", str(path), "--event", "1991-taiwan-joins-apec", "--alt-en", "x", env=server.env
+    )
+    assert result.returncode == 0, result.stderr
+    image_id = result.stdout.strip().splitlines()[-1]
+    answer = httpx.post(
+        server.graphql_url,
+        json={"query": "query($id: ID!) { node(id: $id) { id } }", "variables": {"id": image_id}},
+    ).json()
+    assert answer == {"data": {"node": None}}
+
+
+def test_media_commands_have_help(tmp_path: Path) -> None:
+    env = accord_env(f"sqlite:///{tmp_path}/x.db")
+    for verb in (["media"], ["media", "add"]):
+        result = run_accord(*verb, "--help", env=env)
+        assert result.returncode == 0 and "Usage" in result.stdout, result.stderr
+    assert "--alt-en" in run_accord("media", "add", "--help", env=env).stdout

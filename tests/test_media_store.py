@@ -4,6 +4,7 @@ export/import round trip, byte for byte (accord.media.store, accord.media.exchan
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -42,6 +43,7 @@ from accord.resolvers.errors import BadInput, NotFound
 from accord.resolvers.visibility import EDITOR, PUBLIC
 from tests.harness import images as files
 from tests.harness.databases import migrated_engine, seed
+from tests.harness.postgres import PostgresServer
 
 EXHIBIT = "foreign-customs-exchange-uniforms"
 OTHER_EXHIBIT = "foreign-customs-exchange-documents"
@@ -206,7 +208,7 @@ def test_export_and_import_round_trip_byte_for_byte(engine: Engine, postgres_or_
         for n, data in enumerate(sources):
             image_id = add(conn, data, f"picture {n}", to=exhibit)
         update_image(conn, image_id, describe_image({"en": "last", "zh_tw": "最後"}, "Credit"))
-        exported = export_images(conn)
+        exported = list(export_images(conn))
         order = owner_image_hashes(conn, exhibit)
     assert len(exported) == len(sources)
     assert [record.content_hash for record in exported] == sorted(record.content_hash for record in exported)
@@ -221,7 +223,7 @@ def test_export_and_import_round_trip_byte_for_byte(engine: Engine, postgres_or_
         with other.begin() as conn:  # importing again changes nothing
             for record in exported:
                 import_image(conn, record)
-            again = export_images(conn)
+            again = list(export_images(conn))
             assert owner_image_hashes(conn, owner(conn, OwnerKind.EXHIBIT, EXHIBIT)) == order
             for record in exported:
                 assert original_data(conn, record.content_hash) == base64.b64decode(record.data)
@@ -233,7 +235,7 @@ def test_export_and_import_round_trip_byte_for_byte(engine: Engine, postgres_or_
 def test_a_tampered_record_is_refused_and_writes_nothing(engine: Engine) -> None:
     with engine.begin() as conn:
         add(conn, files.accepted_files()["jpeg"], "x")
-        record = export_images(conn)[0]
+        record = next(export_images(conn))
         data = base64.b64decode(record.data)
     metadata_jpeg = files.rotated_jpeg_with_gps()
     from accord.media.processing import content_hash_of
@@ -258,3 +260,38 @@ def test_a_tampered_record_is_refused_and_writes_nothing(engine: Engine) -> None
             import_image(conn, tampered)
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(images)).scalar_one() == 0, name
+
+
+@pytest.mark.postgres
+def test_two_transactions_storing_the_same_new_picture_make_one_image(postgres: PostgresServer) -> None:
+    """The second insert meets the first's unique content hash: it describes that image instead."""
+    name = postgres.create_database()
+    engine = migrated_engine(postgres.url(name))
+    try:
+        processed = process_image(pictures(1)[0], LIMITS)
+        first = engine.connect()
+        first.begin()
+        mine, created = save_image(first, processed, describe_image({"en": "first"}))
+        assert created
+        outcome: list[tuple[int, bool]] = []
+
+        def second() -> None:
+            with engine.begin() as conn:  # blocks on the uncommitted row until the first commits
+                image, made = save_image(conn, processed, describe_image({"en": "second"}))
+                outcome.append((image.id, made))
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1)
+        assert thread.is_alive()  # waiting for the first transaction
+        first.commit()
+        first.close()
+        thread.join(timeout=30)
+        assert outcome == [(mine.id, False)]
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(images)).scalar_one() == 1
+            stored = find_image(conn, processed.content_hash)
+            assert stored is not None and stored.alt_en == "second"
+    finally:
+        engine.dispose()
+        postgres.drop_database(name)

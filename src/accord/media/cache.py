@@ -17,22 +17,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from accord.media.formats import VariantFormat
 from accord.media.processing import VARIANT_RECIPE, render_variant_async
+from accord.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR_NAME = "media-cache"
 
 
-def cache_directory(settings: Any) -> Path:
+def cache_directory(settings: Settings) -> Path:
     """ACCORD_MEDIA_CACHE_DIR, else media-cache beside the SQLite file, else ./media-cache (the
     working directory: /data in the container image)."""
     if settings.media_cache_dir is not None:
         return Path(settings.media_cache_dir)
-    database: Path | None = settings.sqlite_path
+    database = settings.sqlite_path
     return (database.parent if database is not None else Path()) / CACHE_DIR_NAME
 
 

@@ -8,7 +8,7 @@ of their content hashes (``owner_image_hashes`` / ``set_owner_image_hashes``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -55,11 +55,14 @@ def export_image(conn: Connection, content_hash: str) -> ImageRecord | None:
     return None if image is None or data is None else image_record(image, data)
 
 
-def export_images(conn: Connection) -> list[ImageRecord]:
-    """Every image, ordered by content hash (the same order in every database)."""
+def export_images(conn: Connection) -> Iterator[ImageRecord]:
+    """Every image, ordered by content hash (the same order in every database), one at a time: an
+    image's bytes are read when its record is wanted."""
     hashes = conn.execute(select(images.c.content_hash).order_by(images.c.content_hash)).scalars().all()
-    records = [export_image(conn, content_hash) for content_hash in hashes]
-    return [record for record in records if record is not None]
+    for content_hash in hashes:
+        record = export_image(conn, content_hash)
+        if record is not None:
+            yield record
 
 
 def import_image(conn: Connection, record: ImageRecord, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:

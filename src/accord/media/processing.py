@@ -30,6 +30,7 @@ from accord.media import errors
 from accord.media.formats import OriginalFormat, UploadFormat, VariantFormat
 from accord.media.placeholder import blurhash_of, dominant_color, flattened, sample
 from accord.media.sniff import sniff, webp_canvas, webp_is_lossless
+from accord.settings import Settings
 
 try:
     from PIL import ImageCms
@@ -81,7 +82,7 @@ class MediaLimits:
     max_pixels: int = DEFAULT_MAX_PIXELS
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MediaLimits:
+    def from_settings(cls, settings: Settings) -> MediaLimits:
         """From ``accord.settings.Settings`` (ACCORD_MEDIA_MAX_UPLOAD_BYTES, ACCORD_MEDIA_MAX_PIXELS)."""
         return cls(max_upload_bytes=settings.media_max_upload_bytes, max_pixels=settings.media_max_pixels)
 

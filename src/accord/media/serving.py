@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -32,6 +31,7 @@ from accord.media.formats import (
 from accord.media.store import original_query, visible_image_query
 from accord.resolvers.db import Reader, fetch_one
 from accord.resolvers.visibility import PUBLIC, Visibility
+from accord.settings import Settings
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 HASH_RE = re.compile(r"[0-9a-f]{64}")
@@ -98,7 +98,10 @@ class MediaEndpoints:
 
     @classmethod
     def from_settings(
-        cls, settings: Any, engine: AsyncEngine, content_version: Callable[[], Awaitable[int]] | None = None
+        cls,
+        settings: Settings,
+        engine: AsyncEngine,
+        content_version: Callable[[], Awaitable[int]] | None = None,
     ) -> MediaEndpoints:
         return cls(engine, VariantCache(cache_directory(settings)), content_version)
 

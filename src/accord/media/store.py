@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from accord.live.signals import CHANNEL
 from accord.media.formats import OriginalFormat
@@ -206,23 +207,32 @@ def save_image(
     if existing is not None:
         return update_image(conn, existing.id, description, now=now), False
     moment = now or utcnow()
-    image_id = conn.execute(
-        insert(images)
-        .values(
-            content_hash=processed.content_hash,
-            format=processed.format.value,
-            width=processed.width,
-            height=processed.height,
-            byte_size=processed.byte_size,
-            placeholder=processed.placeholder,
-            dominant_color=processed.dominant_color,
-            created_at=moment,
-            updated_at=moment,
-            **_description_values(description),
-        )
-        .returning(images.c.id)
-    ).scalar_one()
-    conn.execute(insert(image_data).values(image_id=image_id, data=processed.data))
+    try:
+        # A savepoint: when another transaction stores the same picture first, the unique content
+        # hash refuses this insert, and the image it stored gets this description instead.
+        with conn.begin_nested():
+            image_id = conn.execute(
+                insert(images)
+                .values(
+                    content_hash=processed.content_hash,
+                    format=processed.format.value,
+                    width=processed.width,
+                    height=processed.height,
+                    byte_size=processed.byte_size,
+                    placeholder=processed.placeholder,
+                    dominant_color=processed.dominant_color,
+                    created_at=moment,
+                    updated_at=moment,
+                    **_description_values(description),
+                )
+                .returning(images.c.id)
+            ).scalar_one()
+            conn.execute(insert(image_data).values(image_id=image_id, data=processed.data))
+    except IntegrityError:
+        raced = find_image(conn, processed.content_hash)
+        if raced is None:
+            raise
+        return update_image(conn, raced.id, description, now=now), False
     stored = get_image(conn, image_id)
     assert stored is not None
     return stored, True
