@@ -250,9 +250,9 @@ REFUSED: dict[str, tuple[Callable[[], bytes], Refusal, str]] = {
     "TIFF": (
         lambda: images.encode(images.marked((20, 20)), "TIFF"),
         Refusal.UNSUPPORTED_FORMAT,
-        "a TIFF image",
+        "a TIFF file",
     ),
-    "BMP": (lambda: images.encode(images.marked((20, 20)), "BMP"), Refusal.UNSUPPORTED_FORMAT, "a BMP image"),
+    "BMP": (lambda: images.encode(images.marked((20, 20)), "BMP"), Refusal.UNSUPPORTED_FORMAT, "a BMP file"),
     "empty file": (lambda: b"", Refusal.EMPTY, "the file is empty"),
     "JPEG signature and nothing else": (
         lambda: b"\xff\xd8\xff\xe0" + b"\x00" * 40,

@@ -54,7 +54,9 @@ def svg() -> ImageRefused:
 
 
 def unsupported(name: str) -> ImageRefused:
-    return ImageRefused(Refusal.UNSUPPORTED_FORMAT, f"a {name} image; accord accepts {ACCEPTED_UPLOADS} only")
+    return ImageRefused(
+        Refusal.UNSUPPORTED_FORMAT, f"a {name} file; accord accepts {ACCEPTED_UPLOADS} images only"
+    )
 
 
 def too_many_pixels(width: int, height: int, limit: int) -> ImageRefused:

@@ -150,7 +150,9 @@ def inspect_original(data: bytes, max_pixels: int) -> OriginalInfo:
         raise errors.empty()
     with _decoded(data, max_pixels) as (image, kind):
         if kind is UploadFormat.GIF:
-            raise errors.unsupported("GIF original (originals are JPEG, PNG or WebP)")
+            raise errors.ImageRefused(
+                errors.Refusal.UNSUPPORTED_FORMAT, "a GIF file; stored originals are JPEG, PNG or WebP"
+            )
         present = [key for key in _METADATA_KEYS if image.info.get(key)]
         if present or getattr(image, "text", None) or len(image.getexif()):
             raise errors.ImageRefused(

@@ -1,7 +1,7 @@
 """What a file really is, from its first bytes (never from its name), before any decoder sees it.
 
 Only the four accepted formats ever reach Pillow, each through its own plugin alone; the others are
-named so the refusal can say what was sent ("a TIFF image", "SVG ... can carry scripts"). WebP also
+named so the refusal can say what was sent ("a TIFF file", "SVG ... can carry scripts"). WebP also
 has its canvas size read here: Pillow's WebP plugin allocates the canvas when it opens the file,
 so the pixel limit has to be checked before that.
 """
