@@ -23,6 +23,7 @@ from accord.live.hub import MilestoneHub
 from accord.live.runtime import Live
 from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal, notify_in_transaction
+from accord.media import MediaLimits
 from accord.observability.metrics import Metrics
 from accord.operation.pipeline import Pipeline
 from accord.operation.prepare import Limits
@@ -30,7 +31,9 @@ from accord.schema import build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
+from accord.web.media import MediaEndpoints
 from accord.write.content import ContentWriter
+from accord.write.images import ImageWriter
 from accord.write.transaction import create_write_engine
 
 
@@ -48,6 +51,7 @@ class Services:
     response_cache: ResponseCache | None
     graphql: GraphQLHTTPEndpoint
     content_version: Callable[[], Awaitable[int]]
+    media: MediaEndpoints
 
     async def start(self) -> None:
         self.live.stopping.install()
@@ -89,7 +93,10 @@ def build_services(settings: Settings) -> Services:
     # this worker's subscribers and caches, and the other processes, once it has committed.
     writer.in_transaction.append(notify_in_transaction)
     writer.after_commit.append(hub.committed_write)
-    contexts = ContextFactory(engine, primary, writer)
+    # Image writes go through the same writer (its transactions, revisions, change log and hooks).
+    media_limits = MediaLimits.from_settings(settings)
+    images = ImageWriter(writer, media_limits)
+    contexts = ContextFactory(engine, primary, writer, images, media_base=settings.public_url)
     rate_limits = RateLimits(
         enabled=settings.rate_limit,
         reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
@@ -100,7 +107,7 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         pipeline=pipeline,
         hub=hub,
-        groups=GroupRegistry(pipeline, engine, hub),
+        groups=GroupRegistry(pipeline, engine, hub, media_base=settings.public_url),
         contexts=contexts,
         rate_limits=rate_limits,
         stopping=Stopping(),
@@ -136,6 +143,7 @@ def build_services(settings: Settings) -> Services:
         content_version=content_version,
         graphiql=graphiql,
         version_in_statement=verify,
+        max_upload_bytes=media_limits.max_upload_bytes,
     )
     return Services(
         settings=settings,
@@ -150,6 +158,7 @@ def build_services(settings: Settings) -> Services:
         response_cache=response_cache,
         graphql=graphql,
         content_version=content_version,
+        media=MediaEndpoints.from_settings(settings, engine, content_version),
     )
 
 
