@@ -28,6 +28,7 @@ import io
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +40,8 @@ from typing import Any
 
 import httpx
 
-from bench import http_reads as hr
+from bench.http_reads import autocannon as ac
+from bench.http_reads import measure, processes, provenance
 from bench.machine import cpu_model, git_commit, package_versions
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -132,20 +134,22 @@ def measure_processing(data: bytes, runs: int) -> dict[str, Any]:
 
 def prepare_accord(workdir: Path, data: bytes) -> tuple[dict[str, str], str]:
     """A SQLite database with the seed and the image on a published exhibit; (env, content hash)."""
-    env = hr.accord_env(f"sqlite:///{workdir / 'media.db'}", ACCORD_MEDIA_CACHE_DIR=str(workdir / "cache"))
-    hr.run_checked([hr.ACCORD, "db", "upgrade"], env, 300, "accord db upgrade")
-    hr.run_checked([hr.ACCORD, "fixtures", "load"], env, 300, "accord fixtures load")
+    cache = str(workdir / "cache")
+    env = processes.accord_env(f"sqlite:///{workdir / 'media.db'}", ACCORD_MEDIA_CACHE_DIR=cache)
+    processes.run_checked([processes.ACCORD, "db", "upgrade"], env, 300, "accord db upgrade")
+    processes.run_checked([processes.ACCORD, "fixtures", "load"], env, 300, "accord fixtures load")
     photo = workdir / "photo.jpg"
     photo.write_bytes(data)
-    command = [hr.ACCORD, "media", "add", str(photo), "--exhibit", EXHIBIT, "--alt-en", "A benchmark photo"]
-    result = hr.subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    command = [processes.ACCORD, "media", "add", str(photo), "--exhibit", EXHIBIT]
+    command += ["--alt-en", "A benchmark photo"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"accord media add failed: {result.stderr[-2000:]}")
     url = result.stderr.split("/media/", 1)[1].split()[0]
     return env, url.split("/", 1)[0]
 
 
-def probe(server: hr.Server, case: Serving) -> bytes:
+def probe(server: processes.Server, case: Serving) -> bytes:
     with httpx.Client(base_url=server.url, timeout=120) as client:
         response = client.get(case.path, headers=dict(case.headers))
     if response.status_code != case.expect:
@@ -156,13 +160,13 @@ def probe(server: hr.Server, case: Serving) -> bytes:
     return response.content
 
 
-def load_run(server: hr.Server, case: Serving, seconds: int) -> None:
-    load = hr.Load("GET", case.path, headers=case.headers, expect=case.expect)
-    hr.wait_idle(server.process.pid)
-    before = hr.cpu_by_pid([server.process.pid])
-    figures = hr.run_figures(hr.autocannon(server.url, load, seconds), case.expect)
-    hr.wait_idle(server.process.pid)
-    figures["server_cpu_s"] = round(hr.cpu_used(before, [server.process.pid]), 3)
+def load_run(server: processes.Server, case: Serving, seconds: int) -> None:
+    load = ac.Load("GET", case.path, headers=case.headers, expect=case.expect)
+    measure.wait_idle(server.process.pid)
+    before = measure.cpu_by_pid([server.process.pid])
+    figures = ac.run_figures(ac.autocannon(server.url, load, seconds), case.expect)
+    measure.wait_idle(server.process.pid)
+    figures["server_cpu_s"] = round(measure.cpu_used(before, [server.process.pid]), 3)
     case.runs.append(figures)
     print(
         f"   {case.name:<18} {figures['req_per_s']:9.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
@@ -176,12 +180,12 @@ def measure_serving(workdir: Path, data: bytes, plan: Plan) -> tuple[list[Servin
     env, digest = prepare_accord(workdir, data)
     static = workdir / "static"
     static.mkdir()
-    accord_port, static_port = hr.free_port(), hr.free_port()
-    command = [hr.ACCORD, "serve", "--host", "127.0.0.1", "--port", str(accord_port)]
-    accord = hr.start_server("accord", command, env, workdir, accord_port, {})
-    baseline: hr.Server | None = None
+    accord_port, static_port = processes.free_port(), processes.free_port()
+    command = [processes.ACCORD, "serve", "--host", "127.0.0.1", "--port", str(accord_port)]
+    accord = processes.start_server("accord", command, env, workdir, accord_port, {})
+    baseline: processes.Server | None = None
     try:
-        hr.wait_ready(accord, hr.http_ok("/readyz"))
+        processes.wait_ready(accord, processes.http_ok("/readyz"))
         sizes, etags = {}, {}
         for width in WIDTHS:  # the first request builds each variant and caches it on disk
             first = httpx.get(f"{accord.url}/media/{digest}/{width}.webp", timeout=300)
@@ -192,11 +196,12 @@ def measure_serving(workdir: Path, data: bytes, plan: Plan) -> tuple[list[Servin
             shutil.copyfile(cached[0], static / f"{width}.webp")
             sizes[width], etags[width] = len(first.content), first.headers["etag"]
         command = [sys.executable, "-m", "bench.baselines.static_files", "--directory", str(static)]
-        baseline = hr.start_server(
-            "staticfiles", [*command, "--port", str(static_port)], hr.clean_env(), workdir, static_port, {}
+        command += ["--port", str(static_port)]
+        baseline = processes.start_server(
+            "staticfiles", command, processes.clean_env(), workdir, static_port, {}
         )
-        hr.wait_ready(baseline, hr.http_ok("/healthz"))
-        cases: list[tuple[hr.Server, Serving]] = []
+        processes.wait_ready(baseline, processes.http_ok("/healthz"))
+        cases: list[tuple[processes.Server, Serving]] = []
         for width in WIDTHS:
             variant, static_path = f"/media/{digest}/{width}.webp", f"/static/{width}.webp"
             cases += [
@@ -246,8 +251,8 @@ def measure_serving(workdir: Path, data: bytes, plan: Plan) -> tuple[list[Servin
         if any(len(same) != 1 for same in bodies.values()):
             raise RuntimeError("accord and StaticFiles do not serve the same bytes")
         for server, case in cases:
-            load = hr.Load("GET", case.path, headers=case.headers, expect=case.expect)
-            hr.autocannon(server.url, load, plan.warmup)
+            load = ac.Load("GET", case.path, headers=case.headers, expect=case.expect)
+            ac.autocannon(server.url, load, plan.warmup)
         for _ in range(plan.runs):  # alternating, so drift in the machine's load falls on every case
             for server, case in cases:
                 load_run(server, case, plan.duration)
@@ -258,9 +263,9 @@ def measure_serving(workdir: Path, data: bytes, plan: Plan) -> tuple[list[Servin
         facts = {"variant_bytes": sizes, "content_hash": digest}
         return [case for _, case in cases], facts
     finally:
-        hr.stop_server(accord)
+        processes.stop_server(accord)
         if baseline is not None:
-            hr.stop_server(baseline)
+            processes.stop_server(baseline)
 
 
 # -- report -------------------------------------------------------------------------------------------
@@ -319,7 +324,7 @@ def report(data: dict[str, Any]) -> str:
         )
         + ".",
         "",
-        f"autocannon, {hr.CONNECTIONS} connections, median of {data['plan']['runs']} run(s) of "
+        f"autocannon, {ac.CONNECTIONS} connections, median of {data['plan']['runs']} run(s) of "
         f"{data['plan']['duration']} s, the cases alternating.",
         "",
         "| case | server | req/s | p50 ms | p99 ms | CPU ms/request | problems |",
@@ -348,16 +353,16 @@ def main(quick: bool = False) -> int:
     from tests.harness.images import large_jpeg
 
     plan = QUICK if quick else FULL
-    if not hr.AUTOCANNON.exists():
-        print(f"no autocannon at {hr.AUTOCANNON}: run `npm ci` (make bench does)", flush=True)
+    if not ac.AUTOCANNON.exists():
+        print(f"no autocannon at {ac.AUTOCANNON}: run `npm ci` (make bench does)", flush=True)
         return 1
-    hr.PINNED = hr.can_pin()
+    processes.SETUP.pinned = processes.can_pin()
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    load_before = hr.load_average()
+    load_before = provenance.load_average()
     commit = git_commit()
     workdir = Path(tempfile.mkdtemp(prefix="bench-media-"))
-    hr.CODE = hr.snapshot_code(workdir)  # every accord process imports this copy of src/
+    processes.SETUP.code = processes.snapshot_code(workdir)  # every accord process imports this copy of src/
     try:
         data = large_jpeg(24)
         print("== processing", flush=True)
@@ -381,9 +386,9 @@ def main(quick: bool = False) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.monotonic() - started, 1),
         "plan": plan.__dict__,
-        "pinned": hr.PINNED,
+        "pinned": processes.SETUP.pinned,
         "load_before": load_before,
-        "load_after": hr.load_average(),
+        "load_after": provenance.load_average(),
         "machine": {
             "hostname": socket.gethostname(),
             "cpu_model": cpu_model(),

@@ -97,6 +97,9 @@ def print_report(report: LoadReport) -> None:
             str(report.updated[section]),
             str(report.unchanged[section]),
         )
+    images = (report.images_inserted, report.images_updated, report.images_unchanged)
+    if any(images):
+        table.add_row("images", *(str(count) for count in images))
     out.print(table)
 
 

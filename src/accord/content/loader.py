@@ -38,12 +38,13 @@ class LoadReport:
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     changed_ids: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
-    images_written: int = 0  # images inserted, or whose description changed
+    images_inserted: int = 0
+    images_updated: int = 0  # stored images whose description changed
     images_unchanged: int = 0
 
     @property
     def changed(self) -> bool:
-        return self.images_written > 0 or any(self.changed_ids.values())
+        return self.images_inserted + self.images_updated > 0 or any(self.changed_ids.values())
 
 
 def _no_progress(section: str, done: int) -> None:
@@ -84,6 +85,18 @@ def check_references(document: ContentDocument, known: dict[str, dict[str, int]]
                             f"{section}[{index}] (slug {record.slug}): {where}: "
                             f"unknown {target.singular} {slug!r}"
                         )
+
+
+def _keeping_images(content: ContentType, record: ContentRecord, stored: ContentRecord) -> ContentRecord:
+    """A record that does not mention an item's images keeps the ones it has: images are added
+    with uploads, and a hand-written file that updates an item's text must not take them away
+    (an export always lists them, an empty list included)."""
+    kept = {
+        spec.record: getattr(stored, spec.record)
+        for spec in content.of_kind(Images)
+        if spec.record not in record.model_fields_set
+    }
+    return record.model_copy(update=kept) if kept else record
 
 
 def check_images(document: ContentDocument, stored: set[str]) -> None:
@@ -131,19 +144,7 @@ class ContentLoader:
         self.image_ids = self._stored_images()
         check_images(document, set(self.image_ids))
         report = LoadReport()
-        # Images first: records name them by content hash.
-        for index, image in enumerate(document.image_records):
-            try:
-                image_id, written = import_image(self.conn, image)
-            except ImageRecordError as exc:
-                raise DocumentError(f"images[{index}]: {exc}") from None
-            self.image_ids[image.content_hash] = image_id
-            if written:
-                report.images_written += 1
-            else:
-                report.images_unchanged += 1
-        if document.image_records:
-            self.progress("images", len(document.image_records))
+        self._load_images(document, report)  # first: records name them by content hash
         for content in CONTENT_TYPES:
             records = document.records(content)
             known = self.ids[content.plural]
@@ -151,6 +152,23 @@ class ContentLoader:
             self._upsert_existing(content, [r for r in records if r.slug in known], report)
             refresh_search(self.conn, content, report.changed_ids[content.plural])
         return report
+
+    def _load_images(self, document: ContentDocument, report: LoadReport) -> None:
+        for index, image in enumerate(document.image_records):
+            stored = image.content_hash in self.image_ids
+            try:
+                image_id, written = import_image(self.conn, image)
+            except ImageRecordError as exc:
+                raise DocumentError(f"images[{index}]: {exc}") from None
+            self.image_ids[image.content_hash] = image_id
+            if not written:
+                report.images_unchanged += 1
+            elif stored:
+                report.images_updated += 1
+            else:
+                report.images_inserted += 1
+        if document.image_records:
+            self.progress("images", len(document.image_records))
 
     def _stored_images(self) -> dict[str, int]:
         return {digest: id_ for id_, digest in self.conn.execute(select(images.c.id, images.c.content_hash))}
@@ -193,8 +211,9 @@ class ContentLoader:
         ids = [self.ids[section][record.slug] for record in records]
         current = {r.slug: r for r in read_records(self.conn, content, ids)}
         changed: list[ContentRecord] = []
-        for record in records:
-            stored = current[record.slug]
+        for given in records:
+            stored = current[given.slug]
+            record = _keeping_images(content, given, stored)
             if unchanged(record, stored):
                 report.unchanged[section] += 1
                 continue

@@ -75,6 +75,9 @@ def _feedgen(document: FeedDocument, fmt: FeedFormat) -> Any:
         entry.content(item.text, type="text")
         entry.published(item.published)
         entry.updated(item.published)
+        if item.image is not None:
+            # A variant's size is known once it is built: RSS asks for a length, 0 says unknown.
+            entry.enclosure(item.image.url, 0, item.image.media_type)
         categories = [{"term": tag, "scheme": TAG_SCHEME} for tag in item.tags]
         categories += [
             {"term": partner.slug, "label": partner.name, "scheme": PARTNER_SCHEME}
@@ -112,4 +115,6 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
     }
     if tags:
         result["tags"] = tags
+    if item.image is not None:
+        result["image"] = item.image.url
     return result
