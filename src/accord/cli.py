@@ -215,7 +215,7 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
     from accord.content.service import bulk_mode, load_document, read_documents
 
     document = read_documents(document_paths)
-    totals = {section: len(getattr(document, section)) for section in SECTIONS}
+    totals = {section: len(getattr(document, section)) for section in (*SECTIONS, "images")}
     with Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),
@@ -225,7 +225,7 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
         transient=True,
         disable=sum(totals.values()) < 5_000,
     ) as progress:
-        tasks = {section: progress.add_task(section, total=totals[section]) for section in SECTIONS}
+        tasks = {section: progress.add_task(section, total=total) for section, total in totals.items()}
 
         def advance(section: str, done: int) -> None:
             progress.update(tasks[section], completed=done)
