@@ -167,7 +167,7 @@ IMAGE_COLUMNS = {
 }
 
 
-def _snapped_width(width: str, requested: int) -> str:
+def snapped_width(width: str, requested: int) -> str:
     """accord.media.formats.snap_width in SQL: the variant width of an image ``width`` pixels wide
     nearest to ``requested``, band by band (accord.media.formats.WIDTH_BANDS): in a band, either the
     nearest of its fixed widths or the image's own width, whichever is nearer (the own width, the
@@ -400,7 +400,7 @@ class Compiler:
             raise Unsupported("Image.url with a width that is not a whole number")
         clamped = min(max(requested, WIDTH_RANGE[0]), WIDTH_RANGE[1])
         suffix = "" if fmt is None else f".{fmt.value}"
-        snapped = _text(_snapped_width(f"{image}.width", clamped))
+        snapped = _text(snapped_width(f"{image}.width", clamped))
         return f"({self._media_prefix(image)} || {snapped} || {literal(suffix)})"
 
     def image_srcset(self, image: str, fmt: VariantFormat | None) -> str:
