@@ -16,8 +16,6 @@ import feedparser
 import httpx
 import orjson
 import pytest
-from gql import Client, FileVar, gql
-from gql.transport.httpx import HTTPXTransport
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -146,25 +144,37 @@ def test_a_curl_upload_exactly_as_the_specification_shows(
 
 def test_gql_with_upload_files(server: LiveServer, editor: dict[str, str], tmp_path: Path) -> None:
     """gql's HTTPX transport builds the multipart request itself (``upload_files=True``)."""
-    photo = tmp_path / "upload.png"
-    photo.write_bytes(files.accepted_files()["png-alpha"])
-    event = newest_milestone(server)
-    transport = HTTPXTransport(url=server.graphql_url, headers=editor, timeout=60)
-    request = gql(UPLOAD)
-    request.variable_values = {
-        "file": FileVar(str(photo), content_type="image/png"),
+    photo = str(tmp_path / "photo.png")
+    Path(photo).write_bytes(files.accepted_files()["png-alpha"])
+    event_id = newest_milestone(server)["id"]
+    graphql_url, token = server.graphql_url, editor["Authorization"].removeprefix("Bearer ")
+    # docs:begin gql-upload
+    from gql import Client, FileVar, gql
+    from gql.transport.httpx import HTTPXTransport
+
+    transport = HTTPXTransport(url=graphql_url, headers={"Authorization": f"Bearer {token}"})
+    upload = gql("""
+        mutation Upload($file: Upload!, $alt: LocalizedTextInput!, $eventId: ID, $credit: String) {
+          uploadImage(file: $file, alt: $alt, eventId: $eventId, credit: $credit) {
+            id width height credit url(width: 640, format: WEBP) srcset
+          }
+        }
+    """)
+    upload.variable_values = {
+        "file": FileVar(photo, content_type="image/png"),  # the path of the file
         "alt": {"en": "A transparent test picture"},
-        "eventId": event["id"],
+        "eventId": event_id,
         "credit": "Test archive",
     }
     with Client(transport=transport) as session:
-        result = session.execute(request, upload_files=True)
+        result = session.execute(upload, upload_files=True)  # a GraphQL multipart request
+    # docs:end gql-upload
     image = result["uploadImage"]
     assert (image["width"], image["height"], image["credit"]) == (300, 200, "Test archive")
     assert image["url"].endswith("/300.webp")  # narrower than 640: its own width is the widest variant
     assert image["srcset"].endswith("/300 300w") and "/320" not in image["srcset"]
-    document = "query($s: String) { event(slug: $s) { images { id credit } } }"
-    shown = data_of(post(server, document, {"s": event["slug"]}))["event"]["images"]
+    document = "query($i: ID!) { node(id: $i) { ... on Event { images { id credit } } } }"
+    shown = data_of(post(server, document, {"i": event_id}))["node"]["images"]
     assert {"id": image["id"], "credit": "Test archive"} in shown
 
 

@@ -204,7 +204,10 @@ class Settings(BaseSettings):
         default=15 * 1024 * 1024,
         ge=1024,
         le=1024 * 1024 * 1024,
-        description="Largest accepted image upload, in bytes (15 MiB).",
+        description=(
+            "Largest accepted image upload, in bytes (15 MiB); a multipart request's body may hold "
+            "this plus ACCORD_MAX_BODY_BYTES."
+        ),
     )
     media_max_pixels: int = Field(
         default=50_000_000,
