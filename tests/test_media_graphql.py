@@ -622,3 +622,40 @@ def _eventually(check: Any, within: float = 15) -> None:
     while not check():
         assert time.monotonic() < deadline, "the condition did not hold in time"
         time.sleep(0.1)
+
+
+def test_image_ids_in_the_write_inputs(server: LiveServer, editor: dict[str, str]) -> None:
+    """``imageIds`` sets an item's images in order, like the other id lists: checked before anything
+    is written, ``null`` keeps them, ``[]`` empties them, and the revision records the change."""
+    first, second = (
+        uploaded(
+            multipart_upload(server.graphql_url, files.encode(files.marked((w, 100)), "PNG"), headers=editor)
+        )
+        for w in (150, 160)
+    )
+    update = """mutation($id: ID!, $input: ExhibitPatch!) {
+      updateExhibit(id: $id, input: $input) { images { id } } }"""
+    target = exhibit_id(server, "foreign-customs-exchange-artifacts")
+
+    def images_after(patch: dict[str, Any]) -> list[str]:
+        answer = data_of(post(server, update, {"id": target, "input": patch}, headers=editor))
+        return [image["id"] for image in answer["updateExhibit"]["images"]]
+
+    assert images_after({"imageIds": [second["id"], first["id"]]}) == [second["id"], first["id"]]
+    assert images_after({"description": {"en": "Kept pictures"}, "imageIds": None}) == [
+        second["id"],
+        first["id"],
+    ]
+    assert images_after({"imageIds": [first["id"]]}) == [first["id"]]
+    refusals = [
+        ([first["id"], first["id"]], "BAD_USER_INPUT", "input.imageIds: an image is listed twice"),
+        (["SW1hZ2U6OTk5OTk"], "NOT_FOUND", "input.imageIds[0]: no image with id SW1hZ2U6OTk5OTk"),
+        ([target], "BAD_USER_INPUT", "input.imageIds[0]: expected the id of an Image, got one of an Exhibit"),
+        ([first["id"]] * 51, "BAD_USER_INPUT", "input.imageIds: at most 50 images per exhibit (51 given)"),
+    ]
+    for ids, code, message in refusals:
+        [error] = errors_of(post(server, update, {"id": target, "input": {"imageIds": ids}}, headers=editor))
+        assert (error["extensions"]["code"], error["message"]) == (code, message), error
+    assert images_after({"imageIds": []}) == []
+    history = revisions(server, editor, target)
+    assert [len(entry["after"]["images"]) for entry in history[:4]] == [0, 1, 2, 2]
