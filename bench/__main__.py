@@ -15,6 +15,7 @@ SUITES = {
     "hostile": "bench.hostile",
     "tracing": "bench.tracing",
     "push": "bench.push",
+    "media": "bench.media",
 }
 
 

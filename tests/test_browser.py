@@ -17,11 +17,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.harness import images
 from tests.harness.browser import Tab, chromium, open_tab
 from tests.harness.clients import PROJECT, post
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.server import LiveServer, accord_env, live_server, run_accord
 from tests.harness.tokens import bearer, create_token
+from tests.harness.uploads import multipart_upload, uploaded
 from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -502,3 +504,79 @@ def test_a_shared_link_keeps_its_language(browser: Browser, site: Site) -> None:
         expect(page.locator("#dialog-title")).to_have_text("臺灣加入世界貿易組織（WTO）")
         expect(page).to_have_url(re.compile("lang=zh-TW"))
         assert_stayed_home(tab, site)
+
+
+# -- pictures -----------------------------------------------------------------------------------------
+
+PICTURED_EVENT = "1991-taiwan-joins-apec"
+VARIANT_WIDTH = re.compile(r"/media/[0-9a-f]{64}/([0-9]+)(?:\.[a-z]+)?$")
+
+
+@pytest.fixture(scope="module")
+def pictures_site(tmp_path_factory: pytest.TempPathFactory, logs: Path) -> Iterator[Site]:
+    """The seed content, and a camera-sized picture on one event, uploaded as editors upload."""
+    for site in _site(tmp_path_factory, logs, "browser-pictures"):
+        event = site.data("query($s: String) { event(slug: $s) { id } }", {"s": PICTURED_EVENT})["event"]
+        response = multipart_upload(
+            site.server.graphql_url,
+            images.encode(images.marked((2400, 1600)), "JPEG", quality=85),
+            headers=site.editor,
+            event_id=event["id"],
+            alt={"en": "Delegates at the APEC meeting", "zhTw": "APEC 會議的代表"},
+            credit="Customs Administration",
+        )
+        uploaded(response)
+        yield site
+
+
+def loaded_width(page: Page, selector: str) -> int:
+    """The variant width the browser chose for an <img> (its srcset URL), once it has loaded."""
+    image = page.locator(selector).first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0 && img.currentSrc", arg=image.element_handle()
+    )
+    source: str = image.evaluate("(img) => img.currentSrc")
+    match = VARIANT_WIDTH.search(source)
+    assert match is not None, source
+    return int(match.group(1))
+
+
+def test_pictures_load_in_the_width_the_page_needs(
+    browser: Browser, pictures_site: Site, artifacts: Path
+) -> None:
+    """On a phone with a 2x screen: the 6rem thumbnail (192 device pixels) loads the 320-pixel variant,
+    the dialog's full-width picture (310 CSS pixels, 620 device pixels) the 640 one; neither loads
+    anything wider, and the 2400-pixel original is never sent."""
+    with open_tab(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2) as tab:
+        page = open_timeline(tab, pictures_site)
+        card = f'#timeline li.event[data-slug="{PICTURED_EVENT}"]'
+        thumbnail = page.locator(f"{card} img.event__picture")
+        expect(thumbnail).to_have_attribute("alt", "Delegates at the APEC meeting")
+        expect(thumbnail).to_have_attribute("loading", "lazy")
+        expect(thumbnail).to_have_attribute("width", "2400")
+        expect(thumbnail).to_have_attribute("height", "1600")
+        assert "640w" in (thumbnail.get_attribute("srcset") or "")
+        assert thumbnail.get_attribute("sizes") == "6rem"
+        assert loaded_width(page, f"{card} img.event__picture") == 320
+        rendered = thumbnail.evaluate("(img) => img.getBoundingClientRect().width")
+        assert rendered == 96 and rendered * 2 <= 320
+        page.locator(f"{card} .event__open").click()
+        expect(page.locator("#event-dialog")).to_be_visible()
+        picture = page.locator("#dialog-content img.picture__img")
+        expect(picture).to_have_attribute("alt", "Delegates at the APEC meeting")
+        expect(page.locator("#dialog-content .picture__credit")).to_have_text("Image: Customs Administration")
+        width = loaded_width(page, "#dialog-content img.picture__img")
+        shown = picture.evaluate("(img) => img.getBoundingClientRect().width")
+        assert width == 640 and shown * 2 <= width < 2 * shown * 2
+        screenshot(page, artifacts, "pictures-phone")
+        widths = {int(m.group(1)) for url in tab.log.requests if (m := VARIANT_WIDTH.search(url))}
+        assert widths <= {320, 640}, tab.log.requests
+        assert_stayed_home(tab, pictures_site)
+    with open_tab(browser) as tab:
+        page = open_timeline(tab, pictures_site, "/?lang=zh-TW")
+        thumbnail = page.locator(f'#timeline li.event[data-slug="{PICTURED_EVENT}"] img.event__picture')
+        expect(thumbnail).to_have_attribute("alt", "APEC 會議的代表")
+        assert (
+            loaded_width(page, f'#timeline li.event[data-slug="{PICTURED_EVENT}"] img.event__picture') == 320
+        )

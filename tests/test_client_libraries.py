@@ -1,7 +1,8 @@
 """The JavaScript clients frontend developers use, against a live ``accord serve``: Apollo Client
 (development build, InMemoryCache with the documented policies, fetchMore, a mutation, a
-GraphQLWsLink subscription), urql (graphcache, persisted queries with a hash-only GET hit),
-graphql-request, and GraphQL Code Generator with tsc. The scripts live in tests/clients/, run from
+GraphQLWsLink subscription), apollo-upload-client (an image upload as a GraphQL multipart request),
+urql (graphcache, persisted queries with a hash-only GET hit), graphql-request, and GraphQL Code
+Generator with tsc. The scripts live in tests/clients/, run from
 the project's own package.json and package-lock.json, and exit 1 on any warning a library prints;
 docs/clients.md shows the same code (tests/test_doc_examples.py checks the copies)."""
 
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.harness import images
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.server import LiveServer, live_server
 from tests.harness.tokens import create_token
@@ -216,3 +218,19 @@ def test_typed_operations_generate_and_type_check(tmp_path: Path) -> None:
         wrong.unlink()
     assert refused.returncode != 0
     assert "Property 'nope' does not exist" in refused.stdout, refused.stdout
+
+
+def test_apollo_upload_client(server: LiveServer, token: str, tmp_path: Path) -> None:
+    """apollo-upload-client's UploadHttpLink sends the GraphQL multipart request accord reads."""
+    photo = tmp_path / "uniform.jpg"
+    photo.write_bytes(images.encode(images.marked((1000, 750)), "JPEG", quality=85))
+    exhibit = data(server, '{ exhibit(slug: "foreign-customs-exchange-uniforms") { id } }')["exhibit"]["id"]
+    run = node(str(CLIENTS / "upload.mjs"), server.graphql_url, token, str(photo), exhibit)
+    summary = summary_of(run)
+    assert run.returncode == 0 and summary["warnings"] == [], (summary, run.stderr)
+    image = summary["image"]
+    assert (image["width"], image["height"]) == (1000, 750)
+    assert image["url"].startswith(f"{server.url}/media/") and image["url"].endswith("/640")
+    assert image["srcset"].endswith("/1000 1000w")
+    assert {"id": image["id"], "alt": "禮服，1985 年", "__typename": "Image"} in summary["images"]
+    assert httpx.get(image["url"], timeout=60).headers["content-type"] == "image/jpeg"

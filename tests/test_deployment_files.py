@@ -724,6 +724,9 @@ def test_nginx_sets_the_timeouts_and_limits_the_docs_ask_for() -> None:
     assert server.value("proxy_http_version") == ["1.1"]
     # WebSocket upgrades on /graphql, idle for longer than accord's ping interval.
     graphql = location("/graphql")
+    # Image uploads: the multipart limit accord applies (the files, and the rest of the request).
+    upload_limit = defaults.media_max_upload_bytes + defaults.max_body_bytes
+    assert nginx.size(graphql.value("client_max_body_size")[0]) == upload_limit
     assert header(graphql, "Upgrade") == "$http_upgrade"
     assert header(graphql, "Connection") == "$connection_upgrade"
     mapping = http.block("map", "$http_upgrade", "$connection_upgrade")

@@ -32,21 +32,34 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema
-from sqlalchemy import event
+from sqlalchemy import Connection, event, select, text
 
 from accord.content.fields import Choice, FilterField
 from accord.content.files import bundled_fixtures_dir, fixture_files, read_document
 from accord.content.model import BY_PLURAL, CONTENT_TYPES, ContentType
 from accord.content.service import load_document
 from accord.content.synth import synthesize
+from accord.core import tables
 from accord.core.visibility import EDITOR, PUBLIC, Visibility
 from accord.db import create_async_db_engine
 from accord.fastpath.executor import Unsupported, execute_fast
+from accord.fastpath.sql_json import WIDTH_RANGE, snapped_width
+from accord.media import (
+    MediaLimits,
+    Owner,
+    OwnerKind,
+    attach_image,
+    describe_image,
+    process_image,
+    save_image,
+)
+from accord.media.formats import snap_width
 from accord.models.enums import Locale, Status
 from accord.read.db import Reader, statement_engines
 from accord.schema import build_schema
 from accord.schema.context import Context
 from tests.conftest import BACKENDS
+from tests.harness import images as files
 from tests.harness.databases import migrated_engine, seed
 from tests.harness.postgres import PostgresServer
 
@@ -93,20 +106,53 @@ COMPILED = """{ events(first: 100, orderBy: DATE_DESC) { edges { cursor node { _
   endDate { iso precision label(locale: ZH_TW) }
   partners { id name shortName kind country website status agreements { slug } }
   agreements { title signedOn { iso label } parties { slug name(locale: ZH_TW) } exhibits { slug } }
-  exhibits { title description imageUrl origin { id name } events { slug } agreements { slug } } } } }
+  exhibits { title description imageUrl origin { id name } events { slug } agreements { slug }
+    images { id alt url(width: 640) srcset(format: JPEG) } }
+  images { __typename id width height credit placeholder dominantColor alt zh: alt(locale: ZH_TW)
+    url w: url(width: 500, format: WEBP) one: url(width: 1, format: JPEG) big: url(width: 99999)
+    low: url(width: -2147483648, format: AVIF) srcset s: srcset(format: AVIF) } } } }
   partners(first: 60) { pageInfo { hasNextPage endCursor } edges { node { slug name updatedAt agreements {
     title events { slug date { label } } } } } }
   agreements(first: 40) { totalCount edges { node { id kind summary signedOn { year month day } } } }
-  exhibits(first: 40) { edges { node { slug kind origin { slug } } } } }"""
+  exhibits(first: 40) { edges { node { slug kind origin { slug } images { id width srcset } } } } }"""
 COMPILED_ROOTS = 4
+
+
+# Images of every width band (accord.media.formats.WIDTH_BANDS), at and around each variant width.
+IMAGE_WIDTHS = (90, 320, 321, 500, 640, 641, 1000, 1280, 1281, 2048, 2049, 2600)
+MEDIA_BASE = "https://accord.example"
 
 
 def _filled(database: str) -> str:
     seed(database)
     engine = migrated_engine(database)
     load_document(engine, SYNTHETIC)
+    with engine.begin() as conn:
+        _add_images(conn)
     engine.dispose()
     return database
+
+
+def _add_images(conn: Connection) -> None:
+    """Images on the newest events and the first exhibits (some with two, one with a credit and a
+    Chinese alt text, some on drafts)."""
+    stored = []
+    for n, width in enumerate(IMAGE_WIDTHS):
+        data = files.encode(files.marked((width, max(1, width * 2 // 3))), "PNG")
+        alt = {"en": f"Picture {n}", "zh_tw": f"圖片 {n}" if n % 2 else None}
+        image, _ = save_image(
+            conn, process_image(data, MediaLimits()), describe_image(alt, "Archive" if n % 3 else None)
+        )
+        stored.append(image.id)
+    events = conn.execute(
+        select(tables.events.c.id).order_by(tables.events.c.sort_key.desc()).limit(30)
+    ).scalars()
+    for n, event_id in enumerate(events):
+        for image_id in stored[n % len(stored) : n % len(stored) + 1 + n % 2]:
+            attach_image(conn, image_id, Owner(OwnerKind.EVENT, event_id))
+    exhibits = conn.execute(select(tables.exhibits.c.id).order_by(tables.exhibits.c.id).limit(8)).scalars()
+    for n, exhibit_id in enumerate(exhibits):
+        attach_image(conn, stored[-1 - n], Owner(OwnerKind.EXHIBIT, exhibit_id))
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -128,7 +174,7 @@ async def _both(
 ) -> tuple[Any, Any]:
     engine = create_async_db_engine(url)
     try:
-        context = Context(db=Reader(engine), locale=locale, visibility=visibility)
+        context = Context(db=Reader(engine), locale=locale, visibility=visibility, media_base=MEDIA_BASE)
         general = await SCHEMA.execute(query, variable_values=variables, context_value=context)
         await context.db.close()
         if general.errors:
@@ -145,6 +191,7 @@ async def _both(
                 db=db,
                 locale=locale,
                 visibility=visibility,
+                media_base=MEDIA_BASE,
             )
         except Unsupported as declined:
             REFUSALS[f"declined: {declined}"[:60]] += 1
@@ -209,7 +256,10 @@ async def test_every_list_of_the_compiled_example_is_one_statement(url: str) -> 
         await db.close()
         await engine.dispose()
     assert len(statements) == COMPILED_ROOTS + 1  # + the agreements' totalCount
-    assert len(json.loads(orjson.dumps(data))["events"]["edges"]) == 100
+    edges = json.loads(orjson.dumps(data))["events"]["edges"]
+    assert len(edges) == 100
+    shown = [image for edge in edges for image in edge["node"]["images"]]
+    assert len(shown) >= 30 and {image["width"] for image in shown} >= set(IMAGE_WIDTHS[:8])
 
 
 LOOKUP_SLUGS = {
@@ -499,3 +549,25 @@ def test_the_generated_comparison_compared_something() -> None:
     # Each on both databases, twice at least (the runs are derandomized: the counts do not drift).
     missing = {feature: COMPARED_WITH[feature] for feature in wanted if COMPARED_WITH[feature] < 4}
     assert not missing, (missing, COMPARED_WITH)
+
+
+REQUESTED_WIDTHS: tuple[int, ...] = (-(2**31), -5, 0, 1, 100, 160, 319, 320, 321, 480, 481, 639, 640)
+REQUESTED_WIDTHS += (641, 960, 961, 1279, 1280, 1281, 1664, 1665, 2047, 2048, 2049, 4096, 5000, 2**31 - 1)
+STORED_WIDTHS = (1, 2, 100, 319, 320, 321, 400, 639, 640, 641, 900, 1279, 1280, 1281, 2047, 2048, 2049, 9000)
+
+
+async def test_snapped_widths_in_sql_are_snap_width(url: str) -> None:
+    """The SQL that picks a variant width (in every URL the compiled path builds) gives
+    accord.media.formats.snap_width for every requested width, extreme ones included, and every
+    stored width around the variant widths."""
+    engine = create_async_db_engine(url)
+    rows = ", ".join(f"({width})" for width in STORED_WIDTHS)
+    try:
+        async with engine.connect() as conn:
+            for requested in REQUESTED_WIDTHS:
+                clamped = min(max(requested, WIDTH_RANGE[0]), WIDTH_RANGE[1])
+                query = f"SELECT column1, {snapped_width('column1', clamped)} FROM (VALUES {rows}) AS v"
+                found = {stored: snapped for stored, snapped in (await conn.execute(text(query))).all()}
+                assert found == {w: snap_width(requested, w) for w in STORED_WIDTHS}, requested
+    finally:
+        await engine.dispose()

@@ -23,6 +23,7 @@ LAYERS: list[str] = [
     "db",
     "migrations",
     "search",  # the full-text matching SQL
+    "media",  # images: processing (Pillow), storage, variants on disk, export records
     "content",  # the content model, its records and document format, loading them
     "read",
     "write",

@@ -94,6 +94,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
             *feeds.routes(),
             # -- push delivery (accord.push): the WebSub hub at POST /websub --
             *services.push.routes(),
+            *services.media.routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
             *web_routes(settings.public_url, engine),

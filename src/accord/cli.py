@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -42,9 +43,13 @@ webhook_app = typer.Typer(
     help="Webhook endpoints: signed calls when published content changes (docs/webhooks.md).",
 )
 app.add_typer(webhook_app, name="webhook")
+media_app = typer.Typer(no_args_is_help=True, help="Images of exhibits and events (docs/media.md).")
+app.add_typer(media_app, name="media")
 
 out = Console()
 err = Console(stderr=True)
+# The name revisions give writes made with the command rather than with a token.
+CLI_ACTOR = "accord-cli"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -102,6 +107,9 @@ def print_report(report: LoadReport) -> None:
             str(report.updated[section]),
             str(report.unchanged[section]),
         )
+    images = (report.images_inserted, report.images_updated, report.images_unchanged)
+    if any(images):
+        table.add_row("images", *(str(count) for count in images))
     out.print(table)
 
 
@@ -218,7 +226,7 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
     from accord.push.outbox import enqueue_after_load  # WebSub subscribers get the loaded content
 
     document = read_documents(document_paths)
-    totals = {section: len(getattr(document, section)) for section in SECTIONS}
+    totals = {section: len(getattr(document, section)) for section in (*SECTIONS, "images")}
     with Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),
@@ -228,7 +236,7 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
         transient=True,
         disable=sum(totals.values()) < 5_000,
     ) as progress:
-        tasks = {section: progress.add_task(section, total=totals[section]) for section in SECTIONS}
+        tasks = {section: progress.add_task(section, total=total) for section, total in totals.items()}
 
         def advance(section: str, done: int) -> None:
             progress.update(tasks[section], completed=done)
@@ -633,6 +641,113 @@ def webhook_replay(
 
 
 # -- end of webhooks --
+
+
+@media_app.command("add")
+def media_add(
+    file: Annotated[Path, typer.Argument(help="A JPEG, PNG, WebP or GIF file.")],
+    alt_en: Annotated[str, typer.Option("--alt-en", help="What the image shows, in English.")],
+    exhibit: Annotated[str | None, typer.Option(help="Slug of the exhibit to show it on.")] = None,
+    event: Annotated[str | None, typer.Option(help="Slug of the event to show it on.")] = None,
+    alt_zh: Annotated[
+        str | None, typer.Option("--alt-zh", help="What the image shows, in Traditional Chinese.")
+    ] = None,
+    credit: Annotated[str | None, typer.Option(help="Who made the picture or owns it.")] = None,
+) -> None:
+    """Store an image and show it on an exhibit or an event; prints the image's id on the last line.
+
+    The file is checked and cleaned as every upload is (docs/media.md): a refused file stores nothing.
+    The same picture added again is the same image: it gets the alt text and credit given now."""
+    from accord.content.model import EVENT, EXHIBIT
+    from accord.core.errors import BadInput, ClientError
+    from accord.core.ids import to_global_id
+    from accord.media import (
+        ImageRefused,
+        MediaLimits,
+        OwnerKind,
+        check_upload_size,
+        describe_image,
+        media_url,
+        owner_by_slug,
+    )
+    from accord.write.images import OwnerRef
+
+    settings = load_settings()
+    if (exhibit is None) == (event is None):
+        fail("give exactly one of --exhibit SLUG or --event SLUG", 2)
+    kind, slug = (OwnerKind.EXHIBIT, exhibit) if exhibit is not None else (OwnerKind.EVENT, event)
+    content = EXHIBIT if kind is OwnerKind.EXHIBIT else EVENT
+    assert slug is not None
+    limits = MediaLimits.from_settings(settings)
+    options = {"alt.en": "--alt-en", "alt.zhTw": "--alt-zh", "credit": "--credit"}
+    try:
+        description = describe_image({"en": alt_en, "zh_tw": alt_zh}, credit)
+    except BadInput as exc:
+        field = exc.field or ""
+        fail(f"{options.get(field, field)}{str(exc).removeprefix(field)}", 2)
+    try:
+        if not file.is_file():
+            fail(f"{file}: not a file")
+        check_upload_size(file.stat().st_size, limits)
+        with file.open("rb") as stream:  # never more than the limit, even from a file still growing
+            data = stream.read(limits.max_upload_bytes + 1)
+    except ImageRefused as exc:
+        fail(f"{file}: {exc.detail}")
+    except OSError as exc:
+        fail(f"{file}: cannot read it ({exc.strerror or exc})")
+    engine = sync_engine(settings)
+    try:
+        with engine.connect() as conn:
+            found = owner_by_slug(conn, kind, slug)
+            if found is None:
+                fail(f"--{kind.value}: no {kind.value} with slug {slug!r}")
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    finally:
+        engine.dispose()
+    owner = OwnerRef(content, to_global_id(content.name, found.id), f"--{kind.value}")
+    try:
+        image, created = asyncio.run(_upload_with_writer(settings, data, description, owner, limits))
+    except ImageRefused as exc:
+        fail(f"{file}: {exc.detail}")
+    except ClientError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    what = "stored" if created else "already stored"
+    url = media_url(settings.public_url, image.content_hash, image.width)
+    err.print(
+        f"{what}: {image.width} x {image.height} {image.format.value}, "
+        f"{image.byte_size:,} bytes; shown on the {kind.value} {slug!r}: {url}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.stdout.write(image.global_id + "\n")
+
+
+async def _upload_with_writer(
+    settings: Settings, data: bytes, description: Any, owner: Any, limits: Any
+) -> tuple[Any, bool]:
+    """An upload through the writer, as a mutation makes it: one transaction with the image, the
+    item's revision and the change log; a PostgreSQL NOTIFY tells running servers at once (SQLite
+    servers see the change log on their next poll)."""
+    from accord.core.auth import Role, Viewer
+    from accord.db import create_async_db_engine
+    from accord.live.signals import notify_in_transaction
+    from accord.write.content import ContentWriter
+    from accord.write.images import ImageWriter
+    from accord.write.transaction import create_write_engine
+
+    primary = create_async_db_engine(settings.database_url)
+    write_engine = create_write_engine(settings.database_url, primary)
+    try:
+        writer = ContentWriter(write_engine)
+        writer.in_transaction.append(notify_in_transaction)
+        operator = Viewer(CLI_ACTOR, Role.EDITOR)
+        return await ImageWriter(writer, limits).upload(operator, data, description, [owner])
+    finally:
+        for engine in {id(e): e for e in (write_engine, primary)}.values():
+            await engine.dispose()
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from accord.live.hub import MilestoneHub
 from accord.live.runtime import Live
 from accord.live.shutdown import Stopping
 from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal, notify_in_transaction
+from accord.media import MediaLimits
 from accord.observability.metrics import Metrics
 from accord.observability.tracing import start_tracing
 from accord.operation.pipeline import Pipeline
@@ -37,7 +38,9 @@ from accord.schema import AccordSchema, build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
+from accord.web.media import MediaEndpoints
 from accord.write.content import ContentWriter
+from accord.write.images import ImageWriter
 from accord.write.transaction import create_write_engine
 
 if TYPE_CHECKING:
@@ -59,6 +62,7 @@ class Services:
     graphql: GraphQLHTTPEndpoint
     content_version: Callable[[], Awaitable[int]]
     push: PushService  # webhooks and the WebSub hub: the deliverer, /websub, the admin functions
+    media: MediaEndpoints
     tracing: Tracing | None = None  # None: tracing is off
 
     async def start(self) -> None:
@@ -123,7 +127,10 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         metrics,
         tracing,
     )
-    contexts = ContextFactory(engine, primary, writer)
+    # Image writes go through the same writer (its transactions, revisions, change log and hooks).
+    media_limits = MediaLimits.from_settings(settings)
+    images = ImageWriter(writer, media_limits)
+    contexts = ContextFactory(engine, primary, writer, images, media_base=settings.public_url)
     rate_limits = RateLimits(
         enabled=settings.rate_limit,
         reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
@@ -134,7 +141,7 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         settings=settings,
         pipeline=pipeline,
         hub=hub,
-        groups=GroupRegistry(pipeline, engine, hub),
+        groups=GroupRegistry(pipeline, engine, hub, media_base=settings.public_url),
         contexts=contexts,
         rate_limits=rate_limits,
         stopping=Stopping(),
@@ -170,6 +177,7 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         content_version=content_version,
         graphiql=graphiql,
         version_in_statement=verify,
+        max_upload_bytes=media_limits.max_upload_bytes,
     )
     return Services(
         settings=settings,
@@ -186,6 +194,7 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         content_version=content_version,
         tracing=tracing,
         push=push,
+        media=MediaEndpoints.from_settings(settings, engine, content_version),
     )
 
 

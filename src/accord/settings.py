@@ -253,6 +253,29 @@ class Settings(BaseSettings):
         description="WebSub lease when the subscriber asks for none, and the longest granted.",
     )
     # -- end of push delivery --
+    # Images (accord.media, docs/media.md).
+    media_max_upload_bytes: int = Field(
+        default=15 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description=(
+            "Largest accepted image upload, in bytes (15 MiB); a multipart request's body may hold "
+            "this plus ACCORD_MAX_BODY_BYTES."
+        ),
+    )
+    media_max_pixels: int = Field(
+        default=50_000_000,
+        ge=1,
+        le=250_000_000,
+        description="Largest accepted image, in pixels (width × height), checked before decoding.",
+    )
+    media_cache_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Where image variants are cached on this instance's disk "
+            "(default: media-cache beside the SQLite file, else ./media-cache)."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -310,6 +333,11 @@ class Settings(BaseSettings):
         if self.redis_url:
             return "redis"
         return "poll" if self.is_sqlite else "postgres"
+
+    @field_validator("media_cache_dir", mode="before")
+    @classmethod
+    def _no_media_cache_dir(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("feeds_file", mode="before")
     @classmethod

@@ -102,9 +102,15 @@ class Tab:
 
 @contextmanager
 def open_tab(
-    browser: Browser, *, viewport: ViewportSize | None = None, locale: str = "en-US"
+    browser: Browser,
+    *,
+    viewport: ViewportSize | None = None,
+    locale: str = "en-US",
+    device_scale_factor: float = 1,
 ) -> Iterator[Tab]:
-    context = browser.new_context(viewport=viewport or DESKTOP, locale=locale)
+    context = browser.new_context(
+        viewport=viewport or DESKTOP, locale=locale, device_scale_factor=device_scale_factor
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     log = PageLog()

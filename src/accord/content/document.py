@@ -1,8 +1,10 @@
 """The content document: what fixture files, ``accord export`` and ``accord import`` carry.
 
 One YAML or JSON mapping with four lists (partners, agreements, exhibits, events); records link to
-each other by slug. Validation happens here, before anything touches the database, and every
-problem is reported with the record and the field it is in.
+each other by slug. A fifth list, ``images``, carries the pictures exhibits and events show (their
+bytes as base64, accord.media.records.ImageRecord); records name them by content hash. Validation
+happens here, before anything touches the database, and every problem is reported with the record
+and the field it is in.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from accord.content import fields as kinds
 from accord.content.model import CONTENT_TYPES, ContentType
 from accord.core.dates import PartialDate, PartialDateError, check_period
 from accord.core.text import FORBIDDEN, describe_forbidden, first_forbidden, xml_safe
+from accord.media.records import ContentHash, ImageRecord
 from accord.models.enums import Status
 
 FORMAT_VERSION = 1
@@ -169,6 +172,10 @@ class ContentRecord(Record):
                 tags = getattr(self, spec.record)
                 if len(set(tags)) != len(tags):
                     raise ValueError(f"{spec.record}: a tag is listed twice")
+            elif isinstance(spec, kinds.Images):
+                hashes = getattr(self, spec.record)
+                if len(set(hashes)) != len(hashes):
+                    raise ValueError(f"{spec.record}: an image is listed twice")
         return self
 
 
@@ -188,6 +195,8 @@ def _record_field(spec: kinds.Field) -> tuple[Any, Any]:
         return list[Tag], []
     if isinstance(spec, kinds.Linked):
         return list[Slug], []
+    if isinstance(spec, kinds.Images):
+        return list[ContentHash], []
     if isinstance(spec, kinds.Origin):
         return Slug | None, None
     assert isinstance(spec, kinds.Text)
@@ -226,16 +235,23 @@ class ContentDocument(Record):
         found: list[ContentRecord] = getattr(self, content.plural)
         return found
 
+    @property
+    def image_records(self) -> list[ImageRecord]:
+        found: list[ImageRecord] = getattr(self, "images")  # noqa: B009  (a field of DOCUMENT_TYPE)
+        return found
+
 
 def _list_of(record: type[ContentRecord]) -> Any:
     return list[record]  # type: ignore[valid-type]
 
 
-# One list per content type, in dependency order: partners, agreements, exhibits, events.
+# One list per content type, in dependency order: partners, agreements, exhibits, events; then the
+# images they show (last: the text of a file comes before the pictures' bytes).
 DOCUMENT_TYPE: type[ContentDocument] = create_model(  # type: ignore[call-overload]
     "ContentDocument",
     __base__=ContentDocument,
     **{content.plural: (_list_of(RECORD_TYPES[content.name]), []) for content in CONTENT_TYPES},
+    images=(list[ImageRecord], []),
 )
 
 
@@ -294,9 +310,18 @@ def check_unique_slugs(source: str, document: ContentDocument) -> None:
                     f"duplicate of {section}[{seen[record.slug]}]"
                 )
             seen[record.slug] = index
+    hashes: dict[str, int] = {}
+    for index, image in enumerate(document.image_records):
+        if image.content_hash in hashes:
+            raise DocumentError(
+                f"{source}: images[{index}]: content_hash: duplicate of images[{hashes[image.content_hash]}]"
+            )
+        hashes[image.content_hash] = index
 
 
 def merge_documents(documents: list[ContentDocument]) -> ContentDocument:
-    return DOCUMENT_TYPE(
-        **{content.plural: [r for d in documents for r in d.records(content)] for content in CONTENT_TYPES}
-    )
+    sections: dict[str, Any] = {
+        content.plural: [r for d in documents for r in d.records(content)] for content in CONTENT_TYPES
+    }
+    sections["images"] = [image for document in documents for image in document.image_records]
+    return DOCUMENT_TYPE(**sections)

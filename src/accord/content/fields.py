@@ -260,6 +260,24 @@ class Origin(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Images(Field):
+    """Pictures shown on an item, in the editor's order, through a link table with positions
+    (``link``: one row per item and image, ``own_column`` naming the item). accord.media keeps the
+    images themselves. Editors write the list as Image ids (``imageIds``); the document format
+    carries it as content hashes, and the images in its own ``images`` section."""
+
+    link: Table
+    own_column: str
+    # Far above what a page shows, far below what a request could otherwise carry.
+    max_items: int = 50
+    estimate: int = 2  # how many images an item holds in practice (the cost model)
+    computed: bool = True
+
+    def default_input_name(self) -> str:
+        return "imageIds"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Listing(Field):
     """A paginated connection to another type's list, restricted to this item (a partner's events):
     it takes the target list's filter, order and forward pagination arguments."""

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from accord.content.document import ContentDocument, ContentRecord, DocumentError
-from accord.content.fields import Origin, Tags
+from accord.content.fields import Images, Origin, Tags
 from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
 from accord.content.reader import chunks, read_records, slug_map
 from accord.content.rows import content_row, full_row
 from accord.content.search_index import refresh as refresh_search
+from accord.core.tables import images
+from accord.media.exchange import ImageRecordError, import_image
 from accord.models.columns import utcnow
 from accord.models.enums import Status
 
@@ -36,6 +38,13 @@ class LoadReport:
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     changed_ids: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    images_inserted: int = 0
+    images_updated: int = 0  # stored images whose description changed
+    images_unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.images_inserted + self.images_updated > 0 or any(self.changed_ids.values())
 
 
 def _no_progress(section: str, done: int) -> None:
@@ -78,6 +87,32 @@ def check_references(document: ContentDocument, known: dict[str, dict[str, int]]
                         )
 
 
+def _keeping_images(content: ContentType, record: ContentRecord, stored: ContentRecord) -> ContentRecord:
+    """A record that does not mention an item's images keeps the ones it has: images are added
+    with uploads, and a hand-written file that updates an item's text must not take them away
+    (an export always lists them, an empty list included)."""
+    kept = {
+        spec.record: getattr(stored, spec.record)
+        for spec in content.of_kind(Images)
+        if spec.record not in record.model_fields_set
+    }
+    return record.model_copy(update=kept) if kept else record
+
+
+def check_images(document: ContentDocument, stored: set[str]) -> None:
+    """Every image a record shows is in the document's images or in the database."""
+    present = stored | {image.content_hash for image in document.image_records}
+    for content in CONTENT_TYPES:
+        for spec in content.of_kind(Images):
+            for index, record in enumerate(document.records(content)):
+                for position, digest in enumerate(getattr(record, spec.record)):
+                    if digest not in present:
+                        raise DocumentError(
+                            f"{content.plural}[{index}] (slug {record.slug}): {spec.record}[{position}]: "
+                            f"no image with content hash {digest} (in the document's images or stored)"
+                        )
+
+
 def _comparable(record: ContentRecord) -> dict[str, Any]:
     """The record as stored data, with link lists as sets and unset timestamps left out."""
     data = record.model_dump(exclude={name for name in TIMESTAMPS if getattr(record, name) is None})
@@ -99,13 +134,17 @@ class ContentLoader:
         self.now = now or utcnow()
         self.progress = progress or _no_progress
         self.ids: dict[str, dict[str, int]] = {}
+        self.image_ids: dict[str, int] = {}  # content hash -> image id
         # (section, slug) -> row id to insert with: restoring deleted content keeps its global id.
         self.preferred_ids = preferred_ids or {}
 
     def load(self, document: ContentDocument) -> LoadReport:
         self.ids = {content.plural: slug_map(self.conn, content) for content in CONTENT_TYPES}
         check_references(document, self.ids)
+        self.image_ids = self._stored_images()
+        check_images(document, set(self.image_ids))
         report = LoadReport()
+        self._load_images(document, report)  # first: records name them by content hash
         for content in CONTENT_TYPES:
             records = document.records(content)
             known = self.ids[content.plural]
@@ -113,6 +152,26 @@ class ContentLoader:
             self._upsert_existing(content, [r for r in records if r.slug in known], report)
             refresh_search(self.conn, content, report.changed_ids[content.plural])
         return report
+
+    def _load_images(self, document: ContentDocument, report: LoadReport) -> None:
+        for index, image in enumerate(document.image_records):
+            stored = image.content_hash in self.image_ids
+            try:
+                image_id, written = import_image(self.conn, image)
+            except ImageRecordError as exc:
+                raise DocumentError(f"images[{index}]: {exc}") from None
+            self.image_ids[image.content_hash] = image_id
+            if not written:
+                report.images_unchanged += 1
+            elif stored:
+                report.images_updated += 1
+            else:
+                report.images_inserted += 1
+        if document.image_records:
+            self.progress("images", len(document.image_records))
+
+    def _stored_images(self) -> dict[str, int]:
+        return {digest: id_ for id_, digest in self.conn.execute(select(images.c.id, images.c.content_hash))}
 
     def _origins(self, content: ContentType, record: ContentRecord) -> dict[str, Any]:
         """The origin columns of a record's row: slugs become ids."""
@@ -152,8 +211,9 @@ class ContentLoader:
         ids = [self.ids[section][record.slug] for record in records]
         current = {r.slug: r for r in read_records(self.conn, content, ids)}
         changed: list[ContentRecord] = []
-        for record in records:
-            stored = current[record.slug]
+        for given in records:
+            stored = current[given.slug]
+            record = _keeping_images(content, given, stored)
             if unchanged(record, stored):
                 report.unchanged[section] += 1
                 continue
@@ -180,6 +240,7 @@ class ContentLoader:
     def _link_tables(self, content: ContentType) -> list[tuple[Any, str]]:
         tables = [(spec.relation.link, spec.relation.own_column) for spec in content.links]
         tables += [(spec.table, "event_id") for spec in content.of_kind(Tags)]
+        tables += [(spec.link, spec.own_column) for spec in content.of_kind(Images)]
         return tables
 
     def _delete_links(self, content: ContentType, ids: Sequence[int]) -> None:
@@ -210,6 +271,14 @@ class ContentLoader:
             ]
             for part in chunks(tag_rows, INSERT_BATCH):
                 self.conn.execute(insert(tags.table), list(part))
+        for pictures in content.of_kind(Images):
+            image_rows = [
+                {pictures.own_column: own_id, "image_id": self.image_ids[digest], "position": position}
+                for record, own_id in zip(records, ids, strict=True)
+                for position, digest in enumerate(getattr(record, pictures.record))
+            ]
+            for part in chunks(image_rows, INSERT_BATCH):
+                self.conn.execute(insert(pictures.link), list(part))
 
 
 def unchanged(record: ContentRecord, stored: ContentRecord) -> bool:

@@ -24,6 +24,7 @@ from accord.content.fields import (
     Field,
     FilterField,
     Flag,
+    Images,
     Linked,
     Listing,
     Localized,
@@ -38,10 +39,12 @@ from accord.core.tables import (
     agreements,
     event_agreement,
     event_exhibit,
+    event_image,
     event_partner,
     event_tag,
     events,
     exhibit_agreement,
+    exhibit_image,
     exhibits,
     partners,
 )
@@ -139,6 +142,7 @@ AGREEMENT_EXHIBITS = _link(
 EXHIBIT_EVENTS = _link(event_exhibit, "exhibit_id", "event_id", "Event", events.c.sort_key)
 
 KIND_FILTER = FilterField("kind", "choice", options={"field": "kind"})
+IMAGES = "Pictures of it, in the order editors gave them (docs/media.md)."
 TEXT_FILTER = FilterField("text", "text")
 
 EVENT = ContentType(
@@ -170,6 +174,7 @@ EVENT = ContentType(
         Linked(name="partners", relation=EVENT_PARTNER, estimate=3),
         Linked(name="agreements", relation=EVENT_AGREEMENT, estimate=2),
         Linked(name="exhibits", relation=EVENT_EXHIBIT, estimate=2),
+        Images(name="images", link=event_image, own_column="event_id", description=IMAGES),
     ),
     orders=(
         Order("DATE_ASC", "ev+", (events.c.sort_key, events.c.id)),
@@ -267,6 +272,7 @@ EXHIBIT = ContentType(
         Localized(name="description"),
         Choice(name="kind", enum=ExhibitKind),
         Text(name="imageUrl", pattern=r"^(https?://|/)\S+$", max_length=500),
+        Images(name="images", link=exhibit_image, own_column="exhibit_id", description=IMAGES),
         Origin(name="origin", column="origin_id", target="Partner"),
         Linked(name="events", relation=EXHIBIT_EVENTS, estimate=3, written=False),
         Linked(name="agreements", relation=EXHIBIT_AGREEMENT, estimate=2),

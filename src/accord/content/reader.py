@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from accord.content.document import DOCUMENT_TYPE, ContentDocument, ContentRecord
-from accord.content.fields import Linked, Origin, Tags
+from accord.content.fields import Images, Linked, Origin, Tags
 from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
 from accord.content.rows import record_of
+from accord.core.tables import images
+from accord.media.exchange import export_images
 
 CHUNK = 500
 
@@ -64,6 +66,18 @@ def _tags(conn: Connection, spec: Tags, ids: Sequence[int] | None) -> dict[int, 
     return _grouped(conn, query, table.c.event_id, ids)
 
 
+def _image_hashes(conn: Connection, spec: Images, ids: Sequence[int] | None) -> dict[int, list[str]]:
+    """Each item's images as content hashes, in the editor's order."""
+    link = spec.link
+    own = link.c[spec.own_column]
+    query = (
+        select(own, images.c.content_hash)
+        .join(images, images.c.id == link.c.image_id)
+        .order_by(own, link.c.position, link.c.image_id)
+    )
+    return _grouped(conn, query, own, ids)
+
+
 def read_records(
     conn: Connection, content: ContentType, ids: Sequence[int] | None = None
 ) -> list[ContentRecord]:
@@ -75,6 +89,8 @@ def read_records(
             related[spec.record] = _linked_slugs(conn, spec, ids)
         elif isinstance(spec, Tags):
             related[spec.record] = _tags(conn, spec, ids)
+        elif isinstance(spec, Images):
+            related[spec.record] = _image_hashes(conn, spec, ids)
         elif isinstance(spec, Origin) and rows:
             slugs = slug_map(conn, BY_NAME[spec.target])
             by_id = {id_: slug for slug, id_ in slugs.items()}
@@ -93,6 +109,8 @@ def read_records(
 
 
 def read_document(conn: Connection) -> ContentDocument:
+    """Everything: the content, and every image with its bytes (ordered by content hash)."""
     return DOCUMENT_TYPE.model_validate(
         {content.plural: read_records(conn, content) for content in CONTENT_TYPES}
+        | {"images": list(export_images(conn))}
     )

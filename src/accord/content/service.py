@@ -39,7 +39,7 @@ def load_document(
     (action ``load``) and runs ``after_load`` before committing."""
     with engine.begin() as conn:
         report = ContentLoader(conn, progress=progress).load(document)
-        if any(report.changed_ids.values()):
+        if report.changed:
             # Running servers see a new content version (their response caches drop what they hold).
             if conn.dialect.name == "postgresql":  # see accord.write.content.lock_change_log
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})

@@ -14,7 +14,7 @@ import binascii
 from accord.core.errors import BadInput
 from accord.core.numbers import parse_natural
 
-TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit")
+TYPE_NAMES = ("Event", "Partner", "Agreement", "Exhibit", "Image")
 # SQLite has no base64: compiled SQL (accord.fastpath.sql_json) calls this function for global ids.
 SQLITE_GLOBAL_ID_FUNCTION = "accord_global_id"
 # What a non-canonical spelling resolves to: no row has it (ids start at 1).

@@ -14,10 +14,14 @@ from accord.models import (
     Event,
     EventAgreement,
     EventExhibit,
+    EventImage,
     EventPartner,
     EventTag,
     Exhibit,
     ExhibitAgreement,
+    ExhibitImage,
+    Image,
+    ImageData,
     Partner,
     Revision,
     SearchDocument,
@@ -43,3 +47,7 @@ search_documents = table_of(SearchDocument)
 revisions = table_of(Revision)
 changes = table_of(ChangeLog)
 api_tokens = table_of(ApiToken)
+images = table_of(Image)
+image_data = table_of(ImageData)
+exhibit_image = table_of(ExhibitImage)
+event_image = table_of(EventImage)

@@ -67,8 +67,10 @@ class Run:
         visibility: Visibility,
         sql_cache: SqlCache | None = None,
         want_version: bool = False,
+        media_base: str = "",
     ) -> None:
         self.schema = schema
+        self.media_base = media_base  # what image URLs start with (the same for every request)
         self.sql_cache = sql_cache
         # The content version, read by the first statement in its own snapshot (see
         # accord.http.response_cache): one round trip for an uncached answer instead of two.
@@ -331,6 +333,7 @@ async def execute_fast(
     visibility: Visibility,
     sql_cache: SqlCache | None = None,
     want_version: bool = False,
+    media_base: str = "",
 ) -> tuple[dict[str, Any], int | None]:
     """The ``data`` of a valid query document; raises Unsupported (or any error) to step aside.
 
@@ -345,5 +348,7 @@ async def execute_fast(
     variables = get_variable_values(schema, operation.variable_definitions or (), raw_variables or {})
     if isinstance(variables, list):
         raise Unsupported("variables do not coerce")
-    run = Run(schema, document, operation, variables, db, locale, visibility, sql_cache, want_version)
+    run = Run(
+        schema, document, operation, variables, db, locale, visibility, sql_cache, want_version, media_base
+    )
     return await run.root(), run.version

@@ -50,6 +50,7 @@ class FastPath:
                 visibility=context.visibility,
                 sql_cache=(self.sql, document_key),
                 want_version=want_version,
+                media_base=context.media_base,
             )
         except Unsupported as reason:
             log.debug("fast path declined: %s", reason)

@@ -25,6 +25,7 @@ from accord.content.fields import (
     Date,
     Field,
     Flag,
+    Images,
     Linked,
     Listing,
     Localized,
@@ -35,6 +36,8 @@ from accord.content.fields import (
 )
 from accord.content.model import BY_NAME, ContentType
 from accord.core.ids import SQLITE_GLOBAL_ID_FUNCTION
+from accord.core.tables import images
+from accord.media.formats import WIDTH_BANDS, WIDTHS, VariantFormat, nearest, served_formats
 from accord.models.enums import Locale
 
 if TYPE_CHECKING:
@@ -170,6 +173,39 @@ class Dialect:
             f"(CASE WHEN {column} IS NULL THEN NULL "
             f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || {fraction} || '+00:00' END)"""
         )
+
+
+# A requested width only matters by how far it is from each variant width (all between 1 and the
+# largest): clamped to this range, the nearest variant stays the same, and SQL stays in int4.
+WIDTH_RANGE = (0, 2 * max(WIDTHS))
+# Image columns a selection may read as they are (GraphQL name: column).
+IMAGE_COLUMNS = {
+    "width": "width",
+    "height": "height",
+    "credit": "credit",
+    "placeholder": "placeholder",
+    "dominantColor": "dominant_color",
+}
+
+
+def snapped_width(width: str, requested: int) -> str:
+    """accord.media.formats.snap_width in SQL: the variant width of an image ``width`` pixels wide
+    nearest to ``requested``, band by band (accord.media.formats.WIDTH_BANDS): in a band, either the
+    nearest of its fixed widths or the image's own width, whichever is nearer (the own width, the
+    larger, on a tie)."""
+    cases: list[str] = []
+    otherwise = str(max(WIDTHS))
+    for band in WIDTH_BANDS:
+        if band.up_to is None:
+            otherwise = str(nearest(band.fixed, requested))
+        elif not band.fixed:
+            cases.append(f"WHEN {width} <= {band.up_to} THEN {width}")
+        else:
+            fixed = nearest(band.fixed, requested)
+            own_is_nearer = f"abs({width} - {requested}) <= {abs(fixed - requested)}"
+            choice = f"(CASE WHEN {own_is_nearer} THEN {width} ELSE {fixed} END)"
+            cases.append(f"WHEN {width} <= {band.up_to} THEN {choice}")
+    return f"(CASE {' '.join(cases)} ELSE {otherwise} END)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +372,77 @@ class Compiler:
             f"WHERE {child}.id = {row}.{spec.column} AND {child}.status IN ({self.statuses}))"
         )
 
+    def images(self, content: ContentType, spec: Images, row: str, details: Any) -> str:
+        link, image = self.alias(), self.alias()
+        from_where = (
+            f"FROM {spec.link.name} {link} JOIN {images.name} {image} ON {image}.id = {link}.image_id "
+            f"WHERE {link}.{spec.own_column} = {row}.id"
+        )
+        order = f"{link}.position, {link}.image_id"
+        return self.dialect.array(self.image(image, details), from_where, order)
+
+    def image(self, image: str, details: Any) -> str:
+        """The JSON object of an ``Image`` selection on the image row aliased ``image``."""
+        pairs: list[tuple[str, str]] = []
+        for key, field_details in self.run.grouped("Image", details).items():
+            name = field_details[0].node.name.value
+            if name in IMAGE_COLUMNS:
+                value = f"{image}.{IMAGE_COLUMNS[name]}"
+            elif name == "id":
+                value = self.dialect.global_id("Image", f"{image}.id")
+            elif name == "alt":
+                locale = self.locale_of("Image", name, field_details)
+                value = self.dialect.pick(f"{image}.alt_en", f"{image}.alt_zh", locale)
+            elif name in ("url", "srcset"):
+                arguments = self.run.arguments("Image", name, field_details)
+                fmt = arguments.get("format")
+                if fmt is not None and (not isinstance(fmt, VariantFormat) or fmt not in served_formats()):
+                    raise Unsupported(f"Image.{name} in a format this server does not serve")
+                if name == "url":
+                    value = self.image_url(image, arguments.get("width"), fmt)
+                else:
+                    value = self.image_srcset(image, fmt)
+            elif name == "__typename":
+                value = "'Image'"
+            else:
+                raise Unsupported(f"Image.{name}")
+            pairs.append((key, value))
+        return self.dialect.json_object(pairs)
+
+    def _media_prefix(self, image: str) -> str:
+        """``{public URL}/media/{content hash}/`` (accord.media.formats.media_url)."""
+        return f"({literal(self.run.media_base + '/media/')} || {image}.content_hash || '/')"
+
+    def image_url(self, image: str, requested: Any, fmt: VariantFormat | None) -> str:
+        """accord.media.formats.media_url in SQL."""
+        if requested is None:
+            requested = max(WIDTHS)
+        if not isinstance(requested, int):
+            raise Unsupported("Image.url with a width that is not a whole number")
+        clamped = min(max(requested, WIDTH_RANGE[0]), WIDTH_RANGE[1])
+        suffix = "" if fmt is None else f".{fmt.value}"
+        snapped = _text(snapped_width(f"{image}.width", clamped))
+        return f"({self._media_prefix(image)} || {snapped} || {literal(suffix)})"
+
+    def image_srcset(self, image: str, fmt: VariantFormat | None) -> str:
+        """accord.media.formats.srcset in SQL: every variant width of the image's band, with its URL."""
+        prefix = self._media_prefix(image)
+        suffix = "" if fmt is None else f".{fmt.value}"
+        width = f"{image}.width"
+
+        def entry(variant: str) -> str:
+            return f"{prefix} || {_text(variant)} || {literal(suffix + ' ')} || {_text(variant)} || 'w'"
+
+        cases: list[str] = []
+        for band in WIDTH_BANDS:
+            entries = [entry(str(fixed)) for fixed in band.fixed]
+            if band.up_to is not None:
+                entries.append(entry(width))
+            joined = " || ', ' || ".join(entries)
+            cases.append(joined if band.up_to is None else f"WHEN {width} <= {band.up_to} THEN {joined}")
+        last = cases.pop()
+        return f"(CASE {' '.join(cases)} ELSE {last} END)"
+
 
 def _choice(compiler: Compiler, content: ContentType, spec: Field, row: str, details: Any) -> str:
     assert isinstance(spec, Choice)
@@ -351,6 +458,7 @@ RENDERERS: dict[type[Field], Callable[[Compiler, ContentType, Any, str, Any], st
     Places: Compiler.places,
     Tags: Compiler.tags,
     Linked: Compiler.linked,
+    Images: Compiler.images,
     Origin: Compiler.origin,
 }
 

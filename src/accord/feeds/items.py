@@ -6,24 +6,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accord.content.fields import Images
 from accord.content.model import EVENT, PARTNER
 from accord.core.dates import PartialDate, optional_date, period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.core.visibility import PUBLIC
 from accord.feeds.links import event_url
+from accord.media import VariantFormat, media_url
 from accord.models.enums import Locale
 from accord.read import lists
 from accord.read.db import Reader
 from accord.read.filters import Filter
 from accord.read.pagination import MAX_PAGE_SIZE, PageRequest
-from accord.read.relations import load_linked, load_tags
+from accord.read.relations import load_images, load_linked, load_tags
+
+# An entry's picture: its event's first image, as a JPEG (what every feed reader shows) wide enough for
+# a reader's article view.
+ENCLOSURE_WIDTH = 1280
+ENCLOSURE_FORMAT = VariantFormat.JPEG
 
 
 @dataclass(frozen=True, slots=True)
 class PartnerRef:
     slug: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedImage:
+    url: str
+    media_type: str
+    alt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,8 @@ class FeedItem:
     text: str
     """The body of the entry: the event's date (or period), then its summary, on one line (RSS
     readers show a description as HTML, where line breaks would vanish)."""
+    image: FeedImage | None = None
+    """The event's first picture: RSS ``enclosure``, Atom ``link rel="enclosure"``, JSON Feed ``image``."""
 
 
 def entry_text(date_label: str, text: str, locale: Locale) -> str:
@@ -86,8 +102,10 @@ async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url:
     ids = [row.id for row in rows]
     partner_lists = await load_linked(db, EVENT.linked("partners").relation, ids, PUBLIC.statuses)
     tag_lists = await load_tags(db, ids)
+    pictures: Images = EVENT.field("images")  # type: ignore[assignment]
+    image_lists = await load_images(db, pictures, ids)
     items = []
-    for row, partners, tags in zip(rows, partner_lists, tag_lists, strict=True):
+    for row, partners, tags, images in zip(rows, partner_lists, tag_lists, image_lists, strict=True):
         start = PartialDate(row.year, row.month, row.day)
         end = optional_date(row.end_year, row.end_month, row.end_day)
         published = row.published_at or row.updated_at
@@ -102,13 +120,22 @@ async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url:
                 date_label=date_label,
                 published=published,
                 updated=row.updated_at,
-                changed=max([published, row.updated_at, *(p.updated_at for p in partners)]),
+                changed=max(
+                    [published, row.updated_at, *(p.updated_at for p in partners)]
+                    + [image.updated_at for image in images]
+                ),
                 tags=tuple(tags),
                 partners=tuple(PartnerRef(p.slug, pick(p.name_en, p.name_zh, locale)) for p in partners),
                 text=entry_text(date_label, summary, locale),
+                image=_feed_image(images[0], public_url, locale) if images else None,
             )
         )
     return items
+
+
+def _feed_image(image: Any, public_url: str, locale: Locale) -> FeedImage:
+    url = media_url(public_url, image.content_hash, image.width, ENCLOSURE_WIDTH, ENCLOSURE_FORMAT)
+    return FeedImage(url, ENCLOSURE_FORMAT.media_type, pick(image.alt_en, image.alt_zh, locale))
 
 
 async def published_partner(db: Reader, slug: str) -> Any | None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree  # type: ignore[import-untyped]  # feedgen's own XML library
 
 from accord.core.text import xml_safe_copy
 from accord.feeds.formats import FeedFormat
@@ -54,8 +55,29 @@ def render(document: FeedDocument, fmt: FeedFormat) -> bytes:
     if fmt is FeedFormat.JSON:
         return render_json(document)
     generator = _feedgen(xml_safe_copy(document), fmt)
-    body: bytes = generator.rss_str(pretty=True) if fmt is FeedFormat.RSS else generator.atom_str(pretty=True)
-    return body
+    if fmt is FeedFormat.RSS:
+        body: bytes = generator.rss_str(pretty=True)
+        return body
+    return _atom_enclosures(generator.atom_str(pretty=True), document.items)
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _atom_enclosures(body: bytes, items: list[FeedItem]) -> bytes:
+    """feedgen 1.0 writes an Atom entry's links without their rel and type (its loop variable is
+    shadowed): an entry's picture would read as a second alternate page. Mark it as the enclosure."""
+    pictures = {item.image.url: item.image.media_type for item in items if item.image is not None}
+    if not pictures:
+        return body
+    root = etree.fromstring(body)
+    for link in root.iter(f"{ATOM}link"):
+        media_type = pictures.get(link.get("href", ""))
+        if media_type is not None and link.getparent() is not None and link.getparent().tag == f"{ATOM}entry":
+            link.set("rel", "enclosure")
+            link.set("type", media_type)
+    fixed: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    return fixed
 
 
 def _feedgen(document: FeedDocument, fmt: FeedFormat) -> Any:
@@ -85,6 +107,9 @@ def _feedgen(document: FeedDocument, fmt: FeedFormat) -> Any:
         entry.content(item.text, type="text")
         entry.published(item.published)
         entry.updated(item.published)
+        if item.image is not None:
+            # A variant's size is known once it is built: RSS asks for a length, 0 says unknown.
+            entry.enclosure(item.image.url, 0, item.image.media_type)
         categories = [{"term": tag, "scheme": TAG_SCHEME} for tag in item.tags]
         categories += [
             {"term": partner.slug, "label": partner.name, "scheme": PARTNER_SCHEME}
@@ -124,6 +149,8 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
     }
     if tags:
         result["tags"] = tags
+    if item.image is not None:
+        result["image"] = item.image.url
     return result
 
 

@@ -3,7 +3,8 @@
 Written here rather than taken from strawberry's view so the transport rules are explicit:
 ``application/graphql-response+json`` with 4xx for requests that never reach execution,
 ``application/json`` with 200 for legacy clients, 405 for mutations over GET, 415 for bodies that
-are not JSON (which also stops cross-site "simple" form posts).
+are not JSON (which also stops cross-site "simple" form posts). File uploads come as GraphQL
+multipart requests (accord.http.multipart), from token holders only.
 """
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ from typing import Any
 
 import orjson
 from graphql import OperationType
-from starlette.datastructures import QueryParams
+from starlette.datastructures import QueryParams, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from accord.core.auth import Viewer
 from accord.core.errors import Unauthenticated
 from accord.core.locale import locale_from_accept_language
 from accord.core.lru import ByteLRU
 from accord.core.numbers import DECIMAL
 from accord.core.ratelimit import RateLimits, retry_after, token_key
 from accord.http.apq import PersistedQueries, PersistedQueryError
+from accord.http.multipart import (
+    MultipartError,
+    MultipartRequest,
+    Path,
+    is_multipart,
+    read_multipart,
+    with_files,
+)
 from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
 from accord.http.response_cache import CachedResponse, ResponseCache, cache_key, etag_of
 from accord.observability.metrics import Metrics
@@ -157,6 +167,8 @@ class GraphQLHTTPEndpoint:
     # The content version is read from the database (several processes write): an answer nothing
     # is kept for reads it in its own statement instead of in a round trip before it.
     version_in_statement: bool = False
+    # The files of one multipart request (uploads), beside ``settings.max_body_bytes`` for the rest.
+    max_upload_bytes: int = 15 * 1024 * 1024
 
     async def handle(self, request: Request) -> Response:
         accept = request.headers.get("accept")
@@ -169,6 +181,8 @@ class GraphQLHTTPEndpoint:
             )
         settings = self.settings
         metrics = self.metrics
+        if request.method == "POST" and is_multipart(request):
+            return await self.handle_multipart(request, media_type)
         started = time.perf_counter()
         operation = "anonymous"
         try:
@@ -193,6 +207,71 @@ class GraphQLHTTPEndpoint:
         metrics.graphql_seconds.labels(operation).observe(time.perf_counter() - started)
         metrics.graphql_requests.labels(operation, _outcome(answer)).inc()
         return self.respond(request, answer, media_type)
+
+    async def handle_multipart(self, request: Request, media_type: str) -> Response:
+        """A GraphQL multipart request (file uploads): the token is checked before the body is read,
+        then each operation runs with its files in its variables. No caching: a token holder's."""
+        try:
+            await self.uploader(request)
+            body = await self.read_upload(request)
+        except RequestError as error:
+            self.metrics.graphql_requests.labels("upload", "refused").inc()
+            return error_response(error, media_type)
+        try:
+            answers: list[Any] = []
+            for upload in body.operations:
+                try:
+                    params = _params(upload.request)
+                    prepared = self.prepare(params)
+                    answer = await self.execute(request, params, prepared, media_type, files=upload.files)
+                except RequestError as error:
+                    if not body.batch:
+                        return error_response(error, media_type)
+                    answers.append(error_body(error))
+                    continue
+                if not body.batch:
+                    return self.respond(request, answer, media_type)
+                answers.append(orjson.Fragment(answer.body))
+            return json_response(answers, 200, media_type)
+        finally:
+            await body.close()
+
+    async def uploader(self, request: Request) -> Viewer:
+        """The token holder sending a multipart request: anyone else is refused before the body is
+        read (a cross-site form can post multipart/form-data, never an Authorization header)."""
+        if "authorization" not in request.headers:
+            raise RequestError(
+                401,
+                "multipart requests (file uploads) need an editor's token: Authorization: Bearer <token>",
+                code="UNAUTHENTICATED",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            viewer = await self.contexts.viewer_for(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
+        if viewer is None or not viewer.allows("create"):
+            raise RequestError(403, "multipart requests (file uploads) need an editor's token", "FORBIDDEN")
+        return viewer
+
+    async def read_upload(self, request: Request) -> MultipartRequest:
+        settings = self.settings
+        try:
+            body = await read_multipart(
+                request,
+                max_bytes=self.max_upload_bytes + settings.max_body_bytes,
+                max_field_bytes=settings.max_body_bytes,
+            )
+        except MultipartError as exc:
+            if exc.too_large:
+                raise RequestError(413, str(exc), code="PAYLOAD_TOO_LARGE") from None
+            raise RequestError(400, str(exc)) from None
+        if body.batch and (settings.batch_max == 0 or len(body.operations) > settings.batch_max):
+            await body.close()
+            if settings.batch_max == 0:
+                raise RequestError(400, "batched requests are not enabled on this server: send one operation")
+            raise RequestError(400, f"a batch holds 1 to {settings.batch_max} operations")
+        return body
 
     def respond(self, request: Request, answer: Answer, media_type: str) -> Response:
         """The HTTP response, with a strong ETag (304 on If-None-Match) and caching headers."""
@@ -299,8 +378,9 @@ class GraphQLHTTPEndpoint:
         media_type: str,
         *,
         with_version: bool = False,
+        files: list[tuple[Path, UploadFile]] | None = None,
     ) -> Answer:
-        """The answer to one operation."""
+        """The answer to one operation (with ``files``: put into its variables, a mutation's only)."""
         refusal = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
         cost, errors = self.pipeline.check(prepared, params.operation_name, params.variables)
         if errors:
@@ -317,6 +397,8 @@ class GraphQLHTTPEndpoint:
             raise RequestError(
                 405, "mutations are not allowed over GET: use POST", "METHOD_NOT_ALLOWED", {"Allow": "POST"}
             )
+        if files and kind is not OperationType.MUTATION:
+            raise RequestError(400, "files are sent with mutations (uploadImage), not with queries")
         try:
             viewer = await self.contexts.viewer_for(request.headers.get("authorization"))
         except Unauthenticated as exc:
@@ -334,7 +416,7 @@ class GraphQLHTTPEndpoint:
                 prepared,
                 context,
                 operation_name=params.operation_name,
-                variables=params.variables,
+                variables=with_files(params.variables, files) if files else params.variables,
                 extensions=params.extensions,
                 cost=cost,
                 content_version=self.content_version if with_version else None,

@@ -6,7 +6,8 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
 
-def _media_ranges(accept: str) -> list[tuple[str, float]]:
+def media_ranges(accept: str) -> list[tuple[str, float]]:
+    """(media range, q) pairs of an Accept header, in the order given (an unreadable q counts as 0)."""
     ranges = []
     for part in accept.split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
@@ -32,7 +33,7 @@ def response_media_type(accept: str | None) -> str | None:
     if not accept or not accept.strip():
         return JSON
     best: tuple[float, int, str] | None = None
-    for position, (media, quality) in enumerate(_media_ranges(accept)):
+    for position, (media, quality) in enumerate(media_ranges(accept)):
         if quality <= 0:
             continue
         if media == GRAPHQL_RESPONSE_JSON:

@@ -70,7 +70,12 @@ class SubscriptionGroup:
     async def execute(self, milestone: Milestone) -> str:
         """The ``payload`` of a ``next`` message for this milestone, as JSON text."""
         registry = self.registry
-        context = Context(db=Reader(registry.engine), locale=self.key.locale, visibility=PUBLIC)
+        context = Context(
+            db=Reader(registry.engine),
+            locale=self.key.locale,
+            visibility=PUBLIC,
+            media_base=registry.media_base,
+        )
         try:
             result = await registry.pipeline.run_event(
                 self.prepared,
@@ -146,10 +151,13 @@ class SubscriptionGroup:
 
 
 class GroupRegistry:
-    def __init__(self, pipeline: Pipeline, engine: AsyncEngine, hub: MilestoneHub) -> None:
+    def __init__(
+        self, pipeline: Pipeline, engine: AsyncEngine, hub: MilestoneHub, media_base: str = ""
+    ) -> None:
         self.pipeline = pipeline
         self.engine = engine  # reads (a replica when configured)
         self.hub = hub
+        self.media_base = media_base  # what image URLs start with (the public URL)
         self.groups: dict[GroupKey, SubscriptionGroup] = {}
 
     def group(

@@ -13,6 +13,7 @@ from accord.models.links import (
     EventTag,
     ExhibitAgreement,
 )
+from accord.models.media import EventImage, ExhibitImage, Image, ImageData
 from accord.models.partner import Partner
 from accord.models.push import PushDelivery, WebhookEndpoint, WebSubSubscription
 from accord.models.search import SearchDocument
@@ -26,12 +27,16 @@ __all__ = [
     "Event",
     "EventAgreement",
     "EventExhibit",
+    "EventImage",
     "EventKind",
     "EventPartner",
     "EventTag",
     "Exhibit",
     "ExhibitAgreement",
+    "ExhibitImage",
     "ExhibitKind",
+    "Image",
+    "ImageData",
     "Locale",
     "Partner",
     "PartnerKind",

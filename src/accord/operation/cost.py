@@ -28,7 +28,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from accord.content.fields import Linked
+from accord.content.fields import Images, Linked
 from accord.content.model import CONTENT_TYPES
 from accord.operation.shape import fragment_map, fragment_order
 from accord.read.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -39,7 +39,8 @@ LIST_ESTIMATES: dict[tuple[str, str], int] = {
     **{
         (content.name, spec.name): spec.estimate
         for content in CONTENT_TYPES
-        for spec in content.of_kind(Linked)
+        for spec in content.fields
+        if isinstance(spec, Linked | Images)
     },
     ("Query", "timeline"): 30,
     ("YearGroup", "events"): 4,

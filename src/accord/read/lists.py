@@ -49,7 +49,9 @@ async def get_by_slug(
 
 async def get_node(db: Reader, global_id: str, visibility: Visibility) -> tuple[ContentType, Any] | None:
     type_name, id_ = from_global_id(global_id)
-    content = BY_NAME[type_name]
+    content = BY_NAME.get(type_name)
+    if content is None:  # an id of something that is not a Node (an Image)
+        return None
     row = await get_by_id(db, content, id_, visibility)
     return None if row is None else (content, row)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from accord.content.fields import Relation
+from accord.content.fields import Images, Relation
 from accord.content.model import BY_NAME, ContentType
-from accord.core.tables import event_tag
+from accord.core.tables import event_tag, images
 from accord.read.db import Reader, fetch_all
 
 
@@ -75,3 +75,23 @@ async def load_tags(db: Reader, ids: Sequence[int]) -> list[list[str]]:
     for event_id, tag in await fetch_all(db, query):
         grouped[event_id].append(tag)
     return [grouped.get(id_, []) for id_ in ids]
+
+
+@lru_cache(maxsize=16)
+def _images_query(spec: Images) -> Select[Any]:
+    owner = spec.link.c[spec.own_column]
+    return (
+        select(owner.label("owner_id"), *images.c)
+        .join(images, images.c.id == spec.link.c.image_id)
+        .where(owner.in_(bindparam("owners", expanding=True)))
+        .order_by(owner, spec.link.c.position, spec.link.c.image_id)
+    )
+
+
+async def load_images(db: Reader, spec: Images, owners: Sequence[int]) -> list[list[Any]]:
+    """For each owner id, the image rows it shows (descriptions, not bytes), in the editor's order.
+    An item that is visible shows all its images: they have no status of their own."""
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in (await db.execute(_images_query(spec), {"owners": list(owners)})).all():
+        grouped[row.owner_id].append(row)
+    return [grouped.get(owner_id, []) for owner_id in owners]

@@ -12,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
-from accord.content.fields import Relation
+from accord.content.fields import Images, Relation
 from accord.content.model import ContentType
 from accord.core.auth import Viewer, authenticate, bearer_token
 from accord.core.locale import locale_from_accept_language
 from accord.core.visibility import EDITOR, PUBLIC, Visibility
 from accord.models.enums import Locale
 from accord.read.db import Reader
-from accord.read.relations import load_by_id, load_linked, load_tags
+from accord.read.relations import load_by_id, load_images, load_linked, load_tags
 from accord.write.content import ContentWriter
+from accord.write.images import ImageWriter
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -42,6 +43,7 @@ class Loaders:
         self.visibility = visibility
         self._linked: dict[Relation, DataLoader[int, list[Any]]] = {}
         self._by_id: dict[str, DataLoader[int, Any | None]] = {}
+        self._images: dict[str, DataLoader[int, list[Any]]] = {}
 
         async def tags(ids: list[int]) -> list[list[str]]:
             return await load_tags(db, ids)
@@ -56,6 +58,16 @@ class Loaders:
                 return await load_linked(self.db, relation, owners, self.visibility.statuses)
 
             found = self._linked[relation] = _loader(load)
+        return found
+
+    def images(self, spec: Images) -> DataLoader[int, list[Any]]:
+        found = self._images.get(spec.link.name)
+        if found is None:
+
+            async def load(owners: list[int]) -> list[list[Any]]:
+                return await load_images(self.db, spec, owners)
+
+            found = self._images[spec.link.name] = _loader(load)
         return found
 
     def by_id(self, content: ContentType) -> DataLoader[int, Any | None]:
@@ -77,6 +89,9 @@ class Context:
     request: HTTPConnection | None = None
     viewer: Viewer | None = None
     writer: ContentWriter | None = None  # mutations write through it
+    images: ImageWriter | None = None  # and image mutations through this
+    # What image URLs start with: the public URL (accord.settings), or "" for paths.
+    media_base: str = ""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,10 +101,19 @@ class Context:
 class ContextFactory:
     """Makes the context of each operation: who asks, in which language, reading from where."""
 
-    def __init__(self, engine: AsyncEngine, primary_engine: AsyncEngine, writer: ContentWriter) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        primary_engine: AsyncEngine,
+        writer: ContentWriter,
+        images: ImageWriter | None = None,
+        media_base: str = "",
+    ) -> None:
         self.engine = engine  # reads (a replica when configured)
         self.primary_engine = primary_engine  # tokens; mutations read their own writes here
         self.writer = writer
+        self.images = images
+        self.media_base = media_base
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
@@ -108,4 +132,6 @@ class ContextFactory:
             request=connection,
             viewer=viewer,
             writer=self.writer,
+            images=self.images,
+            media_base=self.media_base,
         )

@@ -10,6 +10,7 @@ import strawberry
 
 from accord.content.model import ROOT_ORDER
 from accord.core.dates import DatePrecision
+from accord.media.formats import VariantFormat
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, Locale, PartnerKind, Status
 
 strawberry.enum(
@@ -20,3 +21,8 @@ for _enum in (Status, EventKind, PartnerKind, AgreementKind, ExhibitKind, DatePr
 for _content in ROOT_ORDER:
     if _content.order_enum is not None:
         strawberry.enum(_content.order_enum)
+strawberry.enum(
+    VariantFormat,
+    name="ImageFormat",
+    description="Formats images are served in (AVIF where the server's image library has it).",
+)

@@ -15,6 +15,7 @@ from accord.content.fields import (
     Field,
     FilterField,
     Flag,
+    Images,
     Linked,
     Localized,
     Origin,
@@ -102,7 +103,7 @@ def _annotation(spec: Field) -> tuple[Any, bool, Any]:
         return list[LocalizedTextInput], False, None
     if isinstance(spec, Tags):
         return list[str], False, None
-    if isinstance(spec, Linked):
+    if isinstance(spec, Linked | Images):
         return list[strawberry.ID], False, None
     if isinstance(spec, Origin):
         return strawberry.ID, False, None
@@ -171,7 +172,7 @@ def to_request(content: ContentType, data: Any, *, patch: bool) -> WriteRequest:
         value = getattr(data, spec.input_name)
         if value is strawberry.UNSET:
             continue
-        if isinstance(spec, Linked):
+        if isinstance(spec, Linked | Images):
             request.links[spec.input_name] = None if value is None and patch else list(value or [])
         elif isinstance(spec, Origin):
             request.origin_id, request.origin_given = value, True

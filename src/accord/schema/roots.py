@@ -23,6 +23,7 @@ from accord.models.enums import Status
 from accord.read import lists
 from accord.read.pagination import PageRequest
 from accord.read.search import search as run_search
+from accord.schema.images import ImageMutations
 from accord.schema.inputs import create_input, patch_input, to_request
 from accord.schema.revisions import Revision, revisions_of
 from accord.schema.types import (
@@ -225,7 +226,8 @@ def build_mutation(extra: Mapping[str, Any] | None = None) -> type:
         arguments=[("revisionId", strawberry.ID, REQUIRED)],
     )
     namespace.update(_extra(namespace, extra))
-    return strawberry.type(type("Mutation", (), namespace))
+    # The image mutations (uploadImage and its siblings) are written out in accord.schema.images.
+    return strawberry.type(type("Mutation", (ImageMutations,), namespace))
 
 
 Query = build_query()

@@ -25,6 +25,7 @@ from accord.content.fields import (
     Date,
     Field,
     Flag,
+    Images,
     Linked,
     Listing,
     Localized,
@@ -43,6 +44,7 @@ from accord.read import lists
 from accord.read.pagination import Page, PageRequest
 from accord.schema import enums as _enums  # noqa: F401  (registers the enums with strawberry)
 from accord.schema.context import Context
+from accord.schema.images import Image
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -298,6 +300,13 @@ class TypeBuilder:
         returns: Any = list[self.types[target.name]]  # type: ignore[name-defined]
         return field(resolve, returns, spec.description)
 
+    def images(self, content: ContentType, spec: Images) -> Any:
+        async def resolve(root: Item, info: Info) -> list[Image]:
+            rows = await info.context.loaders.images(spec).load(root.row.id)
+            return [Image.of(row) for row in rows]
+
+        return field(resolve, list[Image], spec.description)
+
     def origin(self, content: ContentType, spec: Origin) -> Any:
         column, target = spec.column, BY_NAME[spec.target]
 
@@ -337,6 +346,7 @@ FIELD_RENDERERS: dict[type[Field], Callable[[TypeBuilder, ContentType, Any], Any
     Places: TypeBuilder.places,
     Tags: TypeBuilder.tags,
     Linked: TypeBuilder.linked,
+    Images: TypeBuilder.images,
     Origin: TypeBuilder.origin,
     Listing: TypeBuilder.listing,
 }

@@ -28,6 +28,7 @@ TAB_ORDER = (
     "paginate-events",
     "localized",
     "node",
+    "exhibit-images",
 )
 VARIABLES_PREFIX = "# variables:"
 

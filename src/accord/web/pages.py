@@ -16,7 +16,7 @@ import hashlib
 import os
 from html import escape
 from importlib.resources import files
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -77,6 +77,15 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def policy_with_images(public_url: str) -> str:
+    """The policy, with the public URL's origin among image sources: the page shows pictures from
+    the URLs the API gives, which start with the public URL (the page may be reached by another
+    name, such as localhost for 127.0.0.1)."""
+    parts = urlsplit(public_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' {origin} data:")
+
+
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -91,10 +100,11 @@ class TimelinePage:
     def __init__(self, public_url: str) -> None:
         self.bodies = {lang: timeline_html(public_url, lang).encode() for lang in PAGE_LANGUAGES}
         self.etags = {lang: _etag(body) for lang, body in self.bodies.items()}
+        self.headers = {**PAGE_HEADERS, "Content-Security-Policy": policy_with_images(public_url)}
 
     async def respond(self, request: Request) -> Response:
         lang = page_language(request.query_params.get("lang")) or DEFAULT_LANGUAGE
-        headers = {"ETag": self.etags[lang], **PAGE_HEADERS}
+        headers = {"ETag": self.etags[lang], **self.headers}
         if self.etags[lang] in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return HTMLResponse(self.bodies[lang], headers=headers)

@@ -12,6 +12,7 @@ the write or not at all; ``after_commit`` hooks run once it has committed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.content.document import DOCUMENT_TYPE, ContentRecord
-from accord.content.fields import Origin, Tags
+from accord.content.fields import Images, Origin, Tags
 from accord.content.loader import ContentLoader, unchanged
 from accord.content.model import BY_NAME, ContentType
 from accord.content.reader import read_records
@@ -32,7 +33,7 @@ from accord.content.search_index import refresh as refresh_search
 from accord.core.auth import Viewer, require
 from accord.core.errors import BadInput, Conflict, NotFound
 from accord.core.ids import expect_type
-from accord.core.tables import changes, revisions
+from accord.core.tables import changes, images, revisions
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
 from accord.models.enums import Status
@@ -151,6 +152,11 @@ class ContentWriter:
             revision = (await conn.execute(select(revisions).where(revisions.c.id == revision_id))).first()
             if revision is None:
                 raise NotFound(f"revisionId: no revision {revision_id}", field="revisionId")
+            if revision.content_type not in BY_NAME:  # an image's: its bytes are not in the revision
+                raise BadInput(
+                    f"revisionId: a revision of {revision.content_type.lower()} content cannot be restored",
+                    field="revisionId",
+                )
             snapshot = revision.before if revision.action == "delete" else revision.after
             if snapshot is None:
                 raise BadInput("revisionId: that revision holds no content to restore", field="revisionId")
@@ -242,37 +248,76 @@ class ContentWriter:
     ) -> WriteResult:
         await conn.run_sync(lambda sync: refresh_search(sync, content, [id_]))
         after = await self._snapshot(conn, content, id_) if after_exists else None
+        published = is_published_milestone(after) and not is_published_milestone(before)
+        result = WriteResult(content.name, id_, None, published, action, before, after)
+        return await self.record_change(
+            conn,
+            actor,
+            result,
+            before.model_dump(mode="json") if before else None,
+            after.model_dump(mode="json") if after else None,
+        )
+
+    async def record_change(
+        self,
+        conn: AsyncConnection,
+        actor: Viewer,
+        result: WriteResult,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> WriteResult:
+        """The revision (``before`` and ``after`` as JSON) and the change-log row of a write, then
+        the in-transaction hooks; the result with its change id. Every writer ends here."""
         now = utcnow()
         await conn.execute(
             insert(revisions).values(
-                content_type=content.name,
-                content_id=id_,
-                action=action,
+                content_type=result.type_name,
+                content_id=result.id,
+                action=result.action,
                 token_name=actor.name,
                 at=now,
-                before=before.model_dump(mode="json") if before else None,
-                after=after.model_dump(mode="json") if after else None,
+                before=before,
+                after=after,
             )
         )
-        published = is_published_milestone(after) and not is_published_milestone(before)
         await lock_change_log(conn)
         change_id = (
             await conn.execute(
                 insert(changes)
                 .values(
                     at=now,
-                    content_type=content.name,
-                    content_id=id_,
-                    action=action,
-                    milestone_published=published,
+                    content_type=result.type_name,
+                    content_id=result.id,
+                    action=result.action,
+                    milestone_published=result.milestone_published,
                 )
                 .returning(changes.c.id)
             )
         ).scalar_one()
-        result = WriteResult(content.name, id_, change_id, published, action, before, after)
+        result = dataclasses.replace(result, change_id=change_id)
         for hook in self.in_transaction:
             await hook(conn, result)
         return result
+
+    async def committed(self, result: WriteResult) -> WriteResult:
+        """Runs the after-commit hooks of a committed write."""
+        return await self._committed(result)
+
+    async def lock_and_snapshot(self, conn: AsyncConnection, content: ContentType, id_: int) -> ContentRecord:
+        """Locks an item for a write (PostgreSQL) and reads its record; NotFound when there is none."""
+        return await self._lock_and_snapshot(conn, content, id_)
+
+    async def finish(
+        self,
+        conn: AsyncConnection,
+        actor: Viewer,
+        content: ContentType,
+        id_: int,
+        action: str,
+        before: ContentRecord | None,
+    ) -> WriteResult:
+        """Records the write of an item (its search entry, revision and change): see ``_finish``."""
+        return await self._finish(conn, actor, content, id_, action, before)
 
     async def _snapshot(self, conn: AsyncConnection, content: ContentType, id_: int) -> ContentRecord | None:
         found = await conn.run_sync(lambda sync: read_records(sync, content, [id_]))
@@ -322,6 +367,26 @@ class ContentWriter:
                 raise BadInput(f"{path}: an id is listed twice", field=path)
             await self._check_exist(conn, BY_NAME[spec.target], targets, global_ids, path)
             resolved[spec.input_name] = targets
+        for pictures in content.of_kind(Images):
+            global_ids = request.links.get(pictures.input_name)
+            if global_ids is None:
+                continue
+            path = f"input.{pictures.input_name}"
+            if len(global_ids) > pictures.max_items:
+                raise BadInput(
+                    f"{path}: at most {pictures.max_items} images per {content.singular} "
+                    f"({len(global_ids)} given)",
+                    field=path,
+                )
+            targets = [expect_type(g, "Image", field=f"{path}[{i}]") for i, g in enumerate(global_ids)]
+            if len(set(targets)) != len(targets):
+                raise BadInput(f"{path}: an image is listed twice", field=path)
+            found = set((await conn.execute(select(images.c.id).where(images.c.id.in_(targets)))).scalars())
+            for position, (image_id, global_id) in enumerate(zip(targets, global_ids, strict=True)):
+                if image_id not in found:
+                    where = f"{path}[{position}]"
+                    raise NotFound(f"{where}: no image with id {global_id}", field=where)
+            resolved[pictures.input_name] = targets
         for origin in content.of_kind(Origin):
             if not request.origin_given:
                 continue
@@ -353,6 +418,21 @@ class ContentWriter:
             if targets:
                 await conn.execute(
                     insert(link), [{relation.own_column: id_, relation.target_column: t} for t in targets]
+                )
+        for pictures in content.of_kind(Images):
+            chosen = resolved.get(pictures.input_name)
+            if chosen is None:
+                continue
+            link = pictures.link
+            if replace:
+                await conn.execute(delete(link).where(link.c[pictures.own_column] == id_))
+            if chosen:
+                await conn.execute(
+                    insert(link),
+                    [
+                        {pictures.own_column: id_, "image_id": image_id, "position": position}
+                        for position, image_id in enumerate(chosen)
+                    ],
                 )
         for origin in content.of_kind(Origin):
             if origin.input_name in resolved:

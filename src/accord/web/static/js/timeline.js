@@ -7,11 +7,19 @@ import { API_LOCALE, LANGUAGES, STRINGS, URL_LANGUAGE, initialLanguage, language
 
 // ---- the operations this page sends ------------------------------------------------------------
 
+// Pictures: URLs without a format, so the server answers each browser in the best format its Accept
+// header names (AVIF, WebP, else JPEG); srcset lists every width, and the browser picks by `sizes`.
+const IMAGE_FIELDS = `fragment TimelineImage on Image {
+  id url(width: 640) srcset alt(locale: $locale) credit width height dominantColor
+}`;
+
 const EVENT_FIELDS = `fragment TimelineEvent on Event {
   id slug title(locale: $locale) kind isMilestone
   date { year iso label(locale: $locale) }
   partners { slug name(locale: $locale) shortName }
-}`;
+  images { ...TimelineImage }
+}
+${IMAGE_FIELDS}`;
 
 const EVENTS = `query TimelineEvents($filter: EventFilter, $after: String, $locale: Locale) {
   events(filter: $filter, first: 50, after: $after, orderBy: DATE_ASC) {
@@ -37,9 +45,14 @@ const EVENT = `query TimelineEventDetail($slug: String!, $locale: Locale) {
       signedOn { iso label(locale: $locale) }
       parties { slug name(locale: $locale) shortName }
     }
-    exhibits { slug title(locale: $locale) description(locale: $locale) kind imageUrl origin { name(locale: $locale) } }
+    images { ...TimelineImage }
+    exhibits {
+      slug title(locale: $locale) description(locale: $locale) kind imageUrl origin { name(locale: $locale) }
+      images { ...TimelineImage }
+    }
   }
-}`;
+}
+${IMAGE_FIELDS}`;
 
 // The same text for every visitor, so the server runs it once per milestone for all of them.
 const MILESTONES = `subscription TimelineMilestones($partner: String, $locale: Locale) {
@@ -106,6 +119,39 @@ function h(tag, attributes = {}, ...children) {
   element.append(...children.flat(Infinity).filter((child) => child != null && child !== false));
   return element;
 }
+
+/**
+ * A picture: lazy, in the size `sizes` says it is shown at (the browser takes the smallest variant of
+ * `srcset` that fills it), with its width and height so the page does not move when it arrives, and
+ * its dominant colour until then. Alt text in the page's language (the query asks for it).
+ */
+function picture(image, sizes, className) {
+  const img = h("img", {
+    class: className,
+    src: image.url,
+    srcset: image.srcset,
+    sizes,
+    width: image.width,
+    height: image.height,
+    alt: image.alt,
+    loading: "lazy",
+    decoding: "async",
+  });
+  img.style.backgroundColor = image.dominantColor; // through the CSSOM: the page allows no inline styles
+  return img;
+}
+
+function figure(image, sizes) {
+  return h("figure", { class: "picture" },
+    picture(image, sizes, "picture__img"),
+    image.credit && h("figcaption", { class: "picture__credit" }, t().credit(image.credit)),
+  );
+}
+
+// Shown 6rem wide in the list; in the dialog, as wide as its body (44rem less 3rem of padding, or
+// the window less the dialog's margins and padding on narrow screens).
+const THUMBNAIL_SIZES = "6rem";
+const DIALOG_SIZES = "(max-width: 46rem) calc(100vw - 5rem), 41rem";
 
 // ---- language -----------------------------------------------------------------------------------
 
@@ -234,7 +280,9 @@ function renderEvent(event) {
   const strings = t();
   const fresh = state.fresh.has(event.id);
   const partners = event.partners.map((partner) => partner.shortName || partner.name);
+  const [first] = event.images ?? [];
   return h("li", { class: `event${event.isMilestone ? " event--milestone" : ""}${fresh ? " event--new" : ""}`, "data-slug": event.slug, "data-id": event.id },
+    first && picture(first, THUMBNAIL_SIZES, "event__picture"),
     h("p", { class: "event__date" }, h("time", { datetime: event.date.iso }, event.date.label)),
     h("h4", { class: "event__title" },
       h("button", { type: "button", class: "event__open", "aria-haspopup": "dialog", onclick: (e) => openEvent(event.slug, e.currentTarget) }, event.title),
@@ -301,6 +349,7 @@ async function showEvent(slug) {
     event.tags.length > 0 && [strings.tags, event.tags.join(", ")],
   ].filter(Boolean);
   ui.dialogContent.replaceChildren(
+    ...event.images.map((image) => figure(image, DIALOG_SIZES)),
     event.summary ? h("p", { class: "event-dialog__summary" }, event.summary) : "",
     h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     part("partners", strings.partners, event.partners, (partner) =>
@@ -323,6 +372,7 @@ async function showEvent(slug) {
         h("span", { class: "detail" }, strings.exhibitKind[exhibit.kind] ?? exhibit.kind,
           exhibit.origin ? ` · ${strings.origin}: ${exhibit.origin.name}` : ""),
         exhibit.description && h("span", { class: "detail" }, exhibit.description),
+        ...exhibit.images.map((image) => figure(image, DIALOG_SIZES)),
         // A link, not an <img>: the image may live on another host, and the page loads nothing from one.
         exhibit.imageUrl && h("a", { href: exhibit.imageUrl, rel: "noopener noreferrer" }, strings.image),
       ),

@@ -1,0 +1,197 @@
+"""``GET /media/{content_hash}/{width}.{format}`` and ``/media/{content_hash}/{width}``.
+
+An image is served only while an exhibit or event it is attached to is visible to the reader (for
+anonymous readers: PUBLISHED), checked on every request (``visible_image``; a positive answer is
+remembered until the content version changes). Answers are immutable (the URL names the bytes), so
+they carry a year of ``Cache-Control`` and a strong ETag; an unknown width redirects, permanently, to
+the nearest variant; the URL without a format negotiates it from Accept (and says ``Vary: Accept``).
+Client mistakes are short plain-text 4xx answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from accord.core.visibility import PUBLIC, Visibility
+from accord.feeds.caching import is_not_modified
+from accord.http.negotiation import media_ranges
+from accord.media.cache import VariantCache, VariantKey, cache_directory
+from accord.media.formats import (
+    LARGEST_WIDTH_DIGITS,
+    VariantFormat,
+    served_formats,
+    snap_width,
+    variant_format,
+)
+from accord.media.store import original_query, visible_image_query
+from accord.read.db import Reader, fetch_one
+from accord.settings import Settings
+
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+HASH_RE = re.compile(r"[0-9a-f]{64}")
+FILE_RE = re.compile(rf"([0-9]{{1,{LARGEST_WIDTH_DIGITS}}})(?:\.([A-Za-z0-9]{{1,8}}))?")
+VISIBLE_KEPT = 10_000
+
+
+def negotiate_format(accept: str | None) -> VariantFormat:
+    """The format for a URL without one: AVIF or WebP when the client names it in Accept, else JPEG.
+
+    Only explicit mentions count: ``*/*`` and ``image/*`` are sent by clients that cannot decode
+    either, and JPEG is what every client shows. Among the named ones the higher q wins, then AVIF
+    (smaller at the same quality). ``q=0`` refuses a format.
+    """
+    if not accept:
+        return VariantFormat.JPEG
+    best: tuple[float, int, VariantFormat] | None = None
+    preference = {fmt: rank for rank, fmt in enumerate(served_formats())}
+    for media, quality in media_ranges(accept):
+        if quality <= 0:
+            continue
+        for fmt in (VariantFormat.AVIF, VariantFormat.WEBP):
+            if media == fmt.media_type and fmt in preference:
+                key = (-quality, preference[fmt], fmt)
+                if best is None or key < best:
+                    best = key
+    return VariantFormat.JPEG if best is None else best[2]
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleImage:
+    id: int
+    content_hash: str
+    width: int
+    height: int
+
+
+async def visible_image(
+    db: Reader, content_hash: str, visibility: Visibility = PUBLIC
+) -> VisibleImage | None:
+    """The image with this content hash when ``visibility`` may see it: when at least one exhibit or
+    event it is attached to has one of the visible statuses. None: do not serve it."""
+    row = await fetch_one(db, visible_image_query(content_hash, visibility))
+    return None if row is None else VisibleImage(row.id, row.content_hash, row.width, row.height)
+
+
+async def read_original(db: Reader, content_hash: str) -> bytes | None:
+    row = await fetch_one(db, original_query(content_hash))
+    return None if row is None else bytes(row.data)
+
+
+class _VisibleImages:
+    """Images found visible at one content version. Only positive answers are kept: a new image or
+    a publish is seen at once, and every write moves the version on, which empties this."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.entries: dict[str, VisibleImage] = {}
+
+    def get(self, content_hash: str, version: int | None) -> VisibleImage | None:
+        if version is None:
+            return None
+        if version != self.version:
+            self.version, self.entries = version, {}
+        return self.entries.get(content_hash)
+
+    def put(self, image: VisibleImage, version: int | None) -> None:
+        if version is None or version != self.version:
+            return
+        if len(self.entries) >= VISIBLE_KEPT:
+            self.entries.clear()
+        self.entries[image.content_hash] = image
+
+
+class MediaEndpoints:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cache: VariantCache,
+        content_version: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.cache = cache
+        self.content_version = content_version
+        self.visible = _VisibleImages()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        engine: AsyncEngine,
+        content_version: Callable[[], Awaitable[int]] | None = None,
+    ) -> MediaEndpoints:
+        return cls(engine, VariantCache(cache_directory(settings)), content_version)
+
+    def routes(self) -> list[Route]:
+        return [Route("/media/{content_hash}/{file}", self.variant, methods=["GET"])]
+
+    async def variant(self, request: Request) -> Response:
+        content_hash: str = request.path_params["content_hash"]
+        file: str = request.path_params["file"]
+        if not HASH_RE.fullmatch(content_hash):
+            return _problem(404, "no such image: media URLs are /media/{64 hex digits}/{width}.{format}")
+        match = FILE_RE.fullmatch(file)
+        if match is None:
+            return _problem(400, "expected /media/{hash}/{width} or /media/{hash}/{width}.{format}")
+        width = int(match.group(1))
+        if width < 1:
+            return _problem(400, "width must be a whole number of pixels from 1")
+        extension = match.group(2)
+        negotiated = extension is None
+        if negotiated:
+            fmt = negotiate_format(request.headers.get("accept"))
+        else:
+            found = variant_format(extension)
+            if found is None:
+                names = ", ".join(f.value for f in served_formats())
+                return _problem(404, f"no such format {extension[:8]!r}: this server serves {names}")
+            fmt = found
+        image = await self._visible(content_hash)
+        if image is None:
+            return _problem(404, "no such image")
+        snapped = snap_width(width, image.width)
+        key = VariantKey(content_hash, snapped, fmt)
+        if snapped != width:
+            target = f"/media/{content_hash}/{snapped}" if negotiated else key.url_path
+            return RedirectResponse(target, status_code=301, headers={"Cache-Control": CACHE_CONTROL})
+        headers = {"Cache-Control": CACHE_CONTROL, "ETag": key.etag, "X-Content-Type-Options": "nosniff"}
+        if negotiated:
+            headers["Vary"] = "Accept"
+            headers["Content-Location"] = key.url_path
+        if is_not_modified(request.headers, key.etag, None):
+            return Response(status_code=304, headers=headers)
+        data = await self.cache.get(key, lambda: self._original(content_hash))
+        if data is None:  # deleted between the check and the read
+            return _problem(404, "no such image")
+        return Response(data, media_type=fmt.media_type, headers=headers)
+
+    async def _visible(self, content_hash: str) -> VisibleImage | None:
+        version = None if self.content_version is None else await self.content_version()
+        image = self.visible.get(content_hash, version)
+        if image is not None:
+            return image
+        db = Reader(self.engine)
+        try:
+            image = await visible_image(db, content_hash)
+        finally:
+            await db.close()
+        if image is not None:
+            self.visible.put(image, version)
+        return image
+
+    async def _original(self, content_hash: str) -> bytes | None:
+        db = Reader(self.engine)
+        try:
+            return await read_original(db, content_hash)
+        finally:
+            await db.close()
+
+
+def _problem(status: int, message: str) -> Response:
+    return PlainTextResponse(message, status_code=status, headers={"Cache-Control": "no-store"})
