@@ -20,12 +20,14 @@ from standardwebhooks.webhooks import Webhook
 
 from accord.db import create_sync_engine
 from accord.push.payload import SELECTIONS, Selection
+from tests.harness import images as files
 from tests.harness.clients import post
 from tests.harness.databases import seed
 from tests.harness.ports import free_port
 from tests.harness.receivers import Receivers, running_receivers
 from tests.harness.server import LiveServer, live_server, run_accord
 from tests.harness.tokens import bearer, create_token
+from tests.harness.uploads import multipart_upload, uploaded
 from tests.harness.waiting import wait_until
 
 PUSH_ENV = {
@@ -546,3 +548,26 @@ def test_data_of_partners_agreements_and_exhibits_is_what_graphql_answers(
         "shortName": "DP",
     }
     assert bodies["Agreement"]["data"]["en"]["signedOn"] == {"iso": "2019-07", "label": "July 2019"}
+
+
+def test_an_image_edit_raises_content_updated_of_what_shows_it(api: Api, receivers: Receivers) -> None:
+    """Uploading a picture onto a published exhibit, and deleting it, each raise content.updated of the
+    exhibit (signed, with the exhibit's data, no images in it); the image's own change raises nothing."""
+    tag = f"t{os.urandom(4).hex()}"
+    path = f"/images/{tag}"
+    made = api.ok(CREATE, {"input": {"url": receivers.url(path), "events": ["content.updated"]}})
+    secret = made["createWebhook"]["secret"]
+    exhibit = api.ok('{ exhibit(slug: "foreign-customs-exchange-uniforms") { id } }')["exhibit"]["id"]
+    picture = files.encode(files.marked((400, 300)), "JPEG")
+    image = uploaded(
+        multipart_upload(api.server.graphql_url, picture, headers=api.editor, exhibit_id=exhibit)
+    )
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 1, what="content.updated of the exhibit")
+    api.ok("mutation($id: ID!) { deleteImage(id: $id) }", {"id": image["id"]})
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 2, what="content.updated after the deletion")
+    bodies = [Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path)]
+    assert [(b["type"], b["contentType"], b["id"]) for b in bodies] == [
+        ("content.updated", "Exhibit", exhibit)
+    ] * 2
+    assert all("images" not in b["data"]["en"] and b["data"]["en"]["slug"] for b in bodies)
+    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 2

@@ -73,7 +73,7 @@ def test_a_dumped_document_reads_back_the_same(small: ContentDocument, fmt: File
 def test_yaml_keeps_chinese_readable_and_fields_in_declaration_order(small: ContentDocument) -> None:
     text = dump_document(small, FileFormat.YAML).decode()
     assert "世界貿易組織" in text and "\\u" not in text
-    assert list(yaml.safe_load(text)) == ["version", "partners", "agreements", "exhibits", "events"]
+    assert list(yaml.safe_load(text)) == ["version", "partners", "agreements", "exhibits", "events", "images"]
     event = yaml.safe_load(text)["events"][0]
     assert list(event)[:2] == ["slug", "status"]
 

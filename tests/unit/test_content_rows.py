@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accord.content.document import RECORD_TYPES, ContentDocument, ContentRecord
-from accord.content.fields import Linked, Origin, Tags
+from accord.content.fields import Images, Linked, Origin, Tags
 from accord.content.files import bundled_fixtures_dir, fixture_files, read_document
 from accord.content.model import BY_NAME, CONTENT_TYPES, EVENT, ContentType
 from accord.content.rows import content_row, full_row, record_of
@@ -27,11 +27,12 @@ def seed() -> ContentDocument:
 
 
 def related_of(content: ContentType, record: ContentRecord) -> dict[str, Any]:
-    """What a row does not hold itself (links, tags, the origin): the reader passes it by record field."""
+    """What a row does not hold itself (links, tags, the origin, images): the reader passes it by
+    record field."""
     return {
         spec.record: getattr(record, spec.record)
         for spec in content.fields
-        if spec.record and isinstance(spec, Linked | Tags | Origin)
+        if spec.record and isinstance(spec, Linked | Tags | Origin | Images)
     }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accord.content.model import EVENT, PARTNER
+from accord.content.model import BY_NAME, EVENT, PARTNER
 from accord.core.visibility import PUBLIC
 from accord.models import PushDelivery, WebhookEndpoint, WebSubSubscription
 from accord.models.columns import utcnow
@@ -44,7 +44,9 @@ ACTIVE = "active"
 
 async def enqueue_for_write(conn: AsyncConnection, result: WriteResult) -> None:
     """The writer's ``in_transaction`` hook: the deliveries the write ``result`` owes."""
-    if result.change_id is None:
+    if result.change_id is None or result.type_name not in BY_NAME:
+        # An image's own change raises nothing: the exhibits and events that show it are recorded
+        # as updated in the same transaction, and those raise content.updated.
         return
     change = ContentChange(
         result.type_name,

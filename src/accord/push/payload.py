@@ -8,7 +8,8 @@ Which fields it holds is written as a GraphQL selection. For events it is the se
 ``milestoneAdded`` payload that Server-Sent Events carry (``accord.live.sse.SSE_QUERY``), read from
 that document, so the two cannot drift apart (a test compares them). For the other content types
 it is every field its declaration (``accord.content.model``) gives editors to write, linked content
-shown the way the milestone payload shows it (a partner as ``{id slug name shortName}``).
+shown the way the milestone payload shows it (a partner as ``{id slug name shortName}``), and no
+images.
 """
 
 from __future__ import annotations
@@ -20,7 +21,19 @@ import orjson
 from graphql import FieldNode, OperationDefinitionNode, SelectionSetNode, parse
 from sqlalchemy import Connection, select
 
-from accord.content.fields import Choice, Date, Field, Flag, Linked, Localized, Origin, Places, Tags, Text
+from accord.content.fields import (
+    Choice,
+    Date,
+    Field,
+    Flag,
+    Images,
+    Linked,
+    Localized,
+    Origin,
+    Places,
+    Tags,
+    Text,
+)
 from accord.content.model import BY_NAME, EVENT, ContentType
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
@@ -72,6 +85,10 @@ def _default_selection(content: ContentType) -> Selection:
         if isinstance(spec, Linked | Origin):
             if spec.written:
                 selection[spec.name] = _ref_selection(BY_NAME[spec.target])
+        elif isinstance(spec, Images):
+            # Pictures are not in webhook data: their URLs depend on the width a receiver wants, and
+            # a receiver reads them with GraphQL (docs/webhooks.md).
+            continue
         elif spec.written:
             selection[spec.name] = DATE_SELECTION if isinstance(spec, Date) else None
     selection["publishedAt"] = None
