@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
+from accord.core.preview import PreviewLinks, PreviewSecret
 from accord.core.ratelimit import RateLimits
 from accord.db import create_async_db_engine
 from accord.fastpath.service import FastPath
+from accord.feeds.links import event_url
 from accord.http.apq import PersistedQueries
 from accord.http.graphql_http import GraphQLHTTPEndpoint
 from accord.http.response_cache import ResponseCache
@@ -26,6 +28,7 @@ from accord.live.signals import LocalSignal, PostgresSignal, RedisSignal, Signal
 from accord.observability.metrics import Metrics
 from accord.operation.pipeline import Pipeline
 from accord.operation.prepare import Limits
+from accord.schedule.scheduler import Scheduler
 from accord.schema import build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
@@ -48,12 +51,16 @@ class Services:
     response_cache: ResponseCache | None
     graphql: GraphQLHTTPEndpoint
     content_version: Callable[[], Awaitable[int]]
+    scheduler: Scheduler
+    preview_secret: PreviewSecret
 
     async def start(self) -> None:
         self.live.stopping.install()
         await self.hub.start()
+        await self.scheduler.start()
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         await self.hub.stop()
         for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
             await engine.dispose()
@@ -89,7 +96,14 @@ def build_services(settings: Settings) -> Services:
     # this worker's subscribers and caches, and the other processes, once it has committed.
     writer.in_transaction.append(notify_in_transaction)
     writer.after_commit.append(hub.committed_write)
-    contexts = ContextFactory(engine, primary, writer)
+    # Scheduled publishes go through the same writer, so the hooks above (and any added later,
+    # push delivery among them) hear of them as of any publish.
+    scheduler = Scheduler(primary, writer, settings.schedule_poll_seconds)
+    writer.after_commit.append(scheduler.committed_write)
+    configured = settings.preview_secret.get_secret_value() if settings.preview_secret else None
+    preview_secret = PreviewSecret(primary, configured)
+    previews = PreviewLinks(preview_secret, lambda slug: event_url(settings.public_url, slug))
+    contexts = ContextFactory(engine, primary, writer, previews)
     rate_limits = RateLimits(
         enabled=settings.rate_limit,
         reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
@@ -150,6 +164,8 @@ def build_services(settings: Settings) -> Services:
         response_cache=response_cache,
         graphql=graphql,
         content_version=content_version,
+        scheduler=scheduler,
+        preview_secret=preview_secret,
     )
 
 

@@ -30,11 +30,14 @@ tokens = ApiToken.__table__  # type: ignore[attr-defined]
 class Role(StrEnum):
     EDITOR = "editor"
     ADMIN = "admin"
+    PREVIEW = "preview"  # reads what editors read, writes nothing: for build servers and staging sites
 
 
-# What each role may do; admins may do everything editors may.
-EDITOR_ACTIONS = frozenset({"create", "update", "publish", "archive", "restore", "read_drafts"})
+# What each role may do; admins may do everything editors may, previews only read.
+PREVIEW_ACTIONS = frozenset({"read_drafts"})
+EDITOR_ACTIONS = PREVIEW_ACTIONS | {"create", "update", "publish", "archive", "restore", "preview_link"}
 ADMIN_ACTIONS = EDITOR_ACTIONS | {"delete"}
+ROLE_ACTIONS = {Role.PREVIEW: PREVIEW_ACTIONS, Role.EDITOR: EDITOR_ACTIONS, Role.ADMIN: ADMIN_ACTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,12 @@ class Viewer:
     role: Role
 
     def allows(self, action: str) -> bool:
-        return action in (ADMIN_ACTIONS if self.role is Role.ADMIN else EDITOR_ACTIONS)
+        return action in ROLE_ACTIONS[self.role]
+
+    @property
+    def reads_only(self) -> bool:
+        """A role that may run no mutation at all (the operation pipeline refuses them whole)."""
+        return self.role is Role.PREVIEW
 
 
 class TokenError(ValueError):
@@ -115,7 +123,11 @@ async def authenticate(engine: AsyncEngine, token: str) -> Viewer:
     return Viewer(name=row.name, role=Role(row.role))
 
 
-ACTION_WORDS = {"read_drafts": "reading drafts and revisions"}
+ACTION_WORDS = {
+    "read_drafts": "reading drafts and revisions",
+    "preview_link": "make preview links",
+    "schedule": "schedule publishing",
+}
 
 
 def require(viewer: Viewer | None, action: str) -> Viewer:

@@ -21,6 +21,7 @@ from accord.models import (
     Partner,
     Revision,
     SearchDocument,
+    ServerSecret,
 )
 
 
@@ -43,3 +44,4 @@ search_documents = table_of(SearchDocument)
 revisions = table_of(Revision)
 changes = table_of(ChangeLog)
 api_tokens = table_of(ApiToken)
+server_secrets = table_of(ServerSecret)

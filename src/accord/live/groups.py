@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.content.model import EVENT
-from accord.core.visibility import PUBLIC
+from accord.core.visibility import PUBLIC, Visibility
 from accord.live.hub import Milestone, MilestoneFilter, MilestoneHub
 from accord.models.enums import Locale
 from accord.operation.pipeline import OperationTimeout, Pipeline, Result
@@ -40,12 +40,19 @@ class GroupKey:
     operation_name: str | None
     variables: bytes
     locale: Locale
+    # What the subscribers may see: token holders' payloads (drafts among a milestone's partners,
+    # scheduledAt) are never sent to anonymous subscribers, nor theirs to token holders.
+    visibility: Visibility = PUBLIC
 
 
 def group_key(
-    prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None, locale: Locale
+    prepared: Prepared,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    locale: Locale,
+    visibility: Visibility = PUBLIC,
 ) -> GroupKey:
-    return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale)
+    return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale, visibility)
 
 
 class SubscriptionGroup:
@@ -69,7 +76,7 @@ class SubscriptionGroup:
     async def execute(self, milestone: Milestone) -> str:
         """The ``payload`` of a ``next`` message for this milestone, as JSON text."""
         registry = self.registry
-        context = Context(db=Reader(registry.engine), locale=self.key.locale, visibility=PUBLIC)
+        context = Context(db=Reader(registry.engine), locale=self.key.locale, visibility=self.key.visibility)
         try:
             result = await registry.pipeline.run_event(
                 self.prepared,

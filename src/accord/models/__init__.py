@@ -15,6 +15,7 @@ from accord.models.links import (
 )
 from accord.models.partner import Partner
 from accord.models.search import SearchDocument
+from accord.models.secret import ServerSecret
 
 __all__ = [
     "Agreement",
@@ -36,5 +37,6 @@ __all__ = [
     "PartnerKind",
     "Revision",
     "SearchDocument",
+    "ServerSecret",
     "Status",
 ]

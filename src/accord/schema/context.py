@@ -16,7 +16,8 @@ from accord.content.fields import Relation
 from accord.content.model import ContentType
 from accord.core.auth import Viewer, authenticate, bearer_token
 from accord.core.locale import locale_from_accept_language
-from accord.core.visibility import EDITOR, PUBLIC, Visibility
+from accord.core.preview import PreviewLinks
+from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.models.enums import Locale
 from accord.read.db import Reader
 from accord.read.relations import load_by_id, load_linked, load_tags
@@ -77,6 +78,10 @@ class Context:
     request: HTTPConnection | None = None
     viewer: Viewer | None = None
     writer: ContentWriter | None = None  # mutations write through it
+    previews: PreviewLinks | None = None  # previewLink signs through it
+    # Told to the client in the response's ``extensions.warnings`` (accord.operation.pipeline):
+    # what a resolver did that the client should know and the data alone does not say.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,10 +91,17 @@ class Context:
 class ContextFactory:
     """Makes the context of each operation: who asks, in which language, reading from where."""
 
-    def __init__(self, engine: AsyncEngine, primary_engine: AsyncEngine, writer: ContentWriter) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        primary_engine: AsyncEngine,
+        writer: ContentWriter,
+        previews: PreviewLinks | None = None,
+    ) -> None:
         self.engine = engine  # reads (a replica when configured)
         self.primary_engine = primary_engine  # tokens; mutations read their own writes here
         self.writer = writer
+        self.previews = previews
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
@@ -104,8 +116,9 @@ class ContextFactory:
         return Context(
             db=Reader(self.primary_engine if writes else self.engine),
             locale=locale_from_accept_language(connection.headers.get("accept-language")),
-            visibility=EDITOR if viewer is not None and viewer.allows("read_drafts") else PUBLIC,
+            visibility=visibility_of(viewer),
             request=connection,
             viewer=viewer,
             writer=self.writer,
+            previews=self.previews,
         )
