@@ -424,12 +424,11 @@ def schedule_list() -> None:
     if not scheduled:
         out.print("nothing is scheduled")
         return
-    table = Table("publish at (UTC)", "type", "slug", "status", "title")
+    # One line each, never wrapped: easy to read, and to grep.
+    sys.stdout.write("publish at (UTC)     type       status     slug  title\n")
     for item in scheduled:
-        table.add_row(
-            item.at.strftime("%Y-%m-%d %H:%M:%S"), item.content.singular, item.slug, item.status, item.title
-        )
-    out.print(table)
+        when = item.at.strftime("%Y-%m-%d %H:%M:%S")
+        sys.stdout.write(f"{when}  {item.content.singular:<9}  {item.status:<9}  {item.slug}  {item.title}\n")
 
 
 @preview_app.command("link")
@@ -487,7 +486,11 @@ def secret_rotate(
             rotate_secret(conn, name)
     except SQLAlchemyError as exc:
         database_error(settings, exc)
-    out.print(f"rotated the {name} secret: every preview link made before is refused from now on")
+    out.print(
+        f"rotated the {name} secret: every preview link made before is refused from now on",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

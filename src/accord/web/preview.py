@@ -129,7 +129,7 @@ class PreviewPages:
         page = (
             self.page.replace("__LANG__", html_lang)
             .replace("__BADGE__", escape(text["badge"]))
-            .replace("__NOTE__", escape(" ".join(note)))
+            .replace("__NOTE__", escape(("" if lang == "zh-TW" else " ").join(note)))
             .replace("__DATE__", escape(self._date(row, LOCALES[lang])))
             .replace("__TITLE__", escape(title))
             .replace("__BACK__", escape(text["back"]))
