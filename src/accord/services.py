@@ -52,6 +52,7 @@ class Services:
     graphql: GraphQLHTTPEndpoint
     content_version: Callable[[], Awaitable[int]]
     scheduler: Scheduler
+    scheduler_engine: AsyncEngine
     preview_secret: PreviewSecret
 
     async def start(self) -> None:
@@ -62,7 +63,8 @@ class Services:
     async def close(self) -> None:
         await self.scheduler.stop()
         await self.hub.stop()
-        for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
+        engines = (self.write_engine, self.engine, self.primary_engine, self.scheduler_engine)
+        for engine in {id(e): e for e in engines}.values():
             await engine.dispose()
 
 
@@ -98,7 +100,12 @@ def build_services(settings: Settings) -> Services:
     writer.after_commit.append(hub.committed_write)
     # Scheduled publishes go through the same writer, so the hooks above (and any added later,
     # push delivery among them) hear of them as of any publish.
-    scheduler = Scheduler(primary, writer, settings.schedule_poll_seconds)
+    # The scheduler looks for due items on a connection of its own (the primary's database): its
+    # polls never wait for one of the requests' connections, nor hold one.
+    scheduler_engine = create_async_db_engine(
+        settings.database_url, statement_timeout_ms=timeout, pool_size=1, max_overflow=1
+    )
+    scheduler = Scheduler(scheduler_engine, writer, settings.schedule_poll_seconds)
     writer.after_commit.append(scheduler.committed_write)
     configured = settings.preview_secret.get_secret_value() if settings.preview_secret else None
     preview_secret = PreviewSecret(primary, configured)
@@ -165,6 +172,7 @@ def build_services(settings: Settings) -> Services:
         graphql=graphql,
         content_version=content_version,
         scheduler=scheduler,
+        scheduler_engine=scheduler_engine,
         preview_secret=preview_secret,
     )
 
