@@ -1,4 +1,5 @@
-# The two commands: `make run` and `make test`. Everything else is a helper of theirs.
+# The two commands: `make run` and `make test`. Everything else is a helper of theirs, but for
+# `make test-fast`: lint, types and the unit layer (tests/unit: no server, no database server), in seconds.
 PYTHON ?= python3
 VENV   ?= .venv
 HOST   ?= 127.0.0.1
@@ -13,16 +14,22 @@ UV     := uv==0.13.9
 LOCKS  := requirements.txt requirements-test.txt requirements-bench.txt
 LOCK_ARGS ?=
 
-.PHONY: run test install install-test system-deps node-deps lint typecheck check bench schema clean lock
+.PHONY: run test test-fast check-static install install-test system-deps node-deps lint typecheck check bench schema clean lock
 
 run: install
 	$(BIN)/accord serve --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test check-static
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The unit layer needs the Python test dependencies only: no Debian or Node packages.
+test-fast: $(VENV)/.installed-test check-static
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+check-static: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("accord needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'

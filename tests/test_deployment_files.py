@@ -21,7 +21,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from tests.harness import nginx
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.ports import free_port
 from tests.harness.server import ACCORD, LiveServer, accord_env, live_server, run_accord
+from tests.harness.waiting import wait_until
 from tests.harness.ws import ws_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -513,16 +513,12 @@ def test_start_command_runs_migrations_then_serves(tmp_path: Path) -> None:
     with log_path.open("wb") as log:
         process = subprocess.Popen(["sh", "-c", script], env=env, cwd=tmp_path, stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def ready() -> bool:
             assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, log_path.read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+
+        wait_until(ready, "the image's start script to serve", timeout=60, ignoring=(httpx.HTTPError,))
         assert run_health_check(healthcheck_command(runtime().last("HEALTHCHECK")), port).returncode == 0
         check = run_accord("db", "current", env=env)
         assert check.returncode == 0, check.stdout + check.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -52,7 +51,8 @@ async def test_two_workers_on_sqlite(tmp_path: Path, logs: Path) -> None:
                 if len(instances) == 2 and len(clients) >= 4:
                     break
             assert len(instances) == 2, "all connections went to one worker"
-            await asyncio.sleep(0.3)
+            for client in clients:  # each subscription has joined its group, on its worker
+                await client.handled()
             published: list[str] = []
             writers: set[str] = set()
             for n in range(12):  # publish until each worker has answered at least one write
@@ -85,7 +85,7 @@ async def _across(first: LiveServer, second: LiveServer, label: str) -> None:
         assert on_first.ack["instance"] != on_second.ack["instance"]
         for client in (on_first, on_second):
             await client.subscribe("1", SUBSCRIPTION)
-        await asyncio.sleep(0.5)
+            await client.handled()
         from_first = await _publish(first.graphql_url, token, f"{label}-from-first")
         from_second = await _publish(second.graphql_url, token, f"{label}-from-second")
         assert from_first != from_second

@@ -6,9 +6,10 @@ import asyncio
 import itertools
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.harness.clients import PROJECT, post
 from tests.harness.databases import seed
 from tests.harness.server import LiveServer, live_server
 from tests.harness.tokens import bearer, create_token
+from tests.harness.waiting import eventually
 from tests.harness.ws import ws_client
 
 SUBSCRIPTION = """subscription($partner: String, $tag: String, $since: DateTime) {
@@ -97,6 +99,7 @@ def live(
 
 
 async def test_graphql_ws_client_receives_a_published_milestone(live: Live) -> None:
+    await live.server.subscribed(0)  # the earlier tests' subscriptions are gone
     process = await asyncio.create_subprocess_exec(
         "node",
         str(PROJECT / "tests/clients/ws-subscribe.mjs"),
@@ -110,7 +113,7 @@ async def test_graphql_ws_client_receives_a_published_milestone(live: Live) -> N
     )
     assert process.stdout is not None
     assert (await asyncio.wait_for(process.stdout.readline(), 15)).strip() == b"ready"
-    await asyncio.sleep(0.3)  # "ready" is the ack; give the subscribe message time to arrive
+    await live.server.subscribed(1)  # "ready" is the ack: the subscribe message follows it
     created = await asyncio.to_thread(live.publish)
     out, err = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, err.decode()
@@ -122,6 +125,7 @@ async def test_gql_client_receives_a_published_milestone(live: Live) -> None:
     transport = WebsocketsTransport(
         url=live.server.ws_url, subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]
     )
+    await live.server.subscribed(0)
     async with Client(transport=transport) as session:
         received: list[dict[str, Any]] = []
 
@@ -131,7 +135,7 @@ async def test_gql_client_receives_a_published_milestone(live: Live) -> None:
                 return
 
         task = asyncio.create_task(listen())
-        await asyncio.sleep(0.5)
+        await live.server.subscribed(1)
         created = await asyncio.to_thread(live.publish)
         await asyncio.wait_for(task, 15)
     assert received[0]["milestoneAdded"]["slug"] == created["slug"]
@@ -142,7 +146,7 @@ async def test_filters_and_drafts(live: Live) -> None:
         await client.subscribe("wto", SUBSCRIPTION, {"partner": "wto"})
         await client.subscribe("aeo", SUBSCRIPTION, {"tag": "aeo"})
         await client.subscribe("all", SUBSCRIPTION)
-        await asyncio.sleep(0.3)
+        await client.handled()
         draft = await asyncio.to_thread(live.publish, status="DRAFT", partners=["wto"], tags=["aeo"])
         not_milestone = await asyncio.to_thread(live.publish, milestone=False, partners=["wto"])
         tagged = await asyncio.to_thread(live.publish, tags=["aeo"])
@@ -162,7 +166,7 @@ async def test_filters_and_drafts(live: Live) -> None:
 async def test_resubscribing_with_since_replays_what_was_missed(live: Live) -> None:
     async with ws_client(live.server.ws_url) as client:
         await client.subscribe("1", SUBSCRIPTION)
-        await asyncio.sleep(0.3)
+        await client.handled()
         first = await asyncio.to_thread(live.publish)
         seen = await client.next_payload("1")
         assert seen["data"]["milestoneAdded"]["slug"] == first["slug"]
@@ -177,6 +181,13 @@ async def test_resubscribing_with_since_replays_what_was_missed(live: Live) -> N
         # Nothing twice: the next message, if any, is not a repeat.
         with pytest.raises(TimeoutError):
             await client.next_payload("1", timeout=1)
+
+
+def _replayed(lines: list[str]) -> Callable[[], Awaitable[bool]]:
+    async def arrived() -> bool:
+        return any(line.startswith("data:") for line in lines)
+
+    return arrived
 
 
 async def test_server_sent_events(live: Live) -> None:
@@ -201,7 +212,8 @@ async def test_server_sent_events(live: Live) -> None:
                     return
 
         reader = asyncio.create_task(read())
-        await asyncio.sleep(0.5)
+        # The replayed milestone has arrived: the stream has joined, and goes on live.
+        await eventually(_replayed(lines), "the replayed milestone")
         fresh = await asyncio.to_thread(live.publish, tags=["sse"])
         await asyncio.wait_for(reader, 15)
     data = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
@@ -247,7 +259,7 @@ async def test_bad_arguments_are_errors_and_others_are_unaffected(live: Live) ->
             message["type"] == "error"
             and message["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         )
-        await asyncio.sleep(0.2)
+        await watcher.handled()
         created = await asyncio.to_thread(live.publish)
         assert (await watcher.next_payload("ok"))["data"]["milestoneAdded"]["slug"] == created["slug"]
 
@@ -257,14 +269,14 @@ async def test_abrupt_disconnects_leave_nothing_behind(live: Live) -> None:
         async with ws_client(live.server.ws_url) as client:
             await client.subscribe("1", SUBSCRIPTION)
             await client.subscribe("2", SUBSCRIPTION, {"tag": "x"})
-            await asyncio.sleep(0.1)
+            await client.handled()  # both subscriptions are registered before the connection drops
             client.connection.transport.abort()  # no close frame, no complete
-    for _ in range(50):
-        ready = httpx.get(f"{live.server.url}/readyz").json()
-        if ready["live"] == {"connections": 0, "subscriptions": 0}:
-            break
-        await asyncio.sleep(0.1)
-    assert ready["live"] == {"connections": 0, "subscriptions": 0}
+
+    async def released() -> bool:
+        ready = await asyncio.to_thread(live.server.readiness)
+        return bool(ready["live"] == {"connections": 0, "subscriptions": 0})
+
+    await eventually(released, "every connection and subscription to be released")
 
 
 async def test_queries_over_the_socket(live: Live) -> None:
@@ -273,6 +285,16 @@ async def test_queries_over_the_socket(live: Live) -> None:
         payload = await client.next_payload("q")
         assert payload["data"]["events"]["totalCount"] >= 12
         assert (await client.receive()) == {"id": "q", "type": "complete"}
+
+
+def _in_trigger(url: str) -> bool:
+    """Whether a session of the database at ``url`` is waiting in pg_sleep (the slow trigger)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event = 'PgSleep'"
+        ).fetchone()
+    return found is not None and found[0] > 0
 
 
 async def test_out_of_order_commits_still_reach_subscribers(postgres: Any, logs: Path) -> None:
@@ -284,6 +306,7 @@ async def test_out_of_order_commits_still_reach_subscribers(postgres: Any, logs:
         conn.execute(
             "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "IF EXISTS (SELECT 1 FROM event WHERE id = NEW.content_id AND slug LIKE 'slow-%') "
+            # The slow commit is the case under test: its change-log id is taken, its commit waits.
             "THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$"
         )
         conn.execute(
@@ -294,10 +317,9 @@ async def test_out_of_order_commits_still_reach_subscribers(postgres: Any, logs:
         live = Live(server, url, bearer(create_token(server.env, "order-editor")))
         async with ws_client(server.ws_url) as client:
             await client.subscribe("1", SUBSCRIPTION)
-            await asyncio.sleep(0.3)
+            await client.handled()
 
-            async def create(slug: str, delay: float) -> None:
-                await asyncio.sleep(delay)
+            async def create(slug: str) -> None:
                 document = "mutation($i: EventInput!) { createEvent(input: $i) { slug } }"
                 variables = {
                     "i": {
@@ -314,7 +336,13 @@ async def test_out_of_order_commits_still_reach_subscribers(postgres: Any, logs:
                 ).json()
                 assert "errors" not in body, body
 
-            await asyncio.gather(create("slow-first", 0), create("fast-second", 0.4))
+            slow = asyncio.create_task(create("slow-first"))
+            # The second write starts once the first holds its change-log id, in the trigger.
+            await eventually(
+                partial(asyncio.to_thread, _in_trigger, url), "the first write to reach pg_sleep"
+            )
+            await create("fast-second")
+            await slow
             got = {
                 (await client.next_payload("1", timeout=15))["data"]["milestoneAdded"]["slug"]
                 for _ in range(2)

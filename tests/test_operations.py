@@ -7,17 +7,22 @@ import asyncio
 import json
 import signal
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+from redis import Redis, RedisError
 
+from accord.live.signals import CHANNEL
 from tests.harness.databases import seed
 from tests.harness.postgres import running_postgres
 from tests.harness.redis import RedisServer
 from tests.harness.server import LiveServer, live_server
 from tests.harness.tokens import bearer, create_token
+from tests.harness.waiting import eventually, wait_until
 from tests.harness.ws import ws_client
 
 WRITE_PARTNER = (
@@ -56,7 +61,7 @@ async def test_metrics_request_ids_and_json_logs(tmp_path: Path, logs: Path) -> 
         _gql(server, "{ nope }")
         async with ws_client(server.ws_url) as client:
             await client.subscribe("1", "subscription { milestoneAdded { id } }")
-            await asyncio.sleep(0.3)
+            await client.handled()
             metrics = httpx.get(f"{server.url}/metrics").text
         assert 'accord_graphql_requests_total{operation="Front",outcome="ok"}' in metrics
         assert 'accord_graphql_requests_total{operation="Front",outcome="cached"}' in metrics
@@ -69,6 +74,23 @@ async def test_metrics_request_ids_and_json_logs(tmp_path: Path, logs: Path) -> 
         lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
         traced = [line for line in lines if line.get("request_id") == "trace-42"]
         assert traced and traced[0]["operation"] == "Front" and traced[0]["status"] == 200
+
+
+def _any_line(lines: list[str]) -> Callable[[], Awaitable[bool]]:
+    async def arrived() -> bool:
+        return bool(lines)
+
+    return arrived
+
+
+def _listeners(redis_server: RedisServer, count: int) -> bool:
+    """Whether ``count`` clients are subscribed to accord's change channel on Redis."""
+    client = Redis.from_url(redis_server.url)
+    try:
+        ((_channel, subscribed),) = client.pubsub_numsub(CHANNEL)
+    finally:
+        client.close()
+    return bool(subscribed == count)
 
 
 async def test_sigterm_closes_sockets_and_exits_cleanly(tmp_path: Path, logs: Path) -> None:
@@ -87,8 +109,9 @@ async def test_sigterm_closes_sockets_and_exits_cleanly(tmp_path: Path, logs: Pa
 
         async with ws_client(server.ws_url) as client:
             await client.subscribe("1", "subscription { milestoneAdded { id } }")
+            await client.handled()
             stream = asyncio.create_task(read_stream())
-            await asyncio.sleep(0.5)
+            await eventually(_any_line(sse_lines), "the event stream to open")
             started = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             assert await client.closed_with(timeout=15) == 1012  # service restart: clients reconnect
@@ -133,16 +156,15 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(postgres: Any, logs: 
 
 
 def _poll_ok(server: LiveServer, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            body = _gql(server, EVENTS).json()
-            if "errors" not in body:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    return False
+    def answered() -> bool:
+        return "errors" not in _gql(server, EVENTS).json()
+
+    try:
+        return wait_until(
+            answered, "a query answered without errors", timeout=seconds, ignoring=(httpx.HTTPError,)
+        )
+    except TimeoutError:
+        return False
 
 
 def test_postgres_faults_recover_by_themselves(logs: Path) -> None:
@@ -189,7 +211,7 @@ async def test_redis_away_falls_back_to_the_change_log(
         )
         async with ws_client(second.ws_url) as client:
             await client.subscribe("1", "subscription { milestoneAdded { slug } }")
-            await asyncio.sleep(0.3)
+            await client.handled()
             redis_server.stop()
             try:
                 assert (
@@ -202,7 +224,12 @@ async def test_redis_away_falls_back_to_the_change_log(
                 assert payload["data"]["milestoneAdded"]["slug"] == "while-redis-is-down"
             finally:
                 redis_server.start()
-            await asyncio.sleep(1.5)  # the listener reconnects with backoff
+            # Both servers' listeners are subscribed to the channel again (they reconnect with backoff).
+            await eventually(
+                partial(asyncio.to_thread, _listeners, redis_server, 2),
+                "both listeners to return",
+                ignoring=(RedisError,),
+            )
             await asyncio.to_thread(_gql, first, create, token, {"s": "after-redis-is-back"})
             payload = await client.next_payload("1", timeout=15)
             assert payload["data"]["milestoneAdded"]["slug"] == "after-redis-is-back"
@@ -229,7 +256,7 @@ async def test_sqlite_writes_beside_readers_never_lock(tmp_path: Path, logs: Pat
                         )
                     ).json()
                     errors.extend(error["message"] for error in body.get("errors", []))
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.05)  # the pace of the load under test, not a wait
 
             async def reader() -> None:
                 for _ in range(60):
@@ -239,7 +266,7 @@ async def test_sqlite_writes_beside_readers_never_lock(tmp_path: Path, logs: Pat
                         )
                     ).json()
                     errors.extend(error["message"] for error in body.get("errors", []))
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.05)  # the pace of the load under test, not a wait
 
             await asyncio.gather(writer(), reader(), reader(), reader())
         assert errors == []

@@ -9,9 +9,8 @@ together) and answers 503 past that; the reverse proxy in front times such clien
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
-from contextlib import AsyncExitStack, ExitStack, contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -20,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.server import LiveServer, accord_env, live_server, run_accord
+from tests.harness.waiting import wait_until
 from tests.harness.ws import ws_client
 
 LIMIT = 4
@@ -53,13 +53,16 @@ def healthz(server: LiveServer) -> httpx.Response:
 
 def served_again(server: LiveServer) -> httpx.Response:
     """The first 200 once closed connections are gone (the server learns of a close a moment after
-    the client makes it): at most 100 tries."""
-    for _ in range(100):
-        response = healthz(server)
-        if response.status_code == 200:
-            return response
-        time.sleep(0.05)
-    return response
+    the client makes it); the last answer if none comes within the deadline."""
+    answers: list[httpx.Response] = []
+
+    def served() -> bool:
+        answers.append(healthz(server))
+        return answers[-1].status_code == 200
+
+    with suppress(TimeoutError):
+        wait_until(served, "a connection to be served again", timeout=10)
+    return answers[-1]
 
 
 def test_the_limits_worth_of_slow_connections_and_the_next_is_refused(small: LiveServer) -> None:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import socket
-import time
+
+from tests.harness.waiting import wait_until
 
 
 def free_port() -> int:
@@ -12,11 +13,8 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+    def listening() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+
+    wait_until(listening, f"something to listen on 127.0.0.1:{port}", timeout=timeout, ignoring=(OSError,))

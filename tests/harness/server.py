@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.harness.ports import free_port
+from tests.harness.waiting import eventually, wait_until
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 
@@ -40,6 +42,32 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def readiness(self) -> dict[str, Any]:
+        """``/readyz`` on a connection of its own: with several workers, whichever accepts it answers
+        (its ``instance`` says which), with its live counts."""
+        response = httpx.get(f"{self.url}/readyz", timeout=5, headers={"Connection": "close"})
+        body: dict[str, Any] = response.json()
+        return body
+
+    def subscriptions(self) -> int:
+        return int(self.readiness()["live"]["subscriptions"])
+
+    async def subscribed(self, expected: int | Mapping[str, int], *, timeout: float = 15) -> None:
+        """Wait until the server holds ``expected`` subscriptions: a number (one worker), or a number per
+        instance (several workers; a WebSocket's connection_ack names the instance it reached). A
+        subscription is counted once it has joined its group: a milestone committed later reaches it."""
+        wanted = expected if isinstance(expected, Mapping) else None
+        seen: dict[str, int] = {}
+
+        async def reached() -> bool:
+            body = await asyncio.to_thread(self.readiness)
+            seen[body["instance"]] = body["live"]["subscriptions"]
+            if wanted is None:
+                return bool(seen[body["instance"]] == expected)
+            return all(seen.get(instance) == count for instance, count in wanted.items())
+
+        await eventually(reached, f"{expected} subscriptions (seen {seen})", timeout=timeout)
 
     def stop(self, timeout: float = 15) -> int:
         if self.process.poll() is None:
@@ -99,14 +127,12 @@ def live_server(
 
 
 def _wait_ready(server: LiveServer, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if server.process.poll() is not None:
             raise RuntimeError(f"accord serve exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"accord serve not ready after {timeout}s:\n{server.log()}")
+        return httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200
+
+    try:
+        wait_until(ready, "accord serve to answer /readyz", timeout=timeout, ignoring=(httpx.HTTPError,))
+    except TimeoutError as timed_out:
+        raise TimeoutError(f"{timed_out}:\n{server.log()}") from None

@@ -40,6 +40,19 @@ class WSClient:
             {"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
         )
 
+    async def handled(self, timeout: float = 10) -> None:
+        """Wait until the server has handled every message sent before this call: it reads a
+        connection's messages one at a time, in order (accord.live.ws), so its pong to a ping sent
+        now comes after them. Once a subscribe is handled, its subscription has joined its group and
+        a milestone committed afterwards reaches it. Messages of operations read meanwhile are kept."""
+        await self.send({"type": "ping"})
+        while True:
+            message = await self.receive(timeout)
+            if message.get("type") == "pong":
+                return
+            if "id" in message:
+                self.held.setdefault(message["id"], []).append(message)
+
     async def next_payload(self, op_id: str, timeout: float = 10) -> dict[str, Any]:
         while True:
             held = self.held.get(op_id)

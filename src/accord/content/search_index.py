@@ -35,7 +35,7 @@ def bodies(content: ContentType, row: Any) -> tuple[str, str]:
             places = getattr(row, spec.column)
             en += [place.get("en") for place in places]
             zh += [place.get("zh_tw") or place.get("en") for place in places]
-        elif isinstance(spec, Text):
+        elif isinstance(spec, Text) and spec.search:
             value = getattr(row, spec.column)
             if "en" in spec.search:
                 en.append(value)

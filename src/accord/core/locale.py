@@ -39,18 +39,25 @@ def locale_from_accept_language(header: str | None) -> Locale:
         return Locale.EN
     choices: list[tuple[float, int, str]] = []
     for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
+        tag, *params = part.split(";")
         quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name.lower() == "q":
+                quality = _quality(value)
+        if tag.strip() and quality > 0:
             choices.append((-quality, position, tag.strip().lower()))
     for _, _, tag in sorted(choices):
         found = locale_of_tag(tag)
         if found is not None:
             return found
     return Locale.EN
+
+
+def _quality(value: str) -> float:
+    """A q-value (RFC 9110: 0 to 1); anything else counts as 0, never as a number that sorts oddly."""
+    try:
+        quality = float(value)
+    except ValueError:
+        return 0.0
+    return quality if 0.0 <= quality <= 1.0 else 0.0

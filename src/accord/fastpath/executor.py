@@ -148,20 +148,25 @@ class Run:
             return UNSUPPORTED
 
     def _nodes(self, key: str, content: ContentType, details: Any) -> list[ColumnElement[Any]]:
-        """The ``node_json`` column of a connection's nodes (its ``edges { node { ... } }``)."""
-
-        def compile_sql() -> sql_json.Compiled:
-            connection = f"{content.name}Connection"
-            edges = [d for d in self.grouped(connection, details).values() if d[0].node.name.value == "edges"]
-            if len(edges) != 1:
-                raise sql_json.Unsupported("edges selected under several keys")
-            edge = f"{content.name}Edge"
-            nodes = [d for d in self.grouped(edge, edges[0]).values() if d[0].node.name.value == "node"]
-            if len(nodes) != 1:
-                raise sql_json.Unsupported("node selected under several keys")
-            return sql_json.node_json(self, content, nodes[0])
-
-        return [literal_column(self._compiled(key, compile_sql).sql).label("node_json")]
+        """The ``node_json`` column of a connection's nodes (its ``edges { node { ... } }``); none
+        when the connection does not select them (``{ events { totalCount } }``)."""
+        edges = [
+            d
+            for d in self.grouped(f"{content.name}Connection", details).values()
+            if d[0].node.name.value == "edges"
+        ]
+        nodes = [
+            d
+            for edge in edges
+            for d in self.grouped(f"{content.name}Edge", edge).values()
+            if d[0].node.name.value == "node"
+        ]
+        if not nodes:
+            return []
+        if len(edges) != 1 or len(nodes) != 1:
+            raise Unsupported(f"{key}: nodes selected under several response keys")
+        sql = self._compiled(key, lambda: sql_json.node_json(self, content, nodes[0])).sql
+        return [literal_column(sql).label("node_json")]
 
     def _versioned(self, columns: list[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
         """``columns``, and the content version when the run wants it and no statement read it yet."""

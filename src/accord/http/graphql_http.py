@@ -39,7 +39,8 @@ GET_PARAMS_CACHE_BYTES = 4 * 1024 * 1024
 
 
 class RequestError(Exception):
-    """The HTTP request itself is unusable: answered with ``status`` before any GraphQL work."""
+    """The HTTP request itself is unusable: answered with ``status`` before any GraphQL work (with
+    the usual caching headers when the status is 200: a persisted query the server does not know)."""
 
     def __init__(
         self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None
@@ -180,6 +181,8 @@ class GraphQLHTTPEndpoint:
             answer = await self.answer(request, params, prepared, media_type)
         except RequestError as error:
             metrics.graphql_requests.labels(operation, "refused" if error.status < 500 else "failed").inc()
+            if error.status == 200:
+                return self.respond(request, answer_of(200, error_body(error)), media_type)
             return error_response(error, media_type)
         metrics.graphql_seconds.labels(operation).observe(time.perf_counter() - started)
         metrics.graphql_requests.labels(operation, _outcome(answer)).inc()
@@ -289,7 +292,10 @@ class GraphQLHTTPEndpoint:
         refusal = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
         cost, errors = self.pipeline.check(prepared, params.operation_name, params.variables)
         if errors:
-            return answer_of(refusal, refused(errors).body())
+            body = refused(errors).body()
+            if cost:  # refused for its cost: the answer says what it would have cost
+                body["extensions"] = {"cost": cost}
+            return answer_of(refusal, body)
         kind = prepared.operation_type(params.operation_name)
         if kind is OperationType.SUBSCRIPTION:
             raise RequestError(

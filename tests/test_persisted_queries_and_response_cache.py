@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from tests.harness.databases import seed
 from tests.harness.server import LiveServer, live_server, run_accord
 from tests.harness.tokens import bearer, create_token
+from tests.harness.waiting import wait_until
 
 READ = """{ events(first: 100) { totalCount edges { node { slug title tags partners { slug name } } } }
   partners(first: 100) { edges { node { slug name } } }
@@ -194,12 +194,12 @@ def test_a_fixture_load_by_the_cli_is_seen(cached: Cached, tmp_path: Path) -> No
         )
     )
     assert run_accord("fixtures", "load", str(extra), env=cached.server.env).returncode == 0
-    deadline = time.monotonic() + 10  # other processes' writes arrive through the change-log signal
-    while time.monotonic() < deadline:
-        if "loaded-later" in [e["node"]["slug"] for e in cached.read()["events"]["edges"]]:
-            return
-        time.sleep(0.1)
-    pytest.fail("the cache kept serving content from before the load")
+
+    def loaded() -> bool:
+        return "loaded-later" in [e["node"]["slug"] for e in cached.read()["events"]["edges"]]
+
+    # Another process's write reaches the server through the change-log signal, a moment later.
+    wait_until(loaded, "the cache to serve the content loaded by another process", timeout=10)
 
 
 def test_persisted_queries(cached: Cached) -> None:
