@@ -27,6 +27,7 @@ from accord.db import create_sync_engine
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei
 from tests.harness.server import live_server, run_accord
+from tests.harness.waiting import wait_until
 from tests.harness.ws import PROTOCOL, WSClient
 
 ROOT_SCHEMA = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -222,9 +223,7 @@ async def test_subscribers_with_a_token_see_what_the_token_sees(desk: Desk) -> N
         ):
             assert private_stream.headers["cache-control"] == "private, no-store"
             assert public_stream.headers["cache-control"] == "no-cache"
-            from tests.harness.desk import wait_for
-
-            await asyncio.to_thread(wait_for, lambda: desk.subscribers() >= 4, what="four subscribers")
+            await asyncio.to_thread(wait_until, lambda: desk.subscribers() >= 4, "four subscribers")
             desk.create_event("staging-live", tags=["staging-live"], partnerIds=[partner], status="PUBLISHED")
             seen = (await previewer.next_payload("live"))["data"]["milestoneAdded"]
             assert seen == {"slug": "staging-live", "partners": [{"slug": "draft-partner"}]}

@@ -22,9 +22,10 @@ from accord.core.ids import from_global_id
 from accord.core.tables import changes
 from accord.db import create_sync_engine
 from tests.harness.databases import seed, sqlite_url
-from tests.harness.desk import Desk, soon, taipei, wait_for, wait_until
+from tests.harness.desk import Desk, soon, taipei, wait_past
 from tests.harness.postgres import PostgresServer
 from tests.harness.server import LiveServer, live_server, run_accord
+from tests.harness.waiting import wait_until
 from tests.harness.ws import ws_client
 
 SUBSCRIPTION = 'subscription { milestoneAdded(tag: "ceremony") { slug publishedAt } }'
@@ -73,7 +74,7 @@ async def test_a_scheduled_milestone_is_a_draft_until_its_time_then_everywhere_o
                             await sse_events.put(json.loads(line[5:]))
 
                 reader = asyncio.create_task(read_sse())
-                await asyncio.to_thread(wait_for, lambda: desk.subscribers() >= 2, what="two subscribers")
+                await asyncio.to_thread(wait_until, lambda: desk.subscribers() >= 2, "two subscribers")
                 feed_before = desk.get(feed).headers["etag"]
                 answer_before = desk.get(graphql_get).headers["etag"]
 
@@ -255,7 +256,7 @@ def test_restoring_a_schedule_whose_time_has_passed_leaves_a_draft_and_says_so(d
     desk.data(cancel, {"id": event_id}, "editor")
     schedule_revision = next(r for r in desk.revisions(event_id) if r["action"] == "schedule")
     assert _moment(schedule_revision["after"]["scheduled_at"]) == at
-    wait_until(at)
+    wait_past(at)
     restore = "mutation($r: ID!) { restore(revisionId: $r) { ... on Event { status scheduledAt } } }"
     answer = desk.call(restore, {"r": schedule_revision["id"]}, "editor")
     assert answer["data"]["restore"] == {"status": "DRAFT", "scheduledAt": None}
@@ -286,7 +287,7 @@ def test_partners_agreements_and_exhibits_are_scheduled_the_same_way(desk: Desk)
     for node_id in created.values():
         assert desk.data(status, {"id": node_id})["node"] is None
     for node_id in created.values():
-        wait_for(lambda node_id=node_id: desk.data(status, {"id": node_id})["node"], what="the publish")  # type: ignore[misc]
+        wait_until(lambda node_id=node_id: desk.data(status, {"id": node_id})["node"], "the publish")  # type: ignore[misc]
         assert [r["action"] for r in desk.revisions(node_id)][:2] == ["publish", "schedule"]
 
 
@@ -327,13 +328,13 @@ def test_a_server_stopped_across_the_scheduled_time_catches_up_in_scheduled_orde
     listed = run_accord("schedule", "list", env=env)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.index("scheduled-first") < listed.stdout.index("scheduled-second")
-    wait_until(second_at + timedelta(milliseconds=200))
+    wait_past(second_at + timedelta(milliseconds=200))
     assert "nothing is scheduled" not in run_accord("schedule", "list", env=env).stdout  # nobody published
     with live_server(url, logs) as restarted:
         desk.server = restarted
         for slug, at in (("scheduled-first", first_at), ("scheduled-second", second_at)):
-            found = wait_for(lambda slug=slug: desk.event(slug), what=f"{slug} published")  # type: ignore[misc]
-            assert _moment(found["publishedAt"]) == at
+            found = wait_until(lambda slug=slug: desk.event(slug), f"{slug} published")  # type: ignore[misc]
+            assert found is not None and _moment(found["publishedAt"]) == at
         publish_ids = [int(desk.revisions(node_id)[0]["id"]) for node_id in (earlier, later)]
         assert publish_ids[0] < publish_ids[1], "published out of scheduled order"
     assert run_accord("schedule", "list", env=env).stdout.strip() == "nothing is scheduled"
@@ -366,7 +367,7 @@ def test_each_item_is_published_once_however_many_processes_look(
         for node_id in items:
             desk.schedule(node_id, taipei(at))
         for n in range(len(items)):
-            wait_for(lambda n=n: desk.event(f"race-{n}"), what=f"race-{n} published")  # type: ignore[misc]
+            wait_until(lambda n=n: desk.event(f"race-{n}"), f"race-{n} published")  # type: ignore[misc]
         for node_id in items:
             assert _published_changes(url, node_id) == 1
             assert [r["action"] for r in desk.revisions(node_id)].count("publish") == 1

@@ -1,13 +1,12 @@
 """An editor's desk on a live server: tokens of each role and the writes the scheduling and
-preview tests make, over HTTP, with readiness waits that have deadlines."""
+preview tests make, over HTTP (waits with deadlines: tests/harness/waiting.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -15,23 +14,9 @@ from tests.harness.clients import post
 from tests.harness.server import LiveServer
 from tests.harness.tokens import bearer, create_token
 
-T = TypeVar("T")
 
-
-def wait_for(check: Callable[[], T | None], *, timeout: float = 15, what: str = "the condition") -> T:
-    """``check()``'s first truthy value, asked again and again until ``timeout`` (then fail)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.05)
-
-
-def wait_until(moment: datetime) -> None:
-    """Return once the clock has passed ``moment`` (waiting on the clock, not for a guess)."""
+def wait_past(moment: datetime) -> None:
+    """Return once the clock has passed ``moment`` (a wait on the clock itself, not a guess)."""
     while (left := (moment - datetime.now(UTC)).total_seconds()) > 0:
         time.sleep(min(left, 0.1) + 0.001)
 
