@@ -13,6 +13,7 @@ SUITES = {
     "http": "bench.http_reads",
     "fanout": "bench.fanout",
     "hostile": "bench.hostile",
+    "schedule": "bench.schedule",
 }
 
 

@@ -250,10 +250,13 @@ def test_editing_keeps_the_schedule_archiving_and_deleting_cancel_it_restoring_b
 
 def test_restoring_a_schedule_whose_time_has_passed_leaves_a_draft_and_says_so(desk: Desk) -> None:
     event_id = desk.create_event("missed-the-date")
-    at = soon(4)
+    at = soon(5)
     desk.schedule(event_id, taipei(at))
-    cancel = "mutation($id: ID!) { cancelScheduledPublish(id: $id) { id } }"
-    desk.data(cancel, {"id": event_id}, "editor")
+    cancel = "mutation($id: ID!) { cancelScheduledPublish(id: $id) { ... on Event { status scheduledAt } } }"
+    assert desk.data(cancel, {"id": event_id}, "editor")["cancelScheduledPublish"] == {
+        "status": "DRAFT",
+        "scheduledAt": None,
+    }, "cancelled after the scheduled time: the machine is too slow for this test"
     schedule_revision = next(r for r in desk.revisions(event_id) if r["action"] == "schedule")
     assert _moment(schedule_revision["after"]["scheduled_at"]) == at
     wait_past(at)
@@ -277,7 +280,7 @@ def test_partners_agreements_and_exhibits_are_scheduled_the_same_way(desk: Desk)
         created[type_name] = desk.data(f"mutation {{ {document} }}", role="editor")[f"create{type_name}"][
             "id"
         ]
-    at = soon(2)
+    at = soon(6)
     for type_name, node_id in created.items():
         assert _moment(desk.schedule(node_id, taipei(at), type_name)["scheduledAt"]) == at
     status = (
@@ -286,6 +289,7 @@ def test_partners_agreements_and_exhibits_are_scheduled_the_same_way(desk: Desk)
     )
     for node_id in created.values():
         assert desk.data(status, {"id": node_id})["node"] is None
+    assert datetime.now(UTC) < at, "the checks before the scheduled time took too long"
     for node_id in created.values():
         wait_until(lambda node_id=node_id: desk.data(status, {"id": node_id})["node"], "the publish")  # type: ignore[misc]
         assert [r["action"] for r in desk.revisions(node_id)][:2] == ["publish", "schedule"]
@@ -319,7 +323,7 @@ def test_a_server_stopped_across_the_scheduled_time_catches_up_in_scheduled_orde
         desk = Desk.open(server, "downtime")
         later = desk.create_event("scheduled-second")
         earlier = desk.create_event("scheduled-first")
-        second_at, first_at = soon(3), soon(2)
+        second_at, first_at = soon(7), soon(6)
         desk.schedule(later, taipei(second_at))
         desk.schedule(earlier, taipei(first_at))
         env = server.env
@@ -363,14 +367,21 @@ def test_each_item_is_published_once_however_many_processes_look(
             servers = [stack.enter_context(live_server(url, logs, extra_env=env)) for _ in range(2)]
         desk = Desk.open(servers[0], "race")
         items = [desk.create_event(f"race-{n}") for n in range(8)]
-        at = soon(3)
+        # All at the same moment, far enough ahead that every schedule is in before it comes.
+        at = soon(10)
         for node_id in items:
-            desk.schedule(node_id, taipei(at))
+            assert desk.schedule(node_id, taipei(at))["status"] == "DRAFT"
+        assert datetime.now(UTC) < at, "scheduling took too long"
         for n in range(len(items)):
             wait_until(lambda n=n: desk.event(f"race-{n}"), f"race-{n} published")  # type: ignore[misc]
         for node_id in items:
             assert _published_changes(url, node_id) == 1
             assert [r["action"] for r in desk.revisions(node_id)].count("publish") == 1
-        # Each item was published by exactly one process (the log says which published what).
-        published = [line for server in servers for line in _publish_lines(server)]
-        assert sorted(published) == sorted(str(from_global_id(i)[1]) for i in items)
+
+        # Each item was published by exactly one process (the log says which published what; a
+        # line is written just after the commit, so it may trail the answer that shows the publish).
+        def logged() -> list[str]:
+            return sorted(line for server in servers for line in _publish_lines(server))
+
+        wait_until(lambda: len(logged()) >= len(items), "every publish logged")
+        assert logged() == sorted(str(from_global_id(i)[1]) for i in items)

@@ -55,6 +55,12 @@ def sign(secret: str, type_name: str, id_: int, expires: datetime) -> str:
     return f"{message}.{_mac(secret, message)}"
 
 
+def well_formed(value: str) -> bool:
+    """Whether ``value`` could be a preview value at all: checked before the secret is read, so a
+    flood of garbage costs no database work."""
+    return len(value) <= MAX_LENGTH and VALUE.fullmatch(value) is not None
+
+
 def verify(secret: str, value: str, *, now: datetime) -> PreviewGrant:
     """What ``value`` grants, or PreviewRefused. Linear in the value's length, which is bounded."""
     match = VALUE.fullmatch(value) if len(value) <= MAX_LENGTH else None

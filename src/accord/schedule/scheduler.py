@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,10 +33,12 @@ BUSY_SECONDS = 0.1
 
 class Scheduler:
     def __init__(self, engine: AsyncEngine, writer: ContentWriter, poll_seconds: float) -> None:
-        self.engine = engine  # the primary: a replica may not have the newest schedules yet
+        # The primary's database (a replica may not have the newest schedules yet), on a
+        # connection of the scheduler's own.
+        self.engine = engine
         self.writer = writer
         self.poll_seconds = poll_seconds
-        self.published = 0  # publishes this process made (metrics, tests through /readyz)
+        self.published = 0  # publishes this process has made
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -60,15 +63,16 @@ class Scheduler:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before looking, so that a schedule committed while we look wakes the wait.
+            self._wake.clear()
             try:
-                await self.publish_due()
+                round_ = await self.publish_due()
                 upcoming = await self._next_due()
             except Exception:
-                log.exception("the scheduler could not read or publish what is due; trying again")
-                upcoming, delay = None, RETRY_SECONDS
+                log.exception("the scheduler could not read what is due; trying again")
+                delay = RETRY_SECONDS
             else:
-                delay = self._delay(upcoming)
-            self._wake.clear()
+                delay = RETRY_SECONDS if round_.failed else self._delay(upcoming)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
@@ -82,24 +86,46 @@ class Scheduler:
         async with self.engine.connect() as conn:
             return await next_due(conn)
 
-    async def publish_due(self) -> int:
-        """Publish everything due now, in scheduled order; how many this process published."""
-        published = 0
+    async def publish_due(self) -> Round:
+        """Publish everything due now, in scheduled order. An item that fails to publish is logged
+        and left due (tried again a second later); the items after it are published meanwhile."""
+        round_ = Round()
         while True:
             now = utcnow()
             async with self.engine.connect() as conn:
-                due = await due_now(conn, now)
+                due = [
+                    item
+                    for item in await due_now(conn, now)
+                    if (item.content.name, item.id) not in round_.tried
+                ]
             if not due:
-                return published
+                return round_
             done = 0
             for item in due:
-                result = await self.writer.publish_due(item.content, item.id, now)
+                round_.tried.add((item.content.name, item.id))
+                try:
+                    result = await self.writer.publish_due(item.content, item.id, now)
+                except Exception:
+                    round_.failed += 1
+                    log.exception(
+                        "could not publish %s %s scheduled for %s", item.content.singular, item.id, item.at
+                    )
+                    continue
                 if result is not None:
                     done += 1
                     log.info("published %s %s scheduled for %s", item.content.singular, item.id, item.at)
-            published += done
+            round_.published += done
             self.published += done
             if done == 0:
-                # All taken by other processes (or locked by an edit in progress): look again soon
+                # All taken by other processes (or held by an edit in progress): look again soon
                 # rather than spin on rows another transaction holds.
-                return published
+                return round_
+
+
+@dataclass
+class Round:
+    """One look at what is due: how many items this process published, how many failed."""
+
+    published: int = 0
+    failed: int = 0
+    tried: set[tuple[str, int]] = field(default_factory=set)

@@ -27,7 +27,7 @@ from accord.content.model import EVENT
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
-from accord.core.preview import PreviewRefused, PreviewSecret, verify
+from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
 from accord.core.visibility import EDITOR
 from accord.models.columns import utcnow
 from accord.models.enums import Locale
@@ -105,8 +105,11 @@ class PreviewPages:
     async def respond(self, request: Request, slug: str, lang: str, html_lang: str) -> Response:
         """The page for ``?preview=``; ``lang`` is the page's language tag (``en``, ``zh-TW``)."""
         text = TEXT[lang]
+        value = request.query_params.get("preview", "")
+        if not well_formed(value):
+            return self._refused(text, lang, html_lang, "invalid")
         try:
-            grant = verify(await self.secret.value(), request.query_params.get("preview", ""), now=utcnow())
+            grant = verify(await self.secret.value(), value, now=utcnow())
         except PreviewRefused as refused:
             return self._refused(
                 text, lang, html_lang, "expired" if refused.reason == "expired" else "invalid"
