@@ -198,18 +198,20 @@ def main(quick: bool = False) -> int:
         )
         for name in ("scheduled here", "scheduled elsewhere")
     ]
+    ratios = {
+        name: round(values["p50_ms"] / baseline, 2) if baseline else None for name, values in summary.items()
+    }
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = {"cpu": cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version()}
     data = {
         "suite": "schedule",
         "quick": quick,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "date": date,
+        "machine": machine,
         "commit": git_commit(),
         "src_modified": src_modified(),
         "summary": summary,
-        "ratios_to_publish_now_p50": {
-            name: round(values["p50_ms"] / baseline, 2) if baseline else None
-            for name, values in summary.items()
-        },
+        "ratios_to_publish_now_p50": ratios,
         "targets": [{"target": name, "pass": passed} for name, passed in checks],
         "samples_seconds": {name: [round(v, 4) for v in values] for name, values in measured.items()},
     }
@@ -217,14 +219,14 @@ def main(quick: bool = False) -> int:
     lines = [
         "# Scheduled publishing: lateness at the subscriber",
         "",
-        f"{data['date']}, commit {git_commit(short=True)}, {data['machine']['cpu']} ({os.cpu_count()} CPUs), "
+        f"{date}, commit {git_commit(short=True)}, {machine['cpu']} ({os.cpu_count()} CPUs), "
         f"SQLite, one `accord serve` process, {n} milestones per row.",
         "",
         "| | p50 | p95 | max | p50 / publish now |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name, values in summary.items():
-        ratio = data["ratios_to_publish_now_p50"][name]
+        ratio = ratios[name]
         lines.append(
             f"| {name} | {values['p50_ms']} ms | {values['p95_ms']} ms | {values['max_ms']} ms | {ratio} |"
         )
