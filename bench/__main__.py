@@ -16,6 +16,7 @@ SUITES = {
     "tracing": "bench.tracing",
     "push": "bench.push",
     "media": "bench.media",
+    "schedule": "bench.schedule",
 }
 
 

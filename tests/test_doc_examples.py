@@ -5,7 +5,8 @@ implementation: tests/harness/doc_examples.py).
 Each document gets a fresh server (SQLite, the bundled fixtures, development settings, rate limits
 off) and runs its examples top to bottom, so a page can create something and use it further down.
 The shell examples have ``$ACCORD`` (the server), ``$EDITOR_TOKEN`` (token ``alice``, editor),
-``$ADMIN_TOKEN`` (``ada``, admin) and ``$BOT_TOKEN`` (``ci-bot``, revoked).
+``$ADMIN_TOKEN`` (``ada``, admin), ``$BOT_TOKEN`` (``ci-bot``, revoked) and ``$PREVIEW_TOKEN``
+(``staging``, preview).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def test_the_examples_of_a_document_give_what_it_shows(path: Path, tmp_path: Pat
             "EDITOR_TOKEN": create_token(server.env, "alice", "editor"),
             "ADMIN_TOKEN": create_token(server.env, "ada", "admin"),
             "BOT_TOKEN": create_token(server.env, "ci-bot", "editor"),
+            "PREVIEW_TOKEN": create_token(server.env, "staging", "preview"),
         }
         revoked = run_accord("token", "revoke", "ci-bot", env=server.env)
         assert revoked.returncode == 0, revoked.stderr

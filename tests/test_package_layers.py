@@ -27,6 +27,7 @@ LAYERS: list[str] = [
     "content",  # the content model, its records and document format, loading them
     "read",
     "write",
+    "schedule",  # the scheduler and what is due: publishes through the writer
     "schema",  # the strawberry types, derived from the content model
     "fastpath",  # SQL that builds JSON, derived from the content model
     "operation",  # one operation's life: prepare, check, run

@@ -32,7 +32,9 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
     services = build_services(settings, tracing)
     engine, primary, live = services.engine, services.primary_engine, services.live
     # Feeds: RSS, Atom, JSON Feed and OPML (accord.feeds); GraphiQL's <head> links to them.
-    feeds = FeedEndpoints.from_settings(settings, engine, services.content_version)
+    feeds = FeedEndpoints.from_settings(
+        settings, engine, services.content_version, services.graphql.contexts.viewer_for
+    )
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -97,7 +99,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
             *services.media.routes(),
             # -- web pages (accord.web.pages): the timeline page at / and the files under /static
             # (its CSS and JavaScript, and GraphiQL's vendored assets); docs/frontend.md --
-            *web_routes(settings.public_url, engine),
+            *web_routes(settings.public_url, engine, services.preview_secret),
             # -- end of web pages --
         ],
         lifespan=lifespan,

@@ -45,6 +45,12 @@ webhook_app = typer.Typer(
 app.add_typer(webhook_app, name="webhook")
 media_app = typer.Typer(no_args_is_help=True, help="Images of exhibits and events (docs/media.md).")
 app.add_typer(media_app, name="media")
+schedule_app = typer.Typer(no_args_is_help=True, help="Publishes scheduled for later.")
+app.add_typer(schedule_app, name="schedule")
+preview_app = typer.Typer(no_args_is_help=True, help="Preview links: a draft on the timeline page.")
+app.add_typer(preview_app, name="preview")
+secret_app = typer.Typer(no_args_is_help=True, help="The server's own secrets.")
+app.add_typer(secret_app, name="secret")
 
 out = Console()
 err = Console(stderr=True)
@@ -366,7 +372,11 @@ def schema() -> None:
 def token_create(
     name: Annotated[str, typer.Option(help="Who or what uses the token; shown in revision history.")],
     role: Annotated[
-        str, typer.Option(help="editor (create, update, publish, archive) or admin (also delete).")
+        str,
+        typer.Option(
+            help="editor (create, update, publish, archive), admin (also delete) or preview "
+            "(reads drafts like an editor, writes nothing)."
+        ),
     ] = "editor",
 ) -> None:
     """Create a token and print it once, alone on the last line (only its hash is stored)."""
@@ -376,7 +386,7 @@ def token_create(
     try:
         chosen = Role(role)
     except ValueError:
-        fail(f"--role must be editor or admin, not {role!r}", 2)
+        fail(f"--role must be editor, admin or preview, not {role!r}", 2)
     engine = sync_engine(settings)
     try:
         with engine.begin() as conn:
@@ -748,6 +758,89 @@ async def _upload_with_writer(
     finally:
         for engine in {id(e): e for e in (write_engine, primary)}.values():
             await engine.dispose()
+
+
+@schedule_app.command("list")
+def schedule_list() -> None:
+    """List the publishes scheduled for later, soonest first (times in UTC)."""
+    from accord.schedule.due import pending
+
+    settings = load_settings()
+    try:
+        with sync_engine(settings).connect() as conn:
+            scheduled = pending(conn)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    if not scheduled:
+        out.print("nothing is scheduled")
+        return
+    # One line each, never wrapped: easy to read, and to grep.
+    sys.stdout.write("publish at (UTC)     type       status     slug  title\n")
+    for item in scheduled:
+        when = item.at.strftime("%Y-%m-%d %H:%M:%S")
+        sys.stdout.write(f"{when}  {item.content.singular:<9}  {item.status:<9}  {item.slug}  {item.title}\n")
+
+
+@preview_app.command("link")
+def preview_link(
+    slug: Annotated[str, typer.Argument(help="The event's slug.")],
+    expires: Annotated[str, typer.Option(help="How long the link works: 30m, 24h, 7d (1m to 30d).")] = "24h",
+) -> None:
+    """Print a link that shows one event, published or not, on the timeline page until it expires."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from accord.content.model import EVENT
+    from accord.core.errors import BadInput
+    from accord.core.moments import parse_lifetime
+    from accord.core.preview import link_for
+    from accord.core.secrets import PREVIEW, stored_secret
+    from accord.feeds.links import event_url
+
+    settings = load_settings()
+    try:
+        lifetime = parse_lifetime(expires, field="--expires")
+    except BadInput as exc:
+        fail(str(exc), 2)
+    table = EVENT.table
+    try:
+        with sync_engine(settings).begin() as conn:
+            row = conn.execute(select(table.c.id, table.c.slug).where(table.c.slug == slug)).first()
+            configured = settings.preview_secret
+            secret = configured.get_secret_value() if configured else stored_secret(conn, PREVIEW)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    if row is None:
+        fail(f"no event with the slug {slug!r}")
+    page = event_url(settings.public_url, row.slug)
+    link = link_for(secret, page, EVENT.name, row.id, lifetime, datetime.now(UTC))
+    err.print(f"preview of {row.slug!r}, valid until {link.expires:%Y-%m-%d %H:%M} UTC:", highlight=False)
+    sys.stdout.write(link.url + "\n")
+
+
+@secret_app.command("rotate")
+def secret_rotate(
+    name: Annotated[str, typer.Argument(help="Which secret: preview (signs preview links).")],
+) -> None:
+    """Replace a secret: everything signed with the old one stops working at once, on every instance."""
+    from accord.core.secrets import NAMES, rotate_secret
+
+    settings = load_settings()
+    if name not in NAMES:
+        fail(f"no secret named {name!r}: the secrets are {', '.join(NAMES)}", 2)
+    if settings.preview_secret is not None:
+        fail("ACCORD_PREVIEW_SECRET is set: the secret is that setting; change it to rotate")
+    try:
+        with sync_engine(settings).begin() as conn:
+            rotate_secret(conn, name)
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
+    out.print(
+        f"rotated the {name} secret: every preview link made before is refused from now on",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
+from accord.core.preview import PreviewLinks, PreviewSecret
 from accord.core.ratelimit import RateLimits
 from accord.db import create_async_db_engine
 from accord.fastpath.service import FastPath
+from accord.feeds.links import event_url
 from accord.http.apq import PersistedQueries
 from accord.http.graphql_http import GraphQLHTTPEndpoint
 from accord.http.response_cache import ResponseCache
@@ -34,6 +36,7 @@ from accord.push.graphql import PushFields
 from accord.push.outbox import enqueue_for_write
 from accord.push.service import PushService
 from accord.read.db import statement_engines
+from accord.schedule.scheduler import Scheduler
 from accord.schema import AccordSchema, build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
@@ -63,17 +66,23 @@ class Services:
     content_version: Callable[[], Awaitable[int]]
     push: PushService  # webhooks and the WebSub hub: the deliverer, /websub, the admin functions
     media: MediaEndpoints
+    scheduler: Scheduler
+    scheduler_engine: AsyncEngine
+    preview_secret: PreviewSecret
     tracing: Tracing | None = None  # None: tracing is off
 
     async def start(self) -> None:
         self.live.stopping.install()
         await self.hub.start()
         await self.push.start()
+        await self.scheduler.start()
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         await self.push.close()
         await self.hub.stop()
-        for engine in {id(e): e for e in (self.write_engine, self.engine, self.primary_engine)}.values():
+        engines = (self.write_engine, self.engine, self.primary_engine, self.scheduler_engine)
+        for engine in {id(e): e for e in engines}.values():
             await engine.dispose()
         if self.tracing is not None:
             self.tracing.shutdown()  # sends the spans still queued
@@ -130,7 +139,21 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
     # Image writes go through the same writer (its transactions, revisions, change log and hooks).
     media_limits = MediaLimits.from_settings(settings)
     images = ImageWriter(writer, media_limits)
-    contexts = ContextFactory(engine, primary, writer, images, media_base=settings.public_url)
+    # Scheduled publishes go through the same writer, so the hooks above (and any added later,
+    # push delivery among them) hear of them as of any publish.
+    # The scheduler looks for due items on a connection of its own (the primary's database): its
+    # polls never wait for one of the requests' connections, nor hold one.
+    scheduler_engine = create_async_db_engine(
+        settings.database_url, statement_timeout_ms=timeout, pool_size=1, max_overflow=1
+    )
+    scheduler = Scheduler(scheduler_engine, writer, settings.schedule_poll_seconds)
+    writer.after_commit.append(scheduler.committed_write)
+    configured = settings.preview_secret.get_secret_value() if settings.preview_secret else None
+    preview_secret = PreviewSecret(primary, configured)
+    previews = PreviewLinks(preview_secret, lambda slug: event_url(settings.public_url, slug))
+    contexts = ContextFactory(
+        engine, primary, writer, images=images, media_base=settings.public_url, previews=previews
+    )
     rate_limits = RateLimits(
         enabled=settings.rate_limit,
         reads=(settings.rate_reads_per_second, settings.rate_reads_burst),
@@ -195,6 +218,9 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         tracing=tracing,
         push=push,
         media=MediaEndpoints.from_settings(settings, engine, content_version),
+        scheduler=scheduler,
+        scheduler_engine=scheduler_engine,
+        preview_secret=preview_secret,
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -276,6 +276,23 @@ class Settings(BaseSettings):
             "(default: media-cache beside the SQLite file, else ./media-cache)."
         ),
     )
+    # Scheduled publishing and previews (docs/editing.md).
+    schedule_poll_seconds: float = Field(
+        default=1.0,
+        ge=0.05,
+        le=60,
+        description=(
+            "How often each process looks for scheduled publishes made elsewhere: a scheduled publish "
+            "is at most this late, plus the time the publish takes."
+        ),
+    )
+    preview_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signs preview links (at least 32 characters). Unset: one is generated and kept in the "
+            "database, shared by every instance, and `accord secret rotate preview` replaces it."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -288,6 +305,18 @@ class Settings(BaseSettings):
         if not value:
             return None
         return check_database_url(value)
+
+    @field_validator("preview_secret", mode="before")
+    @classmethod
+    def _long_secret(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and len(value) < 32:
+            raise ValueError(
+                "must be at least 32 characters "
+                "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'` makes one)"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod

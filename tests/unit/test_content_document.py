@@ -219,3 +219,25 @@ def test_merged_documents_keep_every_record_in_order() -> None:
     by_plural = {content.plural: content for content in CONTENT_TYPES}
     assert [record.slug for record in merged.records(by_plural["events"])] == ["a", "b"]
     assert [record.slug for record in merged.records(by_plural["partners"])] == ["wto"]
+
+
+def test_a_schedule_is_carried_only_when_set_and_only_by_unpublished_content() -> None:
+    record_type = RECORD_TYPES["Event"]
+    draft = record_type.model_validate({**EVENT, "status": "DRAFT"})
+    assert "scheduled_at" not in draft.model_dump(mode="json")  # exports and revisions stay as they were
+    scheduled = record_type.model_validate(
+        {**EVENT, "status": "DRAFT", "scheduled_at": "2027-03-01T02:00:00Z"}
+    )
+    assert scheduled.model_dump(mode="json")["scheduled_at"] == "2027-03-01T02:00:00Z"
+    archived = record_type.model_validate(
+        {**EVENT, "status": "ARCHIVED", "scheduled_at": "2027-03-01T02:00:00Z"}
+    )
+    assert archived.scheduled_at is not None
+    with pytest.raises(ValidationError, match="scheduled_at: published content has no scheduled publish"):
+        record_type.model_validate({**EVENT, "status": "PUBLISHED", "scheduled_at": "2027-03-01T02:00:00Z"})
+    with pytest.raises(ValidationError, match="timezone"):
+        record_type.model_validate({**EVENT, "status": "DRAFT", "scheduled_at": "2027-03-01T10:00:00"})
+    document = parse_document(
+        "x.yaml", {"events": [{**EVENT, "status": "DRAFT", "scheduled_at": "2027-03-01T10:00:00+08:00"}]}
+    )
+    assert document.records(CONTENT_TYPES[-1])[0].scheduled_at.isoformat() == "2027-03-01T10:00:00+08:00"  # type: ignore[union-attr]

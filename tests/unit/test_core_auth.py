@@ -30,6 +30,17 @@ def test_roles() -> None:
     assert not admin.allows("anything else")
 
 
+def test_the_preview_role_reads_and_does_nothing_else() -> None:
+    preview = Viewer("staging", Role.PREVIEW)
+    assert preview.allows("read_drafts") and preview.reads_only
+    for action in ("create", "update", "publish", "archive", "restore", "delete", "preview_link"):
+        assert not preview.allows(action)
+    with pytest.raises(Forbidden, match="the preview role may not publish"):
+        require(preview, "publish")
+    editor = Viewer("e", Role.EDITOR)
+    assert editor.allows("preview_link") and not editor.reads_only
+
+
 def test_require_names_what_is_missing() -> None:
     with pytest.raises(Unauthenticated, match="reading drafts and revisions needs a token"):
         require(None, "read_drafts")

@@ -18,10 +18,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.fields import FieldInfo
@@ -138,8 +140,18 @@ class ContentRecord(Record):
     slug: Slug
     status: Status = Status.PUBLISHED
     published_at: AwareDatetime | None = None
+    # A publish set for later (accord.schedule): only on drafts and archived content. Left out of
+    # dumps when unset, so records, exports and revisions of unscheduled content do not carry it.
+    scheduled_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+
+    @model_serializer(mode="wrap")
+    def _schedule_when_set(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("scheduled_at", 0) is None:
+            del data["scheduled_at"]
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -159,6 +171,8 @@ class ContentRecord(Record):
 
     @model_validator(mode="after")
     def _declared_checks(self) -> Self:
+        if self.scheduled_at is not None and self.status is Status.PUBLISHED:
+            raise ValueError("scheduled_at: published content has no scheduled publish")
         for spec in self.content_type.fields:
             if isinstance(spec, kinds.Date) and spec.period_end:
                 end = self.content_type.field(spec.period_end)

@@ -219,6 +219,8 @@ class ContentLoader:
                 continue
             values = content_row(content, record) | self._origins(content, record)
             values["status"] = record.status.value
+            # Part of the content, not a timestamp: a record without one has no schedule.
+            values["scheduled_at"] = record.scheduled_at
             values["updated_at"] = record.updated_at or self.now
             if record.created_at is not None:
                 values["created_at"] = record.created_at

@@ -19,6 +19,7 @@ def _timestamps(record: ContentRecord, now: datetime) -> dict[str, Any]:
         "slug": record.slug,
         "status": record.status.value,
         "published_at": published_at,
+        "scheduled_at": record.scheduled_at,
         "created_at": record.created_at or now,
         "updated_at": record.updated_at or now,
     }
@@ -44,6 +45,7 @@ def record_of(content: ContentType, row: Any, related: dict[str, Any]) -> Conten
         "slug": row.slug,
         "status": Status(row.status),
         "published_at": row.published_at,
+        "scheduled_at": row.scheduled_at,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }

@@ -30,12 +30,15 @@ tokens = ApiToken.__table__  # type: ignore[attr-defined]
 class Role(StrEnum):
     EDITOR = "editor"
     ADMIN = "admin"
+    PREVIEW = "preview"  # reads what editors read, writes nothing: for build servers and staging sites
 
 
-# What each role may do; admins may do everything editors may.
-EDITOR_ACTIONS = frozenset({"create", "update", "publish", "archive", "restore", "read_drafts"})
+# What each role may do; admins may do everything editors may, previews only read.
+PREVIEW_ACTIONS = frozenset({"read_drafts"})
+EDITOR_ACTIONS = PREVIEW_ACTIONS | {"create", "update", "publish", "archive", "restore", "preview_link"}
 # manage_webhooks: webhook endpoints and their deliveries (accord.push.admin).
 ADMIN_ACTIONS = EDITOR_ACTIONS | {"delete", "manage_webhooks"}
+ROLE_ACTIONS = {Role.PREVIEW: PREVIEW_ACTIONS, Role.EDITOR: EDITOR_ACTIONS, Role.ADMIN: ADMIN_ACTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,12 @@ class Viewer:
     role: Role
 
     def allows(self, action: str) -> bool:
-        return action in (ADMIN_ACTIONS if self.role is Role.ADMIN else EDITOR_ACTIONS)
+        return action in ROLE_ACTIONS[self.role]
+
+    @property
+    def reads_only(self) -> bool:
+        """A role that may run no mutation at all (the operation pipeline refuses them whole)."""
+        return self.role is Role.PREVIEW
 
 
 class TokenError(ValueError):
@@ -116,7 +124,12 @@ async def authenticate(engine: AsyncEngine, token: str) -> Viewer:
     return Viewer(name=row.name, role=Role(row.role))
 
 
-ACTION_WORDS = {"read_drafts": "reading drafts and revisions", "manage_webhooks": "manage webhooks"}
+ACTION_WORDS = {
+    "read_drafts": "reading drafts and revisions",
+    "preview_link": "make preview links",
+    "schedule": "schedule publishing",
+    "manage_webhooks": "manage webhooks",
+}
 
 
 def require(viewer: Viewer | None, action: str) -> Viewer:

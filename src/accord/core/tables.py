@@ -25,6 +25,7 @@ from accord.models import (
     Partner,
     Revision,
     SearchDocument,
+    ServerSecret,
 )
 
 
@@ -51,3 +52,4 @@ images = table_of(Image)
 image_data = table_of(ImageData)
 exhibit_image = table_of(ExhibitImage)
 event_image = table_of(EventImage)
+server_secrets = table_of(ServerSecret)

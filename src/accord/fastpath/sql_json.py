@@ -255,6 +255,10 @@ class Compiler:
             "slug": lambda: f"{row}.slug",
             "status": lambda: f"{row}.status",
             "updatedAt": lambda: d.timestamp(f"{row}.updated_at"),
+            # Only for those who see drafts (accord.schema.types); the SQL is kept per visibility.
+            "scheduledAt": lambda: (
+                d.timestamp(f"{row}.scheduled_at") if self.run.visibility.sees_schedules else "NULL"
+            ),
         }
         if content.shows_published_at:
             common["publishedAt"] = lambda: d.timestamp(f"{row}.published_at")

@@ -1,7 +1,8 @@
 """Feeds of published content: RSS 2.0, Atom 1.0, JSON Feed 1.1 and an OPML list of them all.
 
 Everything is read through the read resolvers (``accord.read``) with ``PUBLIC`` visibility, so
-a feed shows exactly what an anonymous GraphQL reader sees. Modules:
+a feed shows exactly what an anonymous GraphQL reader sees; a request with a token gets what that
+token sees, privately (``endpoints``). Modules:
 
 - ``formats``: the three feed formats, their file extensions and media types;
 - ``saved``: saved feeds, defined in the YAML file of ``ACCORD_FEEDS_FILE``;

@@ -15,7 +15,9 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 CACHE_CONTROL = "public, max-age=60"
-VARY = "Accept-Language"
+# A request with a token may get another feed (drafts included): caches keep the two apart.
+VARY = "Accept-Language, Authorization"
+PRIVATE = "private, no-store"
 
 
 def etag_of(body: bytes) -> str:

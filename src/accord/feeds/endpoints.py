@@ -3,6 +3,10 @@
 Client mistakes are short plain-text answers: 404 for an unknown feed or partner, 400 for a bad
 parameter (naming the allowed values). A built feed is kept, by its URL, the reader's language and
 the content version, until the content changes (in a cache bounded by bytes).
+
+A request with a token (``Authorization: Bearer``) gets the feed as that token sees content over
+GraphQL (an editor's or a preview token's: drafts and archived content too), marked
+``private, no-store`` and never kept; an unknown or revoked token gets 401.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from accord.content.document import SLUG_RE
-from accord.core.errors import BadInput
+from accord.core.auth import Viewer
+from accord.core.errors import BadInput, Unauthenticated
 from accord.core.locale import ALLOWED_TAGS, LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag, pick
 from accord.core.lru import ByteLRU
-from accord.feeds.caching import cached_response, is_not_modified
+from accord.core.visibility import PUBLIC, Visibility, visibility_of
+from accord.feeds.caching import PRIVATE, cached_response, is_not_modified
 from accord.feeds.formats import OPML_MEDIA_TYPE, FeedFormat, split_file_name
 from accord.feeds.items import feed_items, published_events, published_partner, published_partners
 from accord.feeds.links import MILESTONES, feed_url, partner_feed_url
@@ -43,6 +49,8 @@ AUTHOR = "accord"
 
 BUILT_FEEDS_KEPT = 200
 BUILT_FEEDS_BYTES = 16 * 1024 * 1024
+Authenticate = Callable[[str | None], Awaitable[Viewer | None]]
+Build = Callable[[Request, Reader, Visibility], Awaitable[Response]]
 
 
 def _conditional(request: Request, kept: Response) -> Response:
@@ -196,6 +204,7 @@ class FeedEndpoints:
         engine: AsyncEngine,
         saved: Mapping[str, SavedFeed],
         content_version: Callable[[], Awaitable[int]] | None = None,
+        authenticate: Authenticate | None = None,
     ) -> None:
         self.public_url = public_url.rstrip("/")
         self.home_url = f"{self.public_url}/"
@@ -205,6 +214,7 @@ class FeedEndpoints:
         # With the content version, built feeds are kept until the content changes (a 304 then
         # costs a lookup, not a rebuild).
         self.content_version = content_version
+        self.authenticate = authenticate  # a token's holder (None: feeds ignore tokens)
         # The URL's query and the Accept-Language header are the client's to vary: bounded by bytes.
         self.built: ByteLRU[Response] = ByteLRU(max_bytes=BUILT_FEEDS_BYTES, max_entries=BUILT_FEEDS_KEPT)
 
@@ -214,9 +224,11 @@ class FeedEndpoints:
         settings: Settings,
         engine: AsyncEngine,
         content_version: Callable[[], Awaitable[int]] | None = None,
+        authenticate: Authenticate | None = None,
     ) -> FeedEndpoints:
         """Reads the saved-feeds file; a bad one raises FeedsFileError (Settings checks it first)."""
-        return cls(settings.public_url, engine, load_saved_feeds(settings.feeds_file), content_version)
+        saved = load_saved_feeds(settings.feeds_file)
+        return cls(settings.public_url, engine, saved, content_version, authenticate)
 
     def routes(self) -> list[Route]:
         return [
@@ -236,9 +248,16 @@ class FeedEndpoints:
     async def opml(self, request: Request) -> Response:
         return await self._answer(request, self._opml)
 
-    async def _answer(
-        self, request: Request, build: Callable[[Request, Reader], Awaitable[Response]]
-    ) -> Response:
+    async def _answer(self, request: Request, build: Build) -> Response:
+        viewer = None
+        authorization = request.headers.get("authorization")
+        if authorization is not None and self.authenticate is not None:
+            try:
+                viewer = await self.authenticate(authorization)
+            except Unauthenticated as exc:
+                return PlainTextResponse(str(exc), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if viewer is not None:
+            return await self._private(request, build, visibility_of(viewer))
         key = None
         if self.content_version is not None:
             language = request.headers.get("accept-language", "")
@@ -248,7 +267,7 @@ class FeedEndpoints:
                 return _conditional(request, kept)
         db = Reader(self.engine)
         try:
-            response = await build(request, db)
+            response = await build(request, db, PUBLIC)
             if key is not None and response.status_code == 200:
                 self.built.put(key, response, len(response.body) + len(key[1]) + len(key[2]) + 200)
             return response
@@ -259,24 +278,40 @@ class FeedEndpoints:
         finally:
             await db.close()
 
-    async def _named_feed(self, request: Request, db: Reader) -> Response:
+    async def _private(self, request: Request, build: Build, visibility: Visibility) -> Response:
+        """A token holder's feed: built for them, kept nowhere, cached by nobody."""
+        db = Reader(self.engine)
+        try:
+            response = await build(request, db, visibility)
+        except FeedProblem as problem:
+            return PlainTextResponse(problem.message, status_code=problem.status)
+        except BadInput as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        finally:
+            await db.close()
+        response.headers["Cache-Control"] = PRIVATE
+        return response
+
+    async def _named_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         file_name: str = request.path_params["file"]
         parts = split_file_name(file_name)
         if parts is None:
             raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
         name, fmt = parts
         if name == MILESTONES:
-            return await self._milestones(request, db, fmt)
+            return await self._milestones(request, db, fmt, visibility)
         saved = self.saved.get(name)
         if saved is None:
             raise not_found(f"no feed named {_shown(name)}; /feeds.opml lists them all")
-        return await self._saved(request, db, fmt, saved)
+        return await self._saved(request, db, fmt, saved, visibility)
 
-    async def _milestones(self, request: Request, db: Reader, fmt: FeedFormat) -> Response:
+    async def _milestones(
+        self, request: Request, db: Reader, fmt: FeedFormat, visibility: Visibility
+    ) -> Response:
         params = feed_parameters(request, takes=("limit", "locale", "partner", "tag"))
         partner_name = None
         if params.partner is not None:
-            partner = await self._partner(db, params.partner)
+            partner = await self._partner(db, params.partner, visibility)
             partner_name = pick(partner.name_en, partner.name_zh, params.locale)
         return await self._feed(
             request,
@@ -286,16 +321,17 @@ class FeedEndpoints:
             params=params,
             event_filter={"partner": params.partner, "tag": params.tag, "milestonesOnly": True},
             heading=milestones_heading(params.locale, partner_name, params.tag),
+            visibility=visibility,
         )
 
-    async def _partner_feed(self, request: Request, db: Reader) -> Response:
+    async def _partner_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         file_name: str = request.path_params["file"]
         parts = split_file_name(file_name)
         if parts is None:
             raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
         slug, fmt = parts
         params = feed_parameters(request, takes=("limit", "locale", "tag"))
-        partner = await self._partner(db, slug)
+        partner = await self._partner(db, slug, visibility)
         return await self._feed(
             request,
             db,
@@ -306,13 +342,16 @@ class FeedEndpoints:
             heading=milestones_heading(
                 params.locale, pick(partner.name_en, partner.name_zh, params.locale), params.tag
             ),
+            visibility=visibility,
         )
 
-    async def _saved(self, request: Request, db: Reader, fmt: FeedFormat, saved: SavedFeed) -> Response:
+    async def _saved(
+        self, request: Request, db: Reader, fmt: FeedFormat, saved: SavedFeed, visibility: Visibility
+    ) -> Response:
         params = feed_parameters(request, takes=("limit", "locale"), fixed=saved.fixed_locale)
         partner = saved.filter.partner
         # A partner that is not (or no longer) published: the feed exists, and is empty.
-        shown = partner is None or await published_partner(db, partner) is not None
+        shown = partner is None or await published_partner(db, partner, visibility) is not None
         return await self._feed(
             request,
             db,
@@ -321,9 +360,10 @@ class FeedEndpoints:
             params=params,
             event_filter=saved.filter.event_filter() if shown else None,
             heading=Heading(saved.title, saved.description or saved.title),
+            visibility=visibility,
         )
 
-    async def _opml(self, request: Request, db: Reader) -> Response:
+    async def _opml(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         locale, url_locale = chosen_locale(request)
         texts = opml_texts(locale)
         query = "" if url_locale is None else f"?{urlencode({'locale': LANGUAGE_TAGS[url_locale]})}"
@@ -339,7 +379,7 @@ class FeedEndpoints:
                 )
             )
         partners = Group(texts["partners"])
-        for row in await published_partners(db):
+        for row in await published_partners(db, visibility):
             name = pick(row.name_en, row.name_zh, locale)
             partners.subscriptions.append(
                 Subscription(
@@ -365,8 +405,8 @@ class FeedEndpoints:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _partner(self, db: Reader, slug: str) -> Any:
-        row = None if not SLUG_RE.fullmatch(slug) else await published_partner(db, slug)
+    async def _partner(self, db: Reader, slug: str, visibility: Visibility) -> Any:
+        row = None if not SLUG_RE.fullmatch(slug) else await published_partner(db, slug, visibility)
         if row is None:
             raise not_found(f"no published partner {_shown(slug)}")
         return row
@@ -381,10 +421,15 @@ class FeedEndpoints:
         params: FeedParameters,
         event_filter: Filter | None,
         heading: Heading,
+        visibility: Visibility,
     ) -> Response:
         """The feed of the events ``event_filter`` selects (None: no events)."""
-        rows = [] if event_filter is None else await published_events(db, event_filter, params.limit)
-        items = await feed_items(db, rows, locale=params.locale, public_url=self.public_url)
+        rows = (
+            [] if event_filter is None else await published_events(db, event_filter, params.limit, visibility)
+        )
+        items = await feed_items(
+            db, rows, locale=params.locale, public_url=self.public_url, visibility=visibility
+        )
         document = FeedDocument(
             title=heading.title,
             description=heading.description,

@@ -1,4 +1,5 @@
-"""Feed entries, read through the read resolvers with PUBLIC visibility (published content only)."""
+"""Feed entries, read through the read resolvers: published content only (PUBLIC visibility), or,
+for a request with a token, what that token sees over GraphQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from accord.content.model import EVENT, PARTNER
 from accord.core.dates import PartialDate, optional_date, period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
-from accord.core.visibility import PUBLIC
+from accord.core.visibility import PUBLIC, Visibility
 from accord.feeds.links import event_url
 from accord.media import VariantFormat, media_url
 from accord.models.enums import Locale
@@ -75,15 +76,18 @@ def event_urn(event_id: int) -> str:
     return f"urn:accord:event:{to_global_id('Event', event_id)}"
 
 
-async def published_events(db: Reader, event_filter: Filter, limit: int) -> list[Any]:
-    """The first ``limit`` published events matching the filter, newest event date first."""
+async def published_events(
+    db: Reader, event_filter: Filter, limit: int, visibility: Visibility = PUBLIC
+) -> list[Any]:
+    """The first ``limit`` events matching the filter (published ones, unless ``visibility`` shows
+    more), newest event date first."""
     rows: list[Any] = []
     after: str | None = None
     while len(rows) < limit:
         page = await lists.list_items(
             db,
             EVENT,
-            visibility=PUBLIC,
+            visibility=visibility,
             filter=event_filter,
             order="DATE_DESC",
             page=PageRequest(first=min(MAX_PAGE_SIZE, limit - len(rows)), after=after),
@@ -95,12 +99,14 @@ async def published_events(db: Reader, event_filter: Filter, limit: int) -> list
     return rows
 
 
-async def feed_items(db: Reader, rows: list[Any], *, locale: Locale, public_url: str) -> list[FeedItem]:
-    """Entries for event rows, in their order, with their tags and published partners."""
+async def feed_items(
+    db: Reader, rows: list[Any], *, locale: Locale, public_url: str, visibility: Visibility = PUBLIC
+) -> list[FeedItem]:
+    """Entries for event rows, in their order, with their tags and (published) partners."""
     if not rows:
         return []
     ids = [row.id for row in rows]
-    partner_lists = await load_linked(db, EVENT.linked("partners").relation, ids, PUBLIC.statuses)
+    partner_lists = await load_linked(db, EVENT.linked("partners").relation, ids, visibility.statuses)
     tag_lists = await load_tags(db, ids)
     pictures: Images = EVENT.field("images")  # type: ignore[assignment]
     image_lists = await load_images(db, pictures, ids)
@@ -138,19 +144,19 @@ def _feed_image(image: Any, public_url: str, locale: Locale) -> FeedImage:
     return FeedImage(url, ENCLOSURE_FORMAT.media_type, pick(image.alt_en, image.alt_zh, locale))
 
 
-async def published_partner(db: Reader, slug: str) -> Any | None:
-    return await lists.get_by_slug(db, PARTNER, slug, PUBLIC)
+async def published_partner(db: Reader, slug: str, visibility: Visibility = PUBLIC) -> Any | None:
+    return await lists.get_by_slug(db, PARTNER, slug, visibility)
 
 
-async def published_partners(db: Reader) -> list[Any]:
-    """Every published partner, by English name."""
+async def published_partners(db: Reader, visibility: Visibility = PUBLIC) -> list[Any]:
+    """Every published partner (every partner ``visibility`` shows), by English name."""
     rows: list[Any] = []
     after: str | None = None
     while True:
         page = await lists.list_items(
             db,
             PARTNER,
-            visibility=PUBLIC,
+            visibility=visibility,
             order="NAME_ASC",
             page=PageRequest(first=MAX_PAGE_SIZE, after=after),
         )

@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.content.model import EVENT
-from accord.core.visibility import PUBLIC
+from accord.core.visibility import PUBLIC, Visibility
 from accord.live.hub import Milestone, MilestoneFilter, MilestoneHub
 from accord.models.enums import Locale
 from accord.observability.tracing import SUBSCRIBERS
@@ -41,12 +41,19 @@ class GroupKey:
     operation_name: str | None
     variables: bytes
     locale: Locale
+    # What the subscribers may see: token holders' payloads (drafts among a milestone's partners,
+    # scheduledAt) are never sent to anonymous subscribers, nor theirs to token holders.
+    visibility: Visibility = PUBLIC
 
 
 def group_key(
-    prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None, locale: Locale
+    prepared: Prepared,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    locale: Locale,
+    visibility: Visibility = PUBLIC,
 ) -> GroupKey:
-    return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale)
+    return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale, visibility)
 
 
 class SubscriptionGroup:
@@ -73,7 +80,7 @@ class SubscriptionGroup:
         context = Context(
             db=Reader(registry.engine),
             locale=self.key.locale,
-            visibility=PUBLIC,
+            visibility=self.key.visibility,
             media_base=registry.media_base,
         )
         try:

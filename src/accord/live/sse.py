@@ -20,10 +20,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from accord.core.errors import BadInput
+from accord.core.errors import BadInput, Unauthenticated
 from accord.core.locale import ALLOWED_TAGS, locale_from_accept_language, locale_of_tag
 from accord.core.moments import replay_start
 from accord.core.numbers import parse_natural
+from accord.core.visibility import visibility_of
 from accord.live.groups import Member, group_key
 from accord.live.hub import MilestoneFilter
 from accord.models.enums import Locale
@@ -76,6 +77,12 @@ async def milestone_events(request: Request, live: Live) -> Response:
         since, after_change = _resume_point(request)
     except BadInput as exc:
         return PlainTextResponse(str(exc), status_code=400)
+    try:
+        # A token (a staging site's preview token, say) sees what it sees over GraphQL.
+        viewer = await live.contexts.viewer_for(request.headers.get("authorization"))
+    except Unauthenticated as exc:
+        return PlainTextResponse(str(exc), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    visibility = visibility_of(viewer)
     milestone_filter = MilestoneFilter(
         partner=request.query_params.get("partner"), tag=request.query_params.get("tag")
     )
@@ -83,7 +90,7 @@ async def milestone_events(request: Request, live: Live) -> Response:
     # An operation name no GraphQL document can have keeps these groups apart from WebSocket ones.
     prepared = live.pipeline.prepare(SSE_QUERY)
     # The filter is not in the document: it is part of the key, so each filter has its own group.
-    key = replace(group_key(prepared, None, None, locale), variables=orjson.dumps(variables))
+    key = replace(group_key(prepared, None, None, locale, visibility), variables=orjson.dumps(variables))
     group = live.groups.group(key, prepared, None, milestone_filter, None)
     queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
 
@@ -127,5 +134,8 @@ async def milestone_events(request: Request, live: Live) -> Response:
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers={
+            "Cache-Control": "no-cache" if viewer is None else "private, no-store",
+            "X-Accel-Buffering": "no",
+        },
     )

@@ -2,9 +2,14 @@
 
 Subscriptions join a subscription group (one execution per milestone for every subscriber with the
 same document, variables and locale); queries and mutations run through the schema as over HTTP.
-Close codes follow the protocol: 4400 bad message, 4401 subscribe before connection_ack, 4406
-unknown subprotocol, 4408 no connection_init in time, 4409 duplicate operation id, 4429 repeated
-connection_init.
+Close codes follow the protocol: 4400 bad message, 4401 subscribe before connection_ack, 4403 an
+unknown or revoked token in connection_init, 4406 unknown subprotocol, 4408 no connection_init in
+time, 4409 duplicate operation id, 4429 repeated connection_init.
+
+A token comes in connection_init's payload (``{"Authorization": "Bearer acc_..."}``, as graphql-ws
+clients send ``connectionParams``), or in the handshake's ``Authorization`` header; the socket's
+operations then see what that token sees over HTTP, and mutations are its writes, rate-limited
+like those over HTTP.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from graphql import GraphQLError, OperationType
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from accord.core.ratelimit import retry_after
+from accord.core.auth import Viewer
+from accord.core.errors import Unauthenticated
+from accord.core.ratelimit import retry_after, token_key
 from accord.live.groups import Member, SubscriptionGroup, group_key
 from accord.live.milestones import milestone_arguments
 from accord.operation.params import BadParams, GraphQLParams, params_from_mapping
@@ -61,6 +68,7 @@ class GraphQLWebSocket:
         self.initialised = False
         self.operations: dict[str, Operation] = {}
         self.closed = False
+        self.viewer: Viewer | None = None  # from connection_init (or the handshake)
 
     async def run(self) -> None:
         limits = self.live.rate_limits
@@ -148,7 +156,15 @@ class GraphQLWebSocket:
         if kind == "connection_init":
             if self.initialised:
                 raise ProtocolClose(4429, "Too many initialisation requests")
-            self.initialised = self.acknowledged = True
+            self.initialised = True
+            try:
+                authorization = _authorization(
+                    message.get("payload"), self.websocket.headers.get("authorization")
+                )
+                self.viewer = await self.live.contexts.viewer_for(authorization)
+            except Unauthenticated as exc:
+                raise ProtocolClose(4403, f"Forbidden: {exc}") from None
+            self.acknowledged = True
             await self.send({"type": "connection_ack", "payload": {"instance": self.live.instance}})
         elif kind == "ping":
             await self.send({"type": "pong"})
@@ -201,8 +217,8 @@ class GraphQLWebSocket:
         self.live.pipeline.schema._process_errors(errors)
         await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
 
-    async def _context(self) -> Context:
-        return self.live.contexts.for_connection(self.websocket)
+    async def _context(self, *, writes: bool = False) -> Context:
+        return self.live.contexts.for_connection(self.websocket, self.viewer, writes=writes)
 
     async def _start_subscription(
         self, op_id: str, operation: Operation, params: GraphQLParams, prepared: Prepared
@@ -216,7 +232,7 @@ class GraphQLWebSocket:
             await self._error(op_id, [error])
             return
         context = await self._context()
-        key = group_key(prepared, params.operation_name, params.variables, context.locale)
+        key = group_key(prepared, params.operation_name, params.variables, context.locale, context.visibility)
         group = self.live.groups.group(
             key, prepared, params.variables, milestone_filter, params.operation_name
         )
@@ -248,7 +264,16 @@ class GraphQLWebSocket:
             await self._error(op_id, [error])
 
     async def _execute_once(self, op_id: str, params: GraphQLParams, prepared: Prepared, cost: int) -> None:
-        context = await self._context()
+        is_write = prepared.operation_type(params.operation_name) is OperationType.MUTATION
+        if is_write and self.viewer is not None:
+            limits = self.live.rate_limits
+            wait = limits.check(limits.writes, self.websocket, token_key(self.viewer.name))
+            if wait:
+                message = f"too many requests: try again in {retry_after(wait)} s"
+                await self._error(op_id, [GraphQLError(message, extensions={"code": "RATE_LIMITED"})])
+                self.operations.pop(op_id, None)
+                return
+        context = await self._context(writes=is_write)
         try:
             result = await self.live.pipeline.run(
                 prepared,
@@ -273,3 +298,17 @@ class GraphQLWebSocket:
             )
             await self.send({"id": op_id, "type": "complete"})
         self.operations.pop(op_id, None)
+
+
+def _authorization(payload: Any, header: str | None) -> str | None:
+    """The ``Authorization`` value of connection_init's payload (top level, or under ``headers``,
+    any letter case), else the handshake's header. A value that is not a string is refused."""
+    for scope in (payload, payload.get("headers") if isinstance(payload, dict) else None):
+        if not isinstance(scope, dict):
+            continue
+        for name, value in scope.items():
+            if isinstance(name, str) and name.lower() == "authorization":
+                if not isinstance(value, str):
+                    raise Unauthenticated("the Authorization of connection_init must be a string")
+                return value
+    return header

@@ -17,6 +17,7 @@ from accord.models.media import EventImage, ExhibitImage, Image, ImageData
 from accord.models.partner import Partner
 from accord.models.push import PushDelivery, WebhookEndpoint, WebSubSubscription
 from accord.models.search import SearchDocument
+from accord.models.secret import ServerSecret
 
 __all__ = [
     "Agreement",
@@ -43,6 +44,7 @@ __all__ = [
     "PushDelivery",
     "Revision",
     "SearchDocument",
+    "ServerSecret",
     "Status",
     "WebSubSubscription",
     "WebhookEndpoint",

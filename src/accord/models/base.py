@@ -32,6 +32,9 @@ class ContentBase(SQLModel):
     # the primary-key lookups of the relation queries.
     status: str = Field(default=Status.PUBLISHED.value, sa_type=String(16))
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A publish set for a later time (a draft or archived item until then); the scheduler
+    # (accord.schedule) looks for due ones through its index, and clears it when it publishes.
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -173,7 +173,13 @@ class Pipeline:
         root_value: Any,
         content_version: Callable[[], Awaitable[int]] | None,
     ) -> Result:
-        if self.fast_path is not None and prepared.operation_type(operation_name) is OperationType.QUERY:
+        kind = prepared.operation_type(operation_name)
+        viewer = context.viewer
+        if kind is OperationType.MUTATION and viewer is not None and viewer.reads_only:
+            # Refused whole, whatever its fields: a read-only token writes nothing, ever.
+            message = f"the {viewer.role.value} role reads only: it may not run mutations"
+            return Result(None, [GraphQLError(message, extensions={"code": "FORBIDDEN"})], {"cost": cost})
+        if self.fast_path is not None and kind is OperationType.QUERY:
             assert prepared.document is not None
             document_key = prepared.digest + prepared.variables_key(variables)
             answered = await self.fast_path.answer(
@@ -204,7 +210,10 @@ class Pipeline:
         errors = list(result.errors or [])
         # Errors without a path never reached a field: the variables did not coerce.
         executed = not (result.data is None and errors and all(error.path is None for error in errors))
-        return Result(result.data, errors, {"cost": cost} if executed else {}, executed, version)
+        told: dict[str, Any] = {"cost": cost} if executed else {}
+        if executed and context.warnings:
+            told["warnings"] = context.warnings
+        return Result(result.data, errors, told, executed, version)
 
     def root_arguments(
         self, prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None

@@ -16,7 +16,8 @@ from accord.content.fields import Images, Relation
 from accord.content.model import ContentType
 from accord.core.auth import Viewer, authenticate, bearer_token
 from accord.core.locale import locale_from_accept_language
-from accord.core.visibility import EDITOR, PUBLIC, Visibility
+from accord.core.preview import PreviewLinks
+from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.models.enums import Locale
 from accord.read.db import Reader
 from accord.read.relations import load_by_id, load_images, load_linked, load_tags
@@ -92,6 +93,10 @@ class Context:
     images: ImageWriter | None = None  # and image mutations through this
     # What image URLs start with: the public URL (accord.settings), or "" for paths.
     media_base: str = ""
+    previews: PreviewLinks | None = None  # previewLink signs through it
+    # Told to the client in the response's ``extensions.warnings`` (accord.operation.pipeline):
+    # what a resolver did that the client should know and the data alone does not say.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -108,12 +113,14 @@ class ContextFactory:
         writer: ContentWriter,
         images: ImageWriter | None = None,
         media_base: str = "",
+        previews: PreviewLinks | None = None,
     ) -> None:
         self.engine = engine  # reads (a replica when configured)
         self.primary_engine = primary_engine  # tokens; mutations read their own writes here
         self.writer = writer
         self.images = images
         self.media_base = media_base
+        self.previews = previews
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         """The token holder of a request; an unknown or revoked token raises Unauthenticated."""
@@ -128,10 +135,11 @@ class ContextFactory:
         return Context(
             db=Reader(self.primary_engine if writes else self.engine),
             locale=locale_from_accept_language(connection.headers.get("accept-language")),
-            visibility=EDITOR if viewer is not None and viewer.allows("read_drafts") else PUBLIC,
+            visibility=visibility_of(viewer),
             request=connection,
             viewer=viewer,
             writer=self.writer,
             images=self.images,
             media_base=self.media_base,
+            previews=self.previews,
         )

@@ -21,8 +21,15 @@ revisions_table = RevisionModel.__table__  # type: ignore[attr-defined]
 @strawberry.type(description="One write to one piece of content: who, when, and the record before and after.")
 class Revision:
     id: strawberry.ID
-    action: str = strawberry.field(description="create, update, publish, archive, delete or restore.")
-    token_name: str
+    action: str = strawberry.field(
+        description=(
+            "create, update, publish, archive, delete, restore, schedule (a publish set for later) "
+            "or unschedule (cancelScheduledPublish)."
+        )
+    )
+    token_name: str = strawberry.field(
+        description="The token that wrote it; (scheduler) for a publish made at its scheduled time."
+    )
     at: datetime
     content_id: strawberry.ID
     before: JSON | None

@@ -15,10 +15,13 @@ from typing import Annotated, Any
 import strawberry
 
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
-from accord.core.errors import BadInput
-from accord.core.ids import from_global_id, to_global_id
+from accord.core.auth import require
+from accord.core.errors import BadInput, NotFound
+from accord.core.ids import expect_type, from_global_id, to_global_id
+from accord.core.moments import parse_lifetime
 from accord.core.numbers import parse_natural
 from accord.core.visibility import EDITOR
+from accord.models.columns import utcnow
 from accord.models.enums import Status
 from accord.read import lists
 from accord.read.pagination import PageRequest
@@ -45,6 +48,23 @@ from accord.write.content import ContentWriter, WriteResult
 
 REQUIRED = inspect.Parameter.empty
 EXPECTED = "The updatedAt you read; if the content changed since, the update is refused with CONFLICT."
+AT = (
+    "Publish at this time instead of now: an ISO-8601 time with its offset "
+    "(2027-03-01T10:00:00+08:00), at most 10 years ahead. Until then the content stays as it is "
+    "(a draft is a draft for everybody); null, or a time already past, publishes now."
+)
+LAPSED = "SCHEDULE_LAPSED"
+
+
+@strawberry.type(
+    description=(
+        "A link that opens one unpublished event on the timeline page, for anybody who has it, "
+        "until it expires."
+    )
+)
+class PreviewLink:
+    url: str
+    expires_at: datetime
 
 
 def _lookup_field(content: ContentType) -> Any:
@@ -165,8 +185,8 @@ def _mutations(content: ContentType) -> dict[str, Any]:
         result = await _writer(info).update(info.context.viewer, content, id, request, expectedUpdatedAt)
         return await _written(info, content, result)
 
-    async def publish(root: Any, info: Info, id: str) -> Item:
-        result = await _writer(info).set_status(info.context.viewer, content, id, Status.PUBLISHED)
+    async def publish(root: Any, info: Info, id: str, at: datetime | None = None) -> Item:
+        result = await _writer(info).publish(info.context.viewer, content, id, at)
         return await _written(info, content, result)
 
     async def archive(root: Any, info: Info, id: str) -> Item:
@@ -189,7 +209,14 @@ def _mutations(content: ContentType) -> dict[str, Any]:
         f"update{name}": mutation(
             update, node_type, arguments=[id_argument, ("input", patch_input(content), REQUIRED), expected]
         ),
-        f"publish{name}": mutation(publish, node_type, arguments=[id_argument]),
+        f"publish{name}": mutation(
+            publish,
+            node_type,
+            arguments=[
+                id_argument,
+                ("at", Annotated[datetime | None, strawberry.argument(description=AT)], None),
+            ],
+        ),
         f"archive{name}": mutation(archive, node_type, arguments=[id_argument]),
         f"delete{name}": mutation(delete, strawberry.ID, content.delete_description, arguments=[id_argument]),
     }
@@ -200,7 +227,40 @@ async def _restore(root: Any, info: Info, revisionId: strawberry.ID) -> Item:
     if number is None:
         raise BadInput("revisionId: not a revision id", field="revisionId")
     result = await _writer(info).restore(info.context.viewer, number)
+    if result.schedule_lapsed is not None:
+        when = result.schedule_lapsed.isoformat()
+        info.context.warnings.append(
+            {
+                "code": LAPSED,
+                "path": list(info.path.as_list()),
+                "message": (
+                    f"the revision was scheduled to be published at {when}, which has passed: "
+                    "the content is restored unpublished and unscheduled; publish it, or schedule it again"
+                ),
+                "scheduledAt": when,
+            }
+        )
     return await _written(info, BY_NAME[result.type_name], result)
+
+
+async def _cancel_schedule(root: Any, info: Info, id: strawberry.ID) -> Item:
+    result = await _writer(info).cancel_schedule(info.context.viewer, id)
+    return await _written(info, BY_NAME[result.type_name], result)
+
+
+async def _preview_link(
+    root: Any, info: Info, id: strawberry.ID, expiresIn: str | None = "24h"
+) -> PreviewLink:
+    require(info.context.viewer, "preview_link")
+    id_ = expect_type(id, EVENT.name)
+    lifetime = parse_lifetime("24h" if expiresIn is None else expiresIn)
+    previews = info.context.previews
+    assert previews is not None, "mutations run with preview links in the context"
+    row = await lists.get_by_id(info.context.db, EVENT, id_, EDITOR)
+    if row is None:
+        raise NotFound("id: no event with that id", field="id")
+    link = await previews.link(EVENT.name, row.id, row.slug, lifetime, utcnow())
+    return PreviewLink(url=link.url, expires_at=link.expires)
 
 
 def mutation(function: Any, returns: Any, description: str | None = None, arguments: Any = ()) -> Any:
@@ -222,8 +282,33 @@ def build_mutation(extra: Mapping[str, Any] | None = None) -> type:
     namespace["restore"] = mutation(
         _restore,
         Node,
-        "Put content back as a revision left it; a deletion is undone.",
+        "Put content back as a revision left it; a deletion is undone. A scheduled publish comes back "
+        "with it unless its time has passed (extensions.warnings then says so).",
         arguments=[("revisionId", strawberry.ID, REQUIRED)],
+    )
+    namespace["cancelScheduledPublish"] = mutation(
+        _cancel_schedule,
+        Node,
+        "Take back a publish scheduled with publishEvent(at:) and its siblings; the content stays as it "
+        "is. Content with nothing scheduled is returned unchanged.",
+        arguments=[("id", strawberry.ID, REQUIRED)],
+    )
+    namespace["previewLink"] = mutation(
+        _preview_link,
+        PreviewLink,
+        "A link to an event on the timeline page that shows it as it is now, published or not, to "
+        "anybody who has the link, until it expires (editors and admins).",
+        arguments=[
+            ("id", strawberry.ID, REQUIRED),
+            (
+                "expiresIn",
+                Annotated[
+                    str | None,
+                    strawberry.argument(description="How long the link works: 30m, 24h, 7d (1m to 30d)."),
+                ],
+                "24h",
+            ),
+        ],
     )
     namespace.update(_extra(namespace, extra))
     # The image mutations (uploadImage and its siblings) are written out in accord.schema.images.

@@ -193,6 +193,16 @@ def filter_values(value: Any) -> dict[str, Any] | None:
     return None if value is None else dict(vars(value))
 
 
+SCHEDULED_AT = (
+    "When this content is set to be published (publishEvent and its siblings with `at`), in UTC. "
+    "Only token holders see it; for anybody else, and when nothing is scheduled, it is null."
+)
+
+
+def _scheduled_at(root: Item, info: Info) -> datetime | None:
+    return root.row.scheduled_at if info.context.visibility.sees_schedules else None
+
+
 class TypeBuilder:
     """Builds the object types of every content type, which refer to each other."""
 
@@ -235,6 +245,7 @@ class TypeBuilder:
         if content.shows_published_at:
             built.append(("publishedAt", field(lambda root, info: root.row.published_at, datetime | None)))
         built.append(("updatedAt", field(lambda root, info: root.row.updated_at, datetime)))
+        built.append(("scheduledAt", field(_scheduled_at, datetime | None, SCHEDULED_AT)))
         built += [(f.name, self.render(content, f)) for f in computed]
         return built
 

@@ -7,7 +7,8 @@ alternates for ``ACCORD_PUBLIC_URL``. Everything else happens in the browser, wh
 ``/graphql`` only (docs/frontend.md).
 
 ``/events/{slug}`` (where feed entries link) sends a published event's visitors to the page with
-that event open, and answers 404, with a page that says so, for any other slug.
+that event open, and answers 404, with a page that says so, for any other slug. With
+``?preview=``, it is the preview page of a draft instead (accord.web.preview).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from starlette.types import Scope
 from accord.content.document import SLUG_RE
 from accord.content.model import EVENT
 from accord.core.locale import LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag
+from accord.core.preview import PreviewSecret
 from accord.core.visibility import PUBLIC
 from accord.feeds.links import alternate_links_html
 from accord.models.enums import Locale
 from accord.read import lists
 from accord.read.db import Reader
+from accord.web.preview import PreviewPages
 
 # The page loads nothing from elsewhere; the browser enforces it. 'self' covers the WebSocket to
 # the same host and port in current browsers.
@@ -117,22 +120,24 @@ NOT_FOUND_TEXT = {
 
 
 class EventPages:
-    """``GET /events/{slug}``: 302 to ``/?event={slug}`` for a published event, else a real 404."""
+    """``GET /events/{slug}``: 302 to ``/?event={slug}`` for a published event, else a real 404;
+    with ``?preview=``, the preview page (200 or 403)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, preview_secret: PreviewSecret | None = None) -> None:
         self.engine = engine
         self.template = (files("accord.web") / "templates" / "not-found.html").read_text(encoding="utf-8")
+        self.previews = None if preview_secret is None else PreviewPages(engine, preview_secret, PAGE_HEADERS)
 
     async def respond(self, request: Request) -> Response:
         slug: str = request.path_params["slug"]
         asked = page_language(request.query_params.get("lang"))
+        if self.previews is not None and "preview" in request.query_params:
+            lang = asked or _reader_language(request)
+            return await self.previews.respond(request, slug, lang, PAGE_LANGUAGES[lang])
         if await self._published(slug):
             query = {"event": slug} if asked is None else {"event": slug, "lang": asked}
             return RedirectResponse(f"/?{urlencode(query)}", status_code=302)
-        lang = asked
-        if lang is None:
-            header = request.headers.get("accept-language")
-            lang = "zh-TW" if locale_from_accept_language(header) is Locale.ZH_TW else DEFAULT_LANGUAGE
+        lang = asked or _reader_language(request)
         title, text, back = NOT_FOUND_TEXT[lang]
         shown = escape(slug[:120] + ("…" if len(slug) > 120 else ""))
         body = (
@@ -155,6 +160,12 @@ class EventPages:
             await db.close()
 
 
+def _reader_language(request: Request) -> str:
+    """The page language the reader's Accept-Language asks for (English when it asks for neither)."""
+    header = request.headers.get("accept-language")
+    return "zh-TW" if locale_from_accept_language(header) is Locale.ZH_TW else DEFAULT_LANGUAGE
+
+
 class StaticAssets(StaticFiles):
     """The package's ``static/`` folder. ``no-cache``: browsers revalidate (ETag, 304) and so pick
     up a new release at once; the large vendored files are not downloaded again while unchanged."""
@@ -175,11 +186,13 @@ class StaticAssets(StaticFiles):
         return response
 
 
-def web_routes(public_url: str, engine: AsyncEngine) -> list[BaseRoute]:
+def web_routes(
+    public_url: str, engine: AsyncEngine, preview_secret: PreviewSecret | None = None
+) -> list[BaseRoute]:
     """The timeline page, event links and the static files, for the application's route list."""
     return [
         Route("/", TimelinePage(public_url).respond, methods=["GET"]),
-        # Feed entries link to /events/SLUG: the page opens that event.
-        Route("/events/{slug}", EventPages(engine).respond, methods=["GET"]),
+        # Feed entries link to /events/SLUG: the page opens that event (or its preview).
+        Route("/events/{slug}", EventPages(engine, preview_secret).respond, methods=["GET"]),
         Mount("/static", app=StaticAssets(), name="static"),
     ]

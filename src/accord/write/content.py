@@ -7,6 +7,13 @@ appends to the change log, all before the single commit. Anything that fails rol
 Other layers hear of a write through hooks: ``in_transaction`` hooks run inside the transaction
 once the change-log row exists (a PostgreSQL NOTIFY, an outbox row), so what they do commits with
 the write or not at all; ``after_commit`` hooks run once it has committed.
+
+Publishing at a set time is two writes through here: ``publish(at=...)`` records the schedule (a
+``schedule`` revision; the content stays as it is, unseen by anonymous readers), and when the time
+comes the scheduler (accord.schedule) calls ``publish_due``, which publishes it like any publish:
+one transaction, a ``publish`` revision, a change-log row, and the same hooks. Whatever listens to
+the hooks (the live layer, and push delivery when it is wired in) hears of scheduled publishes
+without knowing they were scheduled.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +37,10 @@ from accord.content.model import BY_NAME, ContentType
 from accord.content.reader import read_records
 from accord.content.rows import content_row, full_row
 from accord.content.search_index import refresh as refresh_search
-from accord.core.auth import Viewer, require
+from accord.core.auth import Role, Viewer, require
 from accord.core.errors import BadInput, Conflict, NotFound
-from accord.core.ids import expect_type
+from accord.core.ids import NO_ROW, expect_type, from_global_id
+from accord.core.moments import publish_moment
 from accord.core.tables import changes, images, revisions
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
@@ -62,7 +70,14 @@ class WriteResult:
     action: str = ""
     before: ContentRecord | None = None
     after: ContentRecord | None = None
+    # A restore whose revision was scheduled for a time now past: the content stayed unpublished
+    # (and unscheduled), and the reply says so (accord.schema.roots).
+    schedule_lapsed: datetime | None = None
 
+
+# The author of a scheduled publish's revision: no token can have this name (accord.core.auth), so
+# history tells it from a person; the ``schedule`` revision before it names who scheduled it.
+SCHEDULER = Viewer(name="(scheduler)", role=Role.EDITOR)
 
 InTransactionHook = Callable[[AsyncConnection, WriteResult], Awaitable[None]]
 AfterCommitHook = Callable[[WriteResult], Awaitable[None]]
@@ -122,17 +137,97 @@ class ContentWriter:
     async def set_status(
         self, viewer: Viewer | None, content: ContentType, global_id: str, status: Status
     ) -> WriteResult:
+        """Publish now, or archive. Either cancels a scheduled publish."""
         action = "publish" if status is Status.PUBLISHED else "archive"
         actor = require(viewer, action)
         id_ = expect_type(global_id, content.name)
         async with self.transaction() as conn:
             before = await self._lock_and_snapshot(conn, content, id_)
-            values: dict[str, Any] = {"status": status.value, "updated_at": utcnow()}
+            values: dict[str, Any] = {"status": status.value, "scheduled_at": None, "updated_at": utcnow()}
             if status is Status.PUBLISHED and before.published_at is None:
                 values["published_at"] = values["updated_at"]
             table = content.table
             await conn.execute(update(table).where(table.c.id == id_).values(**values))
             result = await self._finish(conn, actor, content, id_, action, before)
+        return await self._committed(result)
+
+    async def publish(
+        self, viewer: Viewer | None, content: ContentType, global_id: str, at: datetime | None
+    ) -> WriteResult:
+        """Publish now (``at`` None or past), or schedule the publish for ``at``: the content then
+        stays as it is (a draft, or archived) until the scheduler publishes it."""
+        actor = require(viewer, "publish")
+        id_ = expect_type(global_id, content.name)
+        moment = publish_moment(at, now=utcnow())
+        if moment is None:
+            return await self.set_status(viewer, content, global_id, Status.PUBLISHED)
+        async with self.transaction() as conn:
+            before = await self._lock_and_snapshot(conn, content, id_)
+            if before.status is Status.PUBLISHED:
+                raise BadInput(
+                    f"at: the {content.singular} is published already; only drafts and archived "
+                    "content can be scheduled",
+                    field="at",
+                )
+            table = content.table
+            await conn.execute(
+                update(table).where(table.c.id == id_).values(scheduled_at=moment, updated_at=utcnow())
+            )
+            result = await self._finish(conn, actor, content, id_, "schedule", before)
+        return await self._committed(result)
+
+    async def cancel_schedule(self, viewer: Viewer | None, global_id: str) -> WriteResult:
+        """Take a scheduled publish back; the content stays as it is. Content with nothing scheduled
+        (published in the meantime, say) is answered as it is, and nothing is written."""
+        actor = require(viewer, "publish")
+        type_name, id_ = from_global_id(global_id)
+        content = BY_NAME[type_name]
+        if id_ == NO_ROW:
+            raise NotFound(f"id: no {content.singular} with that id", field="id")
+        try:
+            async with self.transaction() as conn:
+                before = await self._lock_and_snapshot(conn, content, id_)
+                if before.scheduled_at is None:
+                    raise _NothingChanged(WriteResult(content.name, id_, None))
+                table = content.table
+                await conn.execute(
+                    update(table).where(table.c.id == id_).values(scheduled_at=None, updated_at=utcnow())
+                )
+                result = await self._finish(conn, actor, content, id_, "unschedule", before)
+        except _NothingChanged as nothing:
+            return nothing.result
+        return await self._committed(result)
+
+    async def publish_due(self, content: ContentType, id_: int, now: datetime) -> WriteResult | None:
+        """The scheduler's publish of one item whose time has come (None: nothing to do, because
+        another process has just published it, or somebody changed or cancelled the schedule).
+
+        Exactly one process publishes each item. On PostgreSQL the row is locked ``FOR UPDATE SKIP
+        LOCKED`` with the schedule checked in the same statement: a process that finds it locked
+        skips it, and one that comes after the commit finds no schedule. On SQLite the transaction
+        holds the database's write lock from its start (accord.write.transaction), and the schedule
+        is read under it. ``publishedAt`` is the scheduled time, not the moment this runs."""
+        table = content.table
+        async with self.transaction() as conn:
+            query = select(table.c.scheduled_at).where(
+                table.c.id == id_, table.c.scheduled_at.is_not(None), table.c.scheduled_at <= now
+            )
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            due = (await conn.execute(query)).scalar()
+            if due is None:
+                return None
+            before = await self._snapshot(conn, content, id_)
+            assert before is not None
+            values: dict[str, Any] = {
+                "status": Status.PUBLISHED.value,
+                "scheduled_at": None,
+                "updated_at": utcnow(),
+            }
+            if before.published_at is None:
+                values["published_at"] = due
+            await conn.execute(update(table).where(table.c.id == id_).values(**values))
+            result = await self._finish(conn, SCHEDULER, content, id_, "publish", before)
         return await self._committed(result)
 
     async def delete(self, viewer: Viewer | None, content: ContentType, global_id: str) -> WriteResult:
@@ -162,9 +257,9 @@ class ContentWriter:
                 raise BadInput("revisionId: that revision holds no content to restore", field="revisionId")
             content, id_ = BY_NAME[revision.content_type], revision.content_id
             before = await self._snapshot(conn, content, id_)
-            await self._restore_record(conn, content, id_, snapshot)
+            lapsed = await self._restore_record(conn, content, id_, snapshot)
             result = await self._finish(conn, actor, content, id_, "restore", before)
-        return await self._committed(result)
+        return await self._committed(replace(result, schedule_lapsed=lapsed))
 
     # ------------------------------------------------------------------ steps
 
@@ -479,10 +574,19 @@ class ContentWriter:
 
     async def _restore_record(
         self, conn: AsyncConnection, content: ContentType, id_: int, snapshot: dict[str, Any]
-    ) -> None:
+    ) -> datetime | None:
+        """Write the revision's record back; returns the revision's scheduled time when it has
+        passed (the content then comes back unpublished and unscheduled), else None."""
         # The content comes back as it was, but the restore is a new change: updatedAt moves on (so
         # caches, feeds and expectedUpdatedAt see it), it never goes back in time.
-        record = build_record(content, snapshot | {"updated_at": utcnow()})
+        now = utcnow()
+        record = build_record(content, snapshot | {"updated_at": now})
+        lapsed = record.scheduled_at
+        if lapsed is not None and lapsed > now:
+            lapsed = None  # still ahead: the schedule comes back with the content
+        if lapsed is not None:
+            # Publishing it now would put it out late, unannounced by anybody: it stays unpublished.
+            record = record.model_copy(update={"scheduled_at": None})
         try:
             await self._check_slug_free(conn, content, record.slug, own_id=id_)
         except Conflict as exc:
@@ -499,6 +603,7 @@ class ContentWriter:
             await conn.run_sync(load)
         except ValueError as exc:  # a link to content that no longer exists
             raise NotFound(f"revisionId: cannot restore: {exc}", field="revisionId") from None
+        return lapsed
 
 
 async def lock_change_log(conn: AsyncConnection) -> None:
