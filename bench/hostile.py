@@ -100,7 +100,7 @@ def prepare_cpu(document: str, repeats: int) -> list[float]:
     other processes on a shared machine do not count, as they would in the wall clock)."""
     preparer = Preparer(build_schema()._schema, Limits())
     # As a running server is: its first request has warmed what warms (lazy imports, compiled
-    # patterns), and what it built at startup is out of the cyclic collector's reach (accord.startup
+    # patterns), and what it built at startup is out of the cyclic collector's reach (accord.app
     # freezes it once the server has started), so a collection scans only what requests made.
     preparer.prepare(unique(document))
     gc.freeze()
