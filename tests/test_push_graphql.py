@@ -167,18 +167,31 @@ def api(tmp_path: Path, logs: Path) -> Iterator[Api]:
 
 
 def test_admins_only(api: Api) -> None:
-    document = "{ webhooks { id } }"
-    assert api.refused(document, headers={})["code"] == "UNAUTHENTICATED"
-    assert api.refused(document, headers=api.editor)["code"] == "FORBIDDEN"
+    # The preview role (build servers, staging sites) reads what editors read, and no more of push.
+    preview = bearer(create_token(api.env, "pv", "preview"))
     create = {"input": {"url": "http://127.0.0.1:9/x", "events": ["content.updated"]}}
-    refused = api.refused(CREATE, create, headers=api.editor)
-    assert refused["code"] == "FORBIDDEN" and "may not manage webhooks" in refused["message"]
+    for document in (
+        "{ webhooks { id } }",
+        '{ webhook(id: "1") { id } }',
+        "{ webSubSubscriptions { id } }",
+    ):
+        assert api.refused(document, headers={})["code"] == "UNAUTHENTICATED"
+        for role in (api.editor, preview):
+            refused = api.refused(document, headers=role)
+            assert refused["code"] == "FORBIDDEN" and "may not manage webhooks" in refused["message"]
+    for role in (api.editor, preview):
+        refused = api.refused(CREATE, create, headers=role)
+        assert refused["code"] == "FORBIDDEN", refused
+    assert "may not manage webhooks" in api.refused(CREATE, create, headers=api.editor)["message"]
     for mutation in (
+        'mutation { updateWebhook(id: "1", input: {enabled: true}) { id } }',
         'mutation { deleteWebhook(id: "1") }',
+        'mutation { testWebhook(id: "1") { id } }',
         'mutation { replayWebhookDelivery(deliveryId: "x") { id } }',
         'mutation { subscribeWebSub(input: {topic: "x", callback: "y"}) { id } }',
     ):
         assert api.refused(mutation, headers=api.editor)["code"] == "FORBIDDEN"
+        assert api.refused(mutation, headers=preview)["code"] == "FORBIDDEN"
         assert api.refused(mutation, headers={})["code"] == "UNAUTHENTICATED"
     assert api.ok("{ webhooks { id } webSubSubscriptions { id } }") == {
         "webhooks": [],
