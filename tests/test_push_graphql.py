@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from accord.push.payload import SELECTIONS, Selection
 from tests.harness import images as files
 from tests.harness.clients import post
 from tests.harness.databases import seed
+from tests.harness.desk import soon
 from tests.harness.ports import free_port
 from tests.harness.receivers import Receivers, running_receivers
 from tests.harness.server import LiveServer, live_server, run_accord
@@ -584,3 +586,61 @@ def test_an_image_edit_raises_content_updated_of_what_shows_it(api: Api, receive
     ] * 2
     assert all("images" not in b["data"]["en"] and b["data"]["en"]["slug"] for b in bodies)
     assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 2
+
+
+PUBLISH_AT = "mutation($id: ID!, $at: DateTime) { publishEvent(id: $id, at: $at) { status scheduledAt } }"
+
+
+def test_a_scheduled_publish_raises_the_events_of_a_publish_by_hand(api: Api, receivers: Receivers) -> None:
+    """publishEvent(at:) publishes through the scheduler: when its time comes, receivers get the
+    same events, with bodies of the same shape, as for a publish by hand; scheduling raises none."""
+    tag = f"t{os.urandom(4).hex()}"
+    path = f"/ok/{tag}"
+    url = receivers.url(path)
+    events = ["milestone.published", "content.published", "content.updated"]
+    made = api.ok(CREATE, {"input": {"url": url, "events": events, "tag": tag}})
+    secret = made["createWebhook"]["secret"]
+
+    def draft(title: str) -> str:
+        created = api.ok(
+            CREATE_EVENT,
+            {
+                "input": {
+                    "title": {"en": title, "zhTw": f"{title}（中文）"},
+                    "date": {"year": 2019, "month": 9},
+                    "kind": "CONFERENCE",
+                    "isMilestone": True,
+                    "tags": [tag],
+                }
+            },
+        )
+        return str(created["createEvent"]["id"])
+
+    by_hand, scheduled = draft(f"By hand {tag}"), draft(f"Scheduled {tag}")
+    assert api.webhook_events(url) == []  # drafts raise nothing
+    assert api.ok(PUBLISH_AT, {"id": by_hand, "at": None})["publishEvent"]["status"] == "PUBLISHED"
+    receivers.wait_for(_count_is(receivers, path, 2), what="the publish by hand")
+
+    # Scheduled (an hour ahead, then moved to a few seconds ahead): still a draft, nothing raised.
+    for ahead in (3600, 3):
+        at = soon(ahead)
+        answer = api.ok(PUBLISH_AT, {"id": scheduled, "at": at.isoformat()})["publishEvent"]
+        assert answer["status"] == "DRAFT" and datetime.fromisoformat(answer["scheduledAt"]) == at
+        assert api.webhook_events(url) == ["milestone.published", "content.published"]
+    receivers.wait_for(_count_is(receivers, path, 4), timeout=60, what="the scheduled publish")
+
+    bodies = [Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path)]
+    hand = [b for b in bodies if b["id"] == by_hand]
+    timed = [b for b in bodies if b["id"] == scheduled]
+    assert (
+        [b["type"] for b in timed]
+        == [b["type"] for b in hand]
+        == ["milestone.published", "content.published"]
+    )
+    for mine, theirs in zip(timed, hand, strict=True):
+        assert mine.keys() == theirs.keys() and mine["data"].keys() == theirs["data"].keys()
+        assert mine["data"]["en"].keys() == theirs["data"]["en"].keys()
+        assert mine["changeId"] > theirs["changeId"] and mine["slug"] == f"scheduled-{tag}"
+        assert mine["data"]["zh-TW"]["title"] == f"Scheduled {tag}（中文）"
+        assert datetime.fromisoformat(mine["data"]["en"]["publishedAt"]) == at  # the scheduled time
+    assert api.webhook_events(url) == ["milestone.published", "content.published"] * 2  # nothing more
