@@ -207,6 +207,13 @@ def test_webhooks_to_real_receivers(push: Push) -> None:
     assert "3 failed attempts in a row" in str(disabled(hang_id)) and "no answer within 1s" in str(
         disabled(hang_id)
     )
+    # An admin sees it through GraphQL too, on every instance.
+    for server in push.servers:
+        seen = push.ok("{ webhooks { id enabled consecutiveFailures disabledReason } }", {}, server)
+        by_id = {int(hook["id"]): hook for hook in seen["webhooks"]}
+        assert not by_id[gone_id]["enabled"] and "410 Gone" in by_id[gone_id]["disabledReason"]
+        assert not by_id[hang_id]["enabled"] and by_id[hang_id]["consecutiveFailures"] >= 3
+        assert by_id[ok_id]["enabled"] and by_id[ok_id]["disabledReason"] is None
     listing = run_accord("webhook", "list", env=push.env)
     assert listing.returncode == 0 and "410 Gone" in listing.stdout and "whsec_" not in listing.stdout
 
