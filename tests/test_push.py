@@ -350,6 +350,9 @@ def test_websub_subscriber(push: Push) -> None:
     assert _subscribe(push, "subscribe", rss_topic, flaky, **{"hub.secret": secret}).status_code == 202
     receivers.wait_for(lambda: _state(push, callback_a) == "active" and _state(push, callback_b) == "active")
     receivers.wait_for(lambda: _state(push, flaky) == "active")
+    gone = receivers.url(f"/gone/websub/{tag}")  # takes the verification, answers 410 to the feed
+    assert _subscribe(push, "subscribe", topic, gone).status_code == 202
+    receivers.wait_for(lambda: _state(push, gone) == "active")
     (check,) = receivers.requests(f"/websub/{tag}/a", "GET")
     assert check.query["hub.mode"] == ["subscribe"] and check.query["hub.topic"] == [topic]
     assert check.query["hub.lease_seconds"] == ["3600"] and check.query["hub.challenge"][0]
@@ -391,6 +394,9 @@ def test_websub_subscriber(push: Push) -> None:
         )
 
     receivers.wait_for(lambda: [tuple(r) for r in recorded()] == [("delivered", 3, 200)], what="recorded")
+    # 410 Gone ends a subscription as it disables a webhook: nothing more is sent to it.
+    receivers.wait_for(lambda: _state(push, gone) == "gone", what="the subscription ended by 410")
+    assert len(receivers.requests(f"/gone/websub/{tag}", "POST")) == 1
 
     # Unsubscribe (verified the same way): the next change reaches b only.
     assert _subscribe(push, "unsubscribe", topic, callback_a).status_code == 202
@@ -416,6 +422,7 @@ def test_websub_subscriber(push: Push) -> None:
     receivers.wait_for(lambda: _state(push, callback_c) == "active", what="the renewal")
     push.milestone(f"WebSub {tag} fourth", tags=[tag])
     receivers.wait_for(lambda: len(receivers.requests(f"/websub/{tag}/c", "POST")) == 1, what="c again")
+    assert len(receivers.requests(f"/gone/websub/{tag}", "POST")) == 1  # three milestones later
 
     # A callback that does not echo the challenge is not subscribed.
     refusing = receivers.url(f"/websub/{tag}/refuse")
