@@ -578,14 +578,21 @@ def test_an_image_edit_raises_content_updated_of_what_shows_it(api: Api, receive
         multipart_upload(api.server.graphql_url, picture, headers=api.editor, exhibit_id=exhibit)
     )
     receivers.wait_for(lambda: len(receivers.requests(path)) == 1, what="content.updated of the exhibit")
+    # New alt text: the exhibit shows it, so the exhibit is updated; the same text again is no change.
+    describe = "mutation($id: ID!, $alt: LocalizedTextInput) { updateImage(id: $id, alt: $alt) { id } }"
+    api.ok(describe, {"id": image["id"], "alt": {"en": "The cap, from the front", "zhTw": "帽子正面"}})
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 2, what="content.updated after new alt text")
+    api.ok(describe, {"id": image["id"], "alt": {"en": "The cap, from the front", "zhTw": "帽子正面"}})
+    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 2
     api.ok("mutation($id: ID!) { deleteImage(id: $id) }", {"id": image["id"]})
-    receivers.wait_for(lambda: len(receivers.requests(path)) == 2, what="content.updated after the deletion")
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 3, what="content.updated after the deletion")
     bodies = [Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path)]
     assert [(b["type"], b["contentType"], b["id"]) for b in bodies] == [
         ("content.updated", "Exhibit", exhibit)
-    ] * 2
+    ] * 3
     assert all("images" not in b["data"]["en"] and b["data"]["en"]["slug"] for b in bodies)
-    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 2
+    assert bodies[0]["changeId"] < bodies[1]["changeId"] < bodies[2]["changeId"]
+    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 3
 
 
 PUBLISH_AT = "mutation($id: ID!, $at: DateTime) { publishEvent(id: $id, at: $at) { status scheduledAt } }"
