@@ -468,6 +468,31 @@ def test_opml_lists_every_feed(feeds_server: LiveServer) -> None:
     assert any(o.get("text") == "與世界貿易組織的合作里程碑" for o in chinese.iter("outline"))
 
 
+DISCOVERABLE = [
+    f"/feeds/{name}.{ext}"
+    for name in ("milestones", "partners/wto", "apec-milestones")  # site-wide, per partner, saved
+    for ext in ("rss", "atom", "json")
+] + ["/feeds/milestones.atom?locale=zh-TW&tag=membership"]
+
+
+@pytest.mark.parametrize("path", DISCOVERABLE)
+def test_every_feed_names_the_websub_hub_and_itself(feeds_server: LiveServer, path: str) -> None:
+    """WebSub discovery: rel="hub" and rel="self" in an HTTP Link header and in the document itself
+    (Atom and RSS links; JSON Feed's "hubs" and feed_url), whatever the format and kind of feed."""
+    response = get(feeds_server, path)
+    assert response.status_code == 200, response.text
+    hub, self_url = f"{PUBLIC_URL}/websub", f"{PUBLIC_URL}{path}"
+    assert response.headers["link"] == f'<{hub}>; rel="hub", <{self_url}>; rel="self"'
+    if path.split("?")[0].endswith(".json"):
+        document = response.json()
+        assert document["hubs"] == [{"type": "WebSub", "url": hub}]
+        assert document["feed_url"] == self_url
+    else:
+        links = parse(response).feed.links
+        assert [link["href"] for link in links if link["rel"] == "hub"] == [hub]
+        assert [link["href"] for link in links if link["rel"] == "self"] == [self_url]
+
+
 def test_graphiql_links_to_the_milestone_feeds(feeds_server: LiveServer) -> None:
     page = get(feeds_server, "/graphql", accept="text/html").text
     head = page.split("</head>", 1)[0]

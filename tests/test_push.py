@@ -207,6 +207,13 @@ def test_webhooks_to_real_receivers(push: Push) -> None:
     assert "3 failed attempts in a row" in str(disabled(hang_id)) and "no answer within 1s" in str(
         disabled(hang_id)
     )
+    # An admin sees it through GraphQL too, on every instance.
+    for server in push.servers:
+        seen = push.ok("{ webhooks { id enabled consecutiveFailures disabledReason } }", {}, server)
+        by_id = {int(hook["id"]): hook for hook in seen["webhooks"]}
+        assert not by_id[gone_id]["enabled"] and "410 Gone" in by_id[gone_id]["disabledReason"]
+        assert not by_id[hang_id]["enabled"] and by_id[hang_id]["consecutiveFailures"] >= 3
+        assert by_id[ok_id]["enabled"] and by_id[ok_id]["disabledReason"] is None
     listing = run_accord("webhook", "list", env=push.env)
     assert listing.returncode == 0 and "410 Gone" in listing.stdout and "whsec_" not in listing.stdout
 
@@ -337,7 +344,15 @@ def test_websub_subscriber(push: Push) -> None:
     )
     assert answer.status_code == 202, answer.text
     assert _subscribe(push, "subscribe", topic, callback_b).status_code == 202
+    # The same topic as RSS, at a callback that answers 500 twice before taking a distribution.
+    rss_topic = topic.replace(".atom?", ".rss?")
+    flaky = receivers.url(f"/flaky/websub/{tag}/rss")
+    assert _subscribe(push, "subscribe", rss_topic, flaky, **{"hub.secret": secret}).status_code == 202
     receivers.wait_for(lambda: _state(push, callback_a) == "active" and _state(push, callback_b) == "active")
+    receivers.wait_for(lambda: _state(push, flaky) == "active")
+    gone = receivers.url(f"/gone/websub/{tag}")  # takes the verification, answers 410 to the feed
+    assert _subscribe(push, "subscribe", topic, gone).status_code == 202
+    receivers.wait_for(lambda: _state(push, gone) == "active")
     (check,) = receivers.requests(f"/websub/{tag}/a", "GET")
     assert check.query["hub.mode"] == ["subscribe"] and check.query["hub.topic"] == [topic]
     assert check.query["hub.lease_seconds"] == ["3600"] and check.query["hub.challenge"][0]
@@ -357,6 +372,31 @@ def test_websub_subscriber(push: Push) -> None:
     assert [entry.title for entry in distributed.entries] == [f"May 2016: WebSub {tag}"]
     receivers.wait_for(lambda: len(receivers.requests(f"/websub/{tag}/b", "POST")) == 1)
     assert "x-hub-signature" not in receivers.requests(f"/websub/{tag}/b", "POST")[0].headers
+    # Retried through the outbox like a webhook (same backoff): the RSS feed, signed, on the third try.
+    receivers.wait_for(
+        lambda: len(receivers.requests(f"/flaky/websub/{tag}/rss", "POST")) == 3, what="three tries"
+    )
+    tries = receivers.requests(f"/flaky/websub/{tag}/rss", "POST")
+    assert len({t.body for t in tries}) == 1
+    assert tries[-1].headers["content-type"].startswith("application/rss+xml")
+    assert tries[-1].headers["x-hub-signature"] == (
+        "sha256=" + hmac.new(secret.encode(), tries[-1].body, hashlib.sha256).hexdigest()
+    )
+    as_rss = feedparser.parse(tries[-1].body)
+    assert as_rss.bozo == 0 and as_rss.version.startswith("rss")
+    assert [entry.title for entry in as_rss.entries] == [f"May 2016: WebSub {tag}"]
+
+    def recorded() -> list[Any]:
+        return push.query(
+            "SELECT d.status, d.attempts, d.last_status_code FROM push_delivery d "
+            "JOIN websub_subscription s ON s.id = d.subscription_id WHERE s.callback = :c",
+            c=flaky,
+        )
+
+    receivers.wait_for(lambda: [tuple(r) for r in recorded()] == [("delivered", 3, 200)], what="recorded")
+    # 410 Gone ends a subscription as it disables a webhook: nothing more is sent to it.
+    receivers.wait_for(lambda: _state(push, gone) == "gone", what="the subscription ended by 410")
+    assert len(receivers.requests(f"/gone/websub/{tag}", "POST")) == 1
 
     # Unsubscribe (verified the same way): the next change reaches b only.
     assert _subscribe(push, "unsubscribe", topic, callback_a).status_code == 202
@@ -382,6 +422,7 @@ def test_websub_subscriber(push: Push) -> None:
     receivers.wait_for(lambda: _state(push, callback_c) == "active", what="the renewal")
     push.milestone(f"WebSub {tag} fourth", tags=[tag])
     receivers.wait_for(lambda: len(receivers.requests(f"/websub/{tag}/c", "POST")) == 1, what="c again")
+    assert len(receivers.requests(f"/gone/websub/{tag}", "POST")) == 1  # three milestones later
 
     # A callback that does not echo the challenge is not subscribed.
     refusing = receivers.url(f"/websub/{tag}/refuse")

@@ -207,7 +207,10 @@ def test_signatures_verify_with_the_standardwebhooks_package() -> None:
 
 
 def test_retry_schedule() -> None:
-    waits = nominal_schedule(8, 15.0)
+    # The defaults: about 8 attempts over a day, each answer awaited 10 s at most.
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    assert defaults["webhook_timeout_seconds"] == 10.0
+    waits = nominal_schedule(defaults["webhook_max_attempts"], defaults["webhook_retry_base_seconds"])
     assert len(waits) == 7 and waits[0] == 15.0
     assert 20 * 3600 < sum(waits) < 26 * 3600  # about a day from the first attempt to the last
     jittered = [retry_delay(3, 15.0) for _ in range(200)]

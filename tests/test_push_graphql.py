@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from accord.push.payload import SELECTIONS, Selection
 from tests.harness import images as files
 from tests.harness.clients import post
 from tests.harness.databases import seed
+from tests.harness.desk import soon
 from tests.harness.ports import free_port
 from tests.harness.receivers import Receivers, running_receivers
 from tests.harness.server import LiveServer, live_server, run_accord
@@ -167,18 +169,31 @@ def api(tmp_path: Path, logs: Path) -> Iterator[Api]:
 
 
 def test_admins_only(api: Api) -> None:
-    document = "{ webhooks { id } }"
-    assert api.refused(document, headers={})["code"] == "UNAUTHENTICATED"
-    assert api.refused(document, headers=api.editor)["code"] == "FORBIDDEN"
+    # The preview role (build servers, staging sites) reads what editors read, and no more of push.
+    preview = bearer(create_token(api.env, "pv", "preview"))
     create = {"input": {"url": "http://127.0.0.1:9/x", "events": ["content.updated"]}}
-    refused = api.refused(CREATE, create, headers=api.editor)
-    assert refused["code"] == "FORBIDDEN" and "may not manage webhooks" in refused["message"]
+    for document in (
+        "{ webhooks { id } }",
+        '{ webhook(id: "1") { id } }',
+        "{ webSubSubscriptions { id } }",
+    ):
+        assert api.refused(document, headers={})["code"] == "UNAUTHENTICATED"
+        for role in (api.editor, preview):
+            refused = api.refused(document, headers=role)
+            assert refused["code"] == "FORBIDDEN" and "may not manage webhooks" in refused["message"]
+    for role in (api.editor, preview):
+        refused = api.refused(CREATE, create, headers=role)
+        assert refused["code"] == "FORBIDDEN", refused
+    assert "may not manage webhooks" in api.refused(CREATE, create, headers=api.editor)["message"]
     for mutation in (
+        'mutation { updateWebhook(id: "1", input: {enabled: true}) { id } }',
         'mutation { deleteWebhook(id: "1") }',
+        'mutation { testWebhook(id: "1") { id } }',
         'mutation { replayWebhookDelivery(deliveryId: "x") { id } }',
         'mutation { subscribeWebSub(input: {topic: "x", callback: "y"}) { id } }',
     ):
         assert api.refused(mutation, headers=api.editor)["code"] == "FORBIDDEN"
+        assert api.refused(mutation, headers=preview)["code"] == "FORBIDDEN"
         assert api.refused(mutation, headers={})["code"] == "UNAUTHENTICATED"
     assert api.ok("{ webhooks { id } webSubSubscriptions { id } }") == {
         "webhooks": [],
@@ -563,11 +578,76 @@ def test_an_image_edit_raises_content_updated_of_what_shows_it(api: Api, receive
         multipart_upload(api.server.graphql_url, picture, headers=api.editor, exhibit_id=exhibit)
     )
     receivers.wait_for(lambda: len(receivers.requests(path)) == 1, what="content.updated of the exhibit")
+    # New alt text: the exhibit shows it, so the exhibit is updated; the same text again is no change.
+    describe = "mutation($id: ID!, $alt: LocalizedTextInput) { updateImage(id: $id, alt: $alt) { id } }"
+    api.ok(describe, {"id": image["id"], "alt": {"en": "The cap, from the front", "zhTw": "帽子正面"}})
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 2, what="content.updated after new alt text")
+    api.ok(describe, {"id": image["id"], "alt": {"en": "The cap, from the front", "zhTw": "帽子正面"}})
+    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 2
     api.ok("mutation($id: ID!) { deleteImage(id: $id) }", {"id": image["id"]})
-    receivers.wait_for(lambda: len(receivers.requests(path)) == 2, what="content.updated after the deletion")
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 3, what="content.updated after the deletion")
     bodies = [Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path)]
     assert [(b["type"], b["contentType"], b["id"]) for b in bodies] == [
         ("content.updated", "Exhibit", exhibit)
-    ] * 2
+    ] * 3
     assert all("images" not in b["data"]["en"] and b["data"]["en"]["slug"] for b in bodies)
-    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 2
+    assert bodies[0]["changeId"] < bodies[1]["changeId"] < bodies[2]["changeId"]
+    assert api.webhook_events(receivers.url(path)) == ["content.updated"] * 3
+
+
+PUBLISH_AT = "mutation($id: ID!, $at: DateTime) { publishEvent(id: $id, at: $at) { status scheduledAt } }"
+
+
+def test_a_scheduled_publish_raises_the_events_of_a_publish_by_hand(api: Api, receivers: Receivers) -> None:
+    """publishEvent(at:) publishes through the scheduler: when its time comes, receivers get the
+    same events, with bodies of the same shape, as for a publish by hand; scheduling raises none."""
+    tag = f"t{os.urandom(4).hex()}"
+    path = f"/ok/{tag}"
+    url = receivers.url(path)
+    events = ["milestone.published", "content.published", "content.updated"]
+    made = api.ok(CREATE, {"input": {"url": url, "events": events, "tag": tag}})
+    secret = made["createWebhook"]["secret"]
+
+    def draft(title: str) -> str:
+        created = api.ok(
+            CREATE_EVENT,
+            {
+                "input": {
+                    "title": {"en": title, "zhTw": f"{title}（中文）"},
+                    "date": {"year": 2019, "month": 9},
+                    "kind": "CONFERENCE",
+                    "isMilestone": True,
+                    "tags": [tag],
+                }
+            },
+        )
+        return str(created["createEvent"]["id"])
+
+    by_hand, scheduled = draft(f"By hand {tag}"), draft(f"Scheduled {tag}")
+    assert api.webhook_events(url) == []  # drafts raise nothing
+    assert api.ok(PUBLISH_AT, {"id": by_hand, "at": None})["publishEvent"]["status"] == "PUBLISHED"
+    receivers.wait_for(_count_is(receivers, path, 2), what="the publish by hand")
+
+    # Scheduled (an hour ahead, then moved to a few seconds ahead): still a draft, nothing raised.
+    for ahead in (3600, 3):
+        at = soon(ahead)
+        answer = api.ok(PUBLISH_AT, {"id": scheduled, "at": at.isoformat()})["publishEvent"]
+        assert answer["status"] == "DRAFT" and datetime.fromisoformat(answer["scheduledAt"]) == at
+        assert api.webhook_events(url) == ["milestone.published", "content.published"]
+    receivers.wait_for(_count_is(receivers, path, 4), timeout=60, what="the scheduled publish")
+
+    bodies = [Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path)]
+    hand = [b for b in bodies if b["id"] == by_hand]
+    timed = [b for b in bodies if b["id"] == scheduled]
+    assert (
+        [b["type"] for b in timed]
+        == [b["type"] for b in hand]
+        == ["milestone.published", "content.published"]
+    )
+    for mine, theirs in zip(timed, hand, strict=True):
+        assert mine.keys() == theirs.keys() and mine["data"].keys() == theirs["data"].keys()
+        assert mine["data"]["en"].keys() == theirs["data"]["en"].keys()
+        assert mine["changeId"] > theirs["changeId"] and mine["slug"] == f"scheduled-{tag}"
+        assert mine["data"]["zh-TW"]["title"] == f"Scheduled {tag}（中文）"
+        assert datetime.fromisoformat(mine["data"]["en"]["publishedAt"]) == at  # the scheduled time
+    assert api.webhook_events(url) == ["milestone.published", "content.published"] * 2  # nothing more

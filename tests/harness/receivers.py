@@ -3,9 +3,9 @@
 Paths choose the behaviour: ``/ok/...`` answers 200; ``/flaky/...`` answers 500 to the first two
 requests of each webhook-id, then 200; ``/hang/...`` never answers (until the server stops);
 ``/gone/...`` answers 410; ``/slow/...`` answers 200 after 0.3 s; ``/big/...`` answers 200 with a
-1 MiB body; ``/redirect/...`` answers 302 to a metadata address; ``/websub/...`` is a WebSub
-subscriber (it echoes ``hub.challenge`` to verification GETs unless the path holds ``refuse``, and
-records distributions).
+1 MiB body; ``/redirect/...`` answers 302 to a metadata address. A path holding ``/websub/`` is a
+WebSub subscriber: it echoes ``hub.challenge`` to verification GETs unless the path holds
+``refuse``, and answers distributions as above (``/flaky/websub/...`` fails twice, then takes them).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         received = self._record()
-        if received.path.startswith("/websub/") and "refuse" not in received.path:
+        if "/websub/" in received.path and "refuse" not in received.path:
             challenge = received.query.get("hub.challenge", [""])[0]
             self._answer(200, challenge.encode())
         else:

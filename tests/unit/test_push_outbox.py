@@ -3,8 +3,10 @@ computed in the change's transaction on in-memory SQLite loaded with a small doc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +21,13 @@ from accord.live.sse import SSE_QUERY
 from accord.models.columns import utcnow
 from accord.models.enums import Status
 from accord.push.events import (
+    CATALOGUE,
     CONTENT_ARCHIVED,
     CONTENT_DELETED,
     CONTENT_PUBLISHED,
     CONTENT_UPDATED,
     MILESTONE_PUBLISHED,
+    WEBHOOK_TEST,
     ContentChange,
     events_of,
     partners_of,
@@ -256,3 +260,13 @@ def test_webhook_data_has_the_milestone_payloads_fields(engine: Engine) -> None:
     assert data["en"]["date"] == {"iso": "2013-05-03", "label": data["en"]["date"]["label"]}
     assert data["zh-TW"]["places"] == ["臺北"] and data["en"]["tags"] == ["aeo"]
     assert exhibit_data["en"]["origin"] == {**wto, "name": "World Trade Organization"}
+
+
+def test_the_documented_event_catalogue_is_the_code_s() -> None:
+    """docs/webhooks.md's catalogue table lists the event types an endpoint may ask for, in the
+    words of accord.push.events, and the test event."""
+    docs = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    section = docs.split("## Event catalogue", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `([a-z.]+)` \| (.+?) \|$", section, re.MULTILINE))
+    assert rows.pop(WEBHOOK_TEST).startswith("`accord webhook test`")
+    assert rows == CATALOGUE

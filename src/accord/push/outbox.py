@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accord.content.model import BY_NAME, EVENT, PARTNER
+from accord.content.model import BY_NAME, BY_SINGULAR, EVENT, PARTNER
+from accord.content.reader import read_records
 from accord.core.visibility import PUBLIC
+from accord.media import IMAGE_TYPE, owners_of
 from accord.models import PushDelivery, WebhookEndpoint, WebSubSubscription
 from accord.models.columns import utcnow
 from accord.models.enums import Status
@@ -44,9 +46,17 @@ ACTIVE = "active"
 
 async def enqueue_for_write(conn: AsyncConnection, result: WriteResult) -> None:
     """The writer's ``in_transaction`` hook: the deliveries the write ``result`` owes."""
-    if result.change_id is None or result.type_name not in BY_NAME:
-        # An image's own change raises nothing: the exhibits and events that show it are recorded
-        # as updated in the same transaction, and those raise content.updated.
+    if result.change_id is None:
+        return
+    if result.type_name == IMAGE_TYPE:
+        # An image added, removed or deleted: the exhibits and events that show it are recorded as
+        # updated in the same transaction, and those raise content.updated. New alt text or credit
+        # changes no owner's record, so it is announced here for each owner.
+        if result.action == "update":
+            change_id = result.change_id
+            await conn.run_sync(lambda sync: _enqueue_for_new_description(sync, result.id, change_id))
+        return
+    if result.type_name not in BY_NAME:
         return
     change = ContentChange(
         result.type_name,
@@ -69,6 +79,21 @@ async def enqueue_for_change(conn: AsyncConnection, change: ContentChange) -> in
 def _enqueue(conn: Connection, change: ContentChange) -> int:
     now = utcnow()
     rows = _webhook_rows(conn, change, now) + _websub_rows(conn, change, now)
+    if rows:
+        conn.execute(insert(deliveries), rows)
+    return len(rows)
+
+
+def _enqueue_for_new_description(conn: Connection, image_id: int, change_id: int) -> int:
+    """content.updated of each published exhibit and event showing an image whose alt text or
+    credit changed (receivers that show the image show those). Feeds carry neither: no WebSub."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for owner in owners_of(conn, image_id):
+        content = BY_SINGULAR[owner.kind.value]
+        for record in read_records(conn, content, [owner.id]):
+            change = ContentChange(content.name, owner.id, "update", change_id, False, record, record)
+            rows += _webhook_rows(conn, change, now)
     if rows:
         conn.execute(insert(deliveries), rows)
     return len(rows)
