@@ -420,3 +420,25 @@ def test_the_limits_default_to_the_documented_values_and_follow_the_settings() -
     assert MediaLimits.from_settings(
         Settings(media_max_upload_bytes=2048, media_max_pixels=100)
     ) == MediaLimits(2048, 100)
+
+
+def _distance(hex_colour: str, rgb: tuple[int, int, int]) -> int:
+    found = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return max(abs(a - b) for a, b in zip(found, rgb, strict=True))
+
+
+def test_the_dominant_colour_and_the_placeholder_show_the_picture() -> None:
+    """Three quarters blue, a red quarter: the dominant colour is the blue; the placeholder, decoded,
+    is red where the red is and blue elsewhere. Transparent parts count as the white a page shows."""
+    picture = Image.new("RGB", (400, 200), BLUE)
+    picture.paste(RED, (0, 0, 100, 200))
+    processed = process_image(images.encode(picture, "PNG"), LIMITS)
+    assert _distance(processed.dominant_color, BLUE) <= 8, processed.dominant_color
+    decoded = blurhash.decode(processed.placeholder, 8, 4)  # rows of [r, g, b]
+    left, right = decoded[2][0], decoded[2][7]
+    assert left[0] > left[2] and right[2] > right[0], (left, right)
+
+    clear = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    clear.paste((*RED, 255), (0, 0, 60, 60))
+    see_through = process_image(images.encode(clear, "PNG"), LIMITS)
+    assert see_through.dominant_color == "#ffffff"
