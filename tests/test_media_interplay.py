@@ -182,3 +182,22 @@ def test_graphiql_opens_with_the_images_example(desk: Desk) -> None:
         assert field in pictures["query"], field
     page = httpx.get(desk.server.graphql_url, headers={"Accept": "text/html"}, timeout=30)
     assert page.status_code == 200 and "query ExhibitImages" in page.text
+
+
+def test_the_cli_wants_exactly_one_place_and_clean_options(tmp_path: Path) -> None:
+    env = accord_env(sqlite_url(tmp_path))
+    assert run_accord("db", "upgrade", env=env).returncode == 0
+    path = tmp_path / "x.png"
+    path.write_bytes(files.accepted_files()["png"])
+    cases = [
+        ((), 2, "give exactly one of --exhibit SLUG or --event SLUG"),
+        (("--exhibit", "a", "--event", "b"), 2, "give exactly one of --exhibit SLUG or --event SLUG"),
+        (("--exhibit", "a", "--credit", "a\tb"), 2, "--credit: must be one line without control characters"),
+        (("--exhibit", "a", "--alt-zh", "x" * 1001), 2, "--alt-zh"),
+    ]
+    for options, status, message in cases:
+        result = run_accord("media", "add", str(path), *options, "--alt-en", "x", env=env)
+        assert (result.returncode, result.stdout) == (status, ""), (options, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr, (options, result.stderr)
+    missing = run_accord("media", "add", str(tmp_path / "none.png"), "--event", "b", "--alt-en", "x", env=env)
+    assert missing.returncode == 1 and "not a file" in missing.stderr
