@@ -201,3 +201,31 @@ def test_the_cli_wants_exactly_one_place_and_clean_options(tmp_path: Path) -> No
         assert message in result.stderr and "Traceback" not in result.stderr, (options, result.stderr)
     missing = run_accord("media", "add", str(tmp_path / "none.png"), "--event", "b", "--alt-en", "x", env=env)
     assert missing.returncode == 1 and "not a file" in missing.stderr
+
+
+def test_restoring_a_revision_brings_its_pictures_back_in_order(desk: Desk) -> None:
+    """A revision records an item's pictures like its other links: restoring it shows them again,
+    in its order; a picture deleted since cannot come back, and the restore says so, writing nothing."""
+    event_id = desk.create_event("pictures-restored")
+    first, second = (upload_to(desk, event_id, width) for width in (740, 750))
+    both = [first["id"], second["id"]]
+    document = "query($id: ID!) { node(id: $id) { ... on Event { images { id } } } }"
+
+    def shown() -> list[str]:
+        return [i["id"] for i in desk.data(document, {"id": event_id}, "editor")["node"]["images"]]
+
+    assert shown() == both
+    with_both = desk.revisions(event_id)[0]["id"]  # the second upload's revision: both pictures
+    detach = "mutation($i: ID!, $e: ID) { detachImage(imageId: $i, eventId: $e) { id } }"
+    desk.data(detach, {"i": first["id"], "e": event_id}, "editor")
+    assert shown() == [second["id"]]
+    restore = "mutation($r: ID!) { restore(revisionId: $r) { ... on Event { images { id } } } }"
+    restored = desk.data(restore, {"r": with_both}, "editor")["restore"]["images"]
+    assert [i["id"] for i in restored] == both and shown() == both
+
+    desk.data("mutation($i: ID!) { deleteImage(id: $i) }", {"i": first["id"]}, "admin")
+    assert shown() == [second["id"]]
+    count = len(desk.revisions(event_id))
+    error = desk.error(restore, {"r": with_both}, "editor")
+    assert error["extensions"]["code"] == "NOT_FOUND" and error["message"].startswith("revisionId:"), error
+    assert shown() == [second["id"]] and len(desk.revisions(event_id)) == count
