@@ -229,3 +229,33 @@ def test_restoring_a_revision_brings_its_pictures_back_in_order(desk: Desk) -> N
     error = desk.error(restore, {"r": with_both}, "editor")
     assert error["extensions"]["code"] == "NOT_FOUND" and error["message"].startswith("revisionId:"), error
     assert shown() == [second["id"]] and len(desk.revisions(event_id)) == count
+
+
+def test_alt_text_without_chinese_reads_as_english_in_both_languages(desk: Desk) -> None:
+    event_id = desk.create_event("pictured-in-english-only", status="PUBLISHED")
+    data = files.encode(files.marked((760, 300)), "PNG")
+    image = uploaded(
+        multipart_upload(
+            desk.server.graphql_url,
+            data,
+            headers=desk.tokens["editor"],
+            event_id=event_id,
+            alt={"en": "Only in English"},
+        )
+    )
+    document = """query($s: String) { event(slug: $s) { images { id en: alt(locale: EN)
+      zh: alt(locale: ZH_TW) plain: alt } } }"""
+    for language in ("en", "zh-TW"):
+        response = httpx.post(
+            desk.server.graphql_url,
+            json={"query": document, "variables": {"s": "pictured-in-english-only"}},
+            headers={"Accept-Language": language},
+            timeout=30,
+        )
+        [shown] = response.json()["data"]["event"]["images"]
+        assert shown == {
+            "id": image["id"],
+            "en": "Only in English",
+            "zh": "Only in English",
+            "plain": "Only in English",
+        }
