@@ -313,6 +313,31 @@ BROKEN: dict[str, tuple[dict[str, str], dict[str, Any], str]] = {
         {"0": ("a.jpg", b"x")},
         "batched requests are not enabled",
     ),
+    "eleven files (at most ten)": (
+        {
+            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None}}),
+            "map": json.dumps({str(n): ["variables.file"] for n in range(11)}),
+        },
+        {str(n): (f"{n}.jpg", b"x") for n in range(11)},
+        "Too many files",
+    ),
+    "a form field besides operations and map": (
+        {
+            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None}}),
+            "map": json.dumps({"0": ["variables.file"]}),
+            "extra": "x",
+        },
+        {"0": ("a.jpg", b"x")},
+        "Too many fields",
+    ),
+    "a path index out of range": (
+        {
+            "operations": json.dumps({"query": UPLOAD, "variables": {"file": None}}),
+            "map": json.dumps({"0": ["variables.file.9999999999999999999"]}),
+        },
+        {"0": ("a.jpg", b"x")},
+        "leads nowhere",
+    ),
     "a query with a file": (
         {
             "operations": json.dumps(

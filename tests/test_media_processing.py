@@ -4,11 +4,12 @@ what is refused and why (accord.media.processing)."""
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
 
 import blurhash  # type: ignore[import-untyped]
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from accord.core.errors import BadInput
 from accord.media import (
@@ -358,3 +359,86 @@ def test_urls_and_srcset() -> None:
     assert srcset("", digest, 800, VariantFormat.JPEG) == (
         f"/media/{digest}/320.jpg 320w, /media/{digest}/640.jpg 640w, /media/{digest}/800.jpg 800w"
     )
+
+
+# -- the pixel limit comes before any decoding --------------------------------------------------------
+
+
+def _claims(data: bytes, marker: bytes, offset: int, size: bytes) -> bytes:
+    """``data`` with ``size`` written ``offset`` bytes after the first ``marker``."""
+    at = data.index(marker) + offset
+    return data[:at] + size + data[at + len(size) :]
+
+
+def _header_only_bombs() -> dict[str, bytes]:
+    """Files whose header claims 60,000 x 60,000 pixels (3.6 billion) followed by garbage: small, and
+    only harmful to a decoder that runs before the size is looked at."""
+    big = (60_000).to_bytes(2, "big")
+    jpeg = images.encode(images.marked((16, 16)), "JPEG")
+    # SOF0: marker, length (2), precision (1), then height and width (2 each).
+    jpeg = _claims(jpeg, b"\xff\xc0", 5, big + big)
+    header = struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + images.png_chunk(b"IHDR", header) + images.png_chunk(b"IDAT", b"\x00" * 64)
+    gif = images.encode(images.marked((16, 16)), "GIF")
+    little = (60_000).to_bytes(2, "little")
+    gif = gif[:6] + little + little + gif[10:]  # the logical screen
+    gif = _claims(gif, b",", 5, little + little)  # the image descriptor
+    return {"jpeg": jpeg, "png": png, "gif": gif}
+
+
+@pytest.mark.parametrize("name", ["jpeg", "png", "gif"])
+def test_the_pixel_limit_is_checked_before_any_pixel_is_decoded(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No decoder runs on a file over the pixel limit: ``ImageFile.load``, where Pillow decodes, is
+    never called (decoding 3.6 billion pixels would take gigabytes and minutes)."""
+    decoded: list[str] = []
+    original = ImageFile.ImageFile.load
+
+    def spy(self: ImageFile.ImageFile) -> object:
+        decoded.append(str(self.format))
+        if self.size[0] * self.size[1] > LIMITS.max_pixels:
+            raise RuntimeError("decoding a file over the pixel limit")  # and spare the machine
+        return original(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    data = _header_only_bombs()[name]
+    with pytest.raises(ImageRefused) as refused:
+        process_image(data, LIMITS)
+    assert refused.value.reason is Refusal.TOO_MANY_PIXELS, refused.value
+    assert "60,000 x 60,000 pixels" in str(refused.value)
+    assert decoded == []
+    # The spy sees decoding where there is some: a file within the limit is loaded.
+    process_image(images.encode(images.marked((16, 16)), name.upper()), LIMITS)
+    assert decoded
+
+
+def test_the_limits_default_to_the_documented_values_and_follow_the_settings() -> None:
+    from accord.settings import Settings
+
+    assert MediaLimits.from_settings(Settings()) == MediaLimits(15 * 1024 * 1024, 50_000_000)
+    assert MediaLimits.from_settings(
+        Settings(media_max_upload_bytes=2048, media_max_pixels=100)
+    ) == MediaLimits(2048, 100)
+
+
+def _distance(hex_colour: str, rgb: tuple[int, int, int]) -> int:
+    found = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return max(abs(a - b) for a, b in zip(found, rgb, strict=True))
+
+
+def test_the_dominant_colour_and_the_placeholder_show_the_picture() -> None:
+    """Three quarters blue, a red quarter: the dominant colour is the blue; the placeholder, decoded,
+    is red where the red is and blue elsewhere. Transparent parts count as the white a page shows."""
+    picture = Image.new("RGB", (400, 200), BLUE)
+    picture.paste(RED, (0, 0, 100, 200))
+    processed = process_image(images.encode(picture, "PNG"), LIMITS)
+    assert _distance(processed.dominant_color, BLUE) <= 8, processed.dominant_color
+    decoded = blurhash.decode(processed.placeholder, 8, 4)  # rows of [r, g, b]
+    left, right = decoded[2][0], decoded[2][7]
+    assert left[0] > left[2] and right[2] > right[0], (left, right)
+
+    clear = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    clear.paste((*RED, 255), (0, 0, 60, 60))
+    see_through = process_image(images.encode(clear, "PNG"), LIMITS)
+    assert see_through.dominant_color == "#ffffff"

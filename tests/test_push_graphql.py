@@ -24,7 +24,7 @@ from accord.push.payload import SELECTIONS, Selection
 from tests.harness import images as files
 from tests.harness.clients import post
 from tests.harness.databases import seed
-from tests.harness.desk import soon
+from tests.harness.desk import soon, taipei
 from tests.harness.ports import free_port
 from tests.harness.receivers import Receivers, running_receivers
 from tests.harness.server import LiveServer, live_server, run_accord
@@ -651,3 +651,32 @@ def test_a_scheduled_publish_raises_the_events_of_a_publish_by_hand(api: Api, re
         assert mine["data"]["zh-TW"]["title"] == f"Scheduled {tag}（中文）"
         assert datetime.fromisoformat(mine["data"]["en"]["publishedAt"]) == at  # the scheduled time
     assert api.webhook_events(url) == ["milestone.published", "content.published"] * 2  # nothing more
+
+
+def test_a_drafts_pictures_raise_nothing_until_the_scheduler_publishes_it(
+    api: Api, receivers: Receivers
+) -> None:
+    """Pictures uploaded onto a draft are not announced (the draft is not public); the scheduled
+    publish raises content.published once, its data without images, like every other."""
+    tag = f"t{os.urandom(4).hex()}"
+    path = f"/draft-images/{tag}"
+    made = api.ok(
+        CREATE, {"input": {"url": receivers.url(path), "events": ["content.published", "content.updated"]}}
+    )
+    secret = made["createWebhook"]["secret"]
+    created = api.ok('mutation { createExhibit(input: {title: {en: "Pictured later"}, kind: OTHER}) { id } }')
+    exhibit = created["createExhibit"]["id"]
+    for width in (400, 410):
+        picture = files.encode(files.marked((width, 300)), "PNG")
+        uploaded(multipart_upload(api.server.graphql_url, picture, headers=api.editor, exhibit_id=exhibit))
+    assert api.webhook_events(receivers.url(path)) == []  # nothing owed for a draft's pictures
+    at = soon(3)
+    api.ok(
+        "mutation($id: ID!, $at: DateTime) { publishExhibit(id: $id, at: $at) { status } }",
+        {"id": exhibit, "at": taipei(at)},
+    )
+    receivers.wait_for(lambda: len(receivers.requests(path)) == 1, what="content.published of the exhibit")
+    [body] = [Webhook(secret).verify(r.body, r.headers) for r in receivers.requests(path)]
+    assert (body["type"], body["id"]) == ("content.published", exhibit)
+    assert "images" not in body["data"]["en"] and body["data"]["en"]["title"] == "Pictured later"
+    assert api.webhook_events(receivers.url(path)) == ["content.published"]
