@@ -40,6 +40,9 @@ UNKEYED = {
     "AgreementEdge",
     "ExhibitConnection",
     "ExhibitEdge",
+    # Answers of one mutation, never cached or normalised by a client.
+    "CreatedWebhook",
+    "PreviewLink",
 }
 
 
