@@ -26,7 +26,9 @@ from accord.core.tables import changes
 from accord.db import create_sync_engine
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei
+from tests.harness.images import encode, marked
 from tests.harness.server import live_server, run_accord
+from tests.harness.uploads import multipart_upload, uploaded
 from tests.harness.waiting import wait_until
 from tests.harness.ws import PROTOCOL, WSClient
 
@@ -132,6 +134,42 @@ def _mutations() -> dict[str, tuple[str, dict[str, Any]]]:
         {"id": event},
     )
     found["previewLink"] = ("mutation($id: ID!) { previewLink(id: $id) { url } }", {"id": event})
+    # Images (uploadImage also over multipart: test_a_preview_token_cannot_upload) and webhooks.
+    image = "SW1hZ2U6MQ"
+    found["uploadImage"] = (
+        'mutation($file: Upload!) { uploadImage(file: $file, alt: {en: "No"}) { id } }',
+        {"file": None},
+    )
+    found["attachImage"] = (
+        "mutation($i: ID!, $e: ID) { attachImage(imageId: $i, eventId: $e) { id } }",
+        {"i": image, "e": event},
+    )
+    found["detachImage"] = (
+        "mutation($i: ID!, $e: ID) { detachImage(imageId: $i, eventId: $e) { id } }",
+        {"i": image, "e": event},
+    )
+    found["updateImage"] = ('mutation($i: ID!) { updateImage(id: $i, credit: "No") { id } }', {"i": image})
+    found["deleteImage"] = ("mutation($i: ID!) { deleteImage(id: $i) }", {"i": image})
+    found["createWebhook"] = (
+        "mutation($input: WebhookInput!) { createWebhook(input: $input) { secret } }",
+        {"input": {"url": "https://example.org/hook", "events": ["content.published"]}},
+    )
+    found["updateWebhook"] = (
+        'mutation { updateWebhook(id: "1", input: {description: "No"}) { id } }',
+        {},
+    )
+    found["deleteWebhook"] = ('mutation { deleteWebhook(id: "1") }', {})
+    found["testWebhook"] = ('mutation { testWebhook(id: "1") { id } }', {})
+    found["replayWebhookDelivery"] = ('mutation { replayWebhookDelivery(deliveryId: "1") { id } }', {})
+    found["subscribeWebSub"] = (
+        "mutation($input: WebSubSubscriptionInput!) { subscribeWebSub(input: $input) { id } }",
+        {
+            "input": {
+                "topic": "https://example.org/feeds/milestones.atom",
+                "callback": "https://example.org/cb",
+            }
+        },
+    )
     return found
 
 
@@ -155,6 +193,44 @@ def test_a_preview_token_is_refused_every_write(desk: Desk) -> None:
     assert _newest_change(desk) == before
     created = desk.call(*mutations["createPartner"], role="editor")
     assert "errors" not in created
+    # An admin's webhook document reaches the resolver (which checks the URL: no network here).
+    made = desk.call(*mutations["createWebhook"], role="admin")
+    assert made["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "input.url"}, made
+
+
+def test_a_preview_token_cannot_upload(desk: Desk) -> None:
+    """A multipart request with a preview token is refused before its body is read: no image."""
+    event_id = desk.create_event("upload-refused")
+    refused = multipart_upload(
+        desk.server.graphql_url,
+        encode(marked((64, 48)), "JPEG"),
+        headers=desk.tokens["preview"],
+        event_id=event_id,
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    images = '{ event(slug: "upload-refused") { images { id } } }'
+    assert desk.data(images, role="preview")["event"]["images"] == []
+    # The same upload with an editor's token is taken (the refusal was the role's).
+    accepted = multipart_upload(
+        desk.server.graphql_url,
+        encode(marked((64, 48)), "JPEG"),
+        headers=desk.tokens["editor"],
+        event_id=event_id,
+    )
+    assert uploaded(accepted)["id"]
+    assert len(desk.data(images, role="preview")["event"]["images"]) == 1
+
+
+def test_a_preview_token_reads_no_webhook_admin_field(desk: Desk) -> None:
+    for document in (
+        "{ webhooks { id url } }",
+        '{ webhook(id: "1") { id url } }',
+        "{ webSubSubscriptions { id callback } }",
+    ):
+        error = desk.error(document, role="preview")
+        assert error["extensions"]["code"] == "FORBIDDEN", (document, error)
+        assert "errors" not in desk.call(document, role="admin"), document
 
 
 # -- over WebSocket ---------------------------------------------------------------------------
