@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -528,3 +529,69 @@ def test_token_create_takes_the_preview_role(desk: Desk) -> None:
     assert "preview-desk-preview" in listed.stdout and "preview" in listed.stdout
     wrong = run_accord("token", "create", "--name", "x", "--role", "reader", env=desk.server.env)
     assert wrong.returncode == 2 and "--role must be editor, admin or preview, not 'reader'" in wrong.stderr
+
+
+# -- pictures of drafts -----------------------------------------------------------------------
+
+
+def test_a_drafts_pictures_show_in_graphql_with_a_preview_token_and_on_its_preview_page(desk: Desk) -> None:
+    event_id = desk.create_event("pictured-draft")
+    picture = uploaded(
+        multipart_upload(
+            desk.server.graphql_url,
+            encode(marked((800, 600)), "JPEG"),
+            headers=desk.tokens["editor"],
+            event_id=event_id,
+            alt={"en": "The signing table"},
+            credit="Press office",
+        )
+    )
+    document = '{ event(slug: "pictured-draft") { status images { id alt url(width: 640) } } }'
+    seen = desk.data(document, role="preview")["event"]
+    assert seen["status"] == "DRAFT"
+    assert [(image["id"], image["alt"]) for image in seen["images"]] == [(picture["id"], "The signing table")]
+    assert desk.data(document)["event"] is None
+    # The public URL of a draft's picture answers 404 (it is not public yet) ...
+    public_path = urlsplit(seen["images"][0]["url"]).path
+    assert httpx.get(f"{desk.server.url}{public_path}", timeout=10).status_code == 404
+
+    # ... and the preview page loads it with the link's value, privately.
+    url = _link(desk, "pictured-draft")
+    page = _open(desk, url)
+    assert page.status_code == 200
+    [src] = re.findall(r'<img class="picture__img" src="([^"]+)"', page.text)
+    assert 'alt="The signing table"' in page.text and "Press office" in page.text
+    src = src.replace("&amp;", "&")
+    assert parse_qs(urlsplit(src).query)["preview"] == [_preview_value(url)]
+    shown = httpx.get(f"{desk.server.url}{src}", headers={"Accept": "image/jpeg"}, timeout=30)
+    assert shown.status_code == 200, shown.text
+    assert shown.headers["content-type"] == "image/jpeg" and shown.content[:3] == b"\xff\xd8\xff"
+    assert shown.headers["cache-control"] == "private, no-store"
+    # A width between variants redirects, keeping the value and the privacy.
+    path = urlsplit(src).path
+    odd = httpx.get(f"{desk.server.url}{path[: path.rindex('/')]}/333?{urlsplit(src).query}", timeout=10)
+    assert odd.status_code == 301 and odd.headers["cache-control"] == "private, no-store"
+    assert _preview_value(url) in odd.headers["location"]
+
+    # The value opens this event's pictures only: not without it, not with another event's link,
+    # not tampered with, not expired.
+    assert httpx.get(f"{desk.server.url}{path}", timeout=10).status_code == 404
+    other = _preview_value(_link(desk))  # staging-draft's link: it shows no such picture
+    assert httpx.get(f"{desk.server.url}{path}", params={"preview": other}, timeout=10).status_code == 404
+    value = _preview_value(url)
+    tampered = value[:-1] + ("A" if value[-1] != "A" else "B")
+    assert httpx.get(f"{desk.server.url}{path}", params={"preview": tampered}, timeout=10).status_code == 404
+    engine = create_sync_engine(desk.server.env["ACCORD_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            secret = stored_secret(conn, PREVIEW)
+    finally:
+        engine.dispose()
+    from accord.core.ids import from_global_id
+
+    expired = sign(secret, "Event", from_global_id(event_id)[1], datetime.now(UTC) - timedelta(seconds=1))
+    assert httpx.get(f"{desk.server.url}{path}", params={"preview": expired}, timeout=10).status_code == 404
+
+    # Once published, the public URL serves it to everybody.
+    desk.data("mutation($id: ID!) { publishEvent(id: $id) { id } }", {"id": event_id}, "editor")
+    assert httpx.get(f"{desk.server.url}{public_path}", timeout=30).status_code == 200
