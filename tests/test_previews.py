@@ -554,6 +554,13 @@ def test_a_drafts_pictures_show_in_graphql_with_a_preview_token_and_on_its_previ
     # The public URL of a draft's picture answers 404 (it is not public yet) ...
     public_path = urlsplit(seen["images"][0]["url"]).path
     assert httpx.get(f"{desk.server.url}{public_path}", timeout=10).status_code == 404
+    # ... but a frontend's server holding the preview token gets it, privately.
+    with_token = httpx.get(f"{desk.server.url}{public_path}", headers=desk.tokens["preview"], timeout=30)
+    assert with_token.status_code == 200 and with_token.headers["content-type"].startswith("image/")
+    assert with_token.headers["cache-control"] == "private, no-store"
+    for bad in ("Bearer acc_nobody", "Basic eDp5"):
+        refused = httpx.get(f"{desk.server.url}{public_path}", headers={"Authorization": bad}, timeout=10)
+        assert refused.status_code == 401, bad
 
     # ... and the preview page loads it with the link's value, privately.
     url = _link(desk, "pictured-draft")

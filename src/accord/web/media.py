@@ -12,6 +12,10 @@ link shows is served whatever the event's status, so the preview page shows a dr
 Such an answer is ``private, no-store``: no shared cache keeps a picture that is not public yet.
 A value that is malformed, forged, expired, signed with a rotated secret, or for an event that does
 not show this image gets the same ``404`` as an unknown image.
+
+With ``Authorization: Bearer`` a token that reads drafts (editor, admin, preview) gets the pictures
+of drafts and archived content too, also ``private, no-store``: a frontend's server in preview mode
+fetches them with its preview token. An unknown or revoked token, or another scheme, is a ``401``.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from accord.content.model import EVENT
-from accord.core.errors import BadInput
+from accord.core.auth import authenticate, bearer_token
+from accord.core.errors import BadInput, Unauthenticated
 from accord.core.ids import from_global_id
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
-from accord.core.visibility import PUBLIC, Visibility
+from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.feeds.caching import is_not_modified
 from accord.http.negotiation import media_ranges
 from accord.media.cache import VariantCache, VariantKey, cache_directory
@@ -168,12 +173,20 @@ class MediaEndpoints:
                 return _problem(404, f"no such format {extension[:8]!r}: this server serves {names}")
             fmt = found
         preview = request.query_params.get("preview")
-        if preview is None:
-            image = await self._visible(content_hash)
-            cache_headers = {"Cache-Control": CACHE_CONTROL}
-        else:
+        authorization = request.headers.get("authorization")
+        if preview is not None:
             image = await self._previewed(content_hash, preview)
             cache_headers = PREVIEW_HEADERS
+        elif authorization is not None:
+            try:
+                visibility = await self._visibility(authorization)
+            except Unauthenticated as exc:
+                return _problem(401, str(exc))
+            image = await self._visible_to(content_hash, visibility)
+            cache_headers = PREVIEW_HEADERS
+        else:
+            image = await self._visible(content_hash)
+            cache_headers = {"Cache-Control": CACHE_CONTROL}
         if image is None:
             return _problem(404, "no such image")
         snapped = snap_width(width, image.width)
@@ -207,6 +220,20 @@ class MediaEndpoints:
         if image is not None:
             self.visible.put(image, version)
         return image
+
+    async def _visibility(self, authorization: str) -> Visibility:
+        """What the token of an ``Authorization`` header sees (Unauthenticated: a bad header)."""
+        token = bearer_token(authorization)
+        assert token is not None
+        return visibility_of(await authenticate(self.engine, token))
+
+    async def _visible_to(self, content_hash: str, visibility: Visibility) -> VisibleImage | None:
+        """As ``_visible``, for a token holder: not remembered (it is not the public answer)."""
+        db = Reader(self.engine)
+        try:
+            return await visible_image(db, content_hash, visibility)
+        finally:
+            await db.close()
 
     async def _previewed(self, content_hash: str, value: str) -> VisibleImage | None:
         """The image when ``value`` is a valid preview link of an event that shows it."""
