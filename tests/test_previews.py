@@ -29,6 +29,7 @@ from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei
 from tests.harness.images import encode, marked
 from tests.harness.server import live_server, run_accord
+from tests.harness.tokens import bearer, create_token
 from tests.harness.uploads import multipart_upload, uploaded
 from tests.harness.waiting import wait_until
 from tests.harness.ws import PROTOCOL, WSClient
@@ -602,3 +603,25 @@ def test_a_drafts_pictures_show_in_graphql_with_a_preview_token_and_on_its_previ
     # Once published, the public URL serves it to everybody.
     desk.data("mutation($id: ID!) { publishEvent(id: $id) { id } }", {"id": event_id}, "editor")
     assert httpx.get(f"{desk.server.url}{public_path}", timeout=30).status_code == 200
+
+
+def test_a_preview_token_is_rate_limited_like_any_reader(tmp_path: Path, logs: Path) -> None:
+    url = sqlite_url(tmp_path)
+    seed(url)
+    env = {
+        "ACCORD_RATE_LIMIT": "true",
+        "ACCORD_RATE_READS_PER_SECOND": "0.5",
+        "ACCORD_RATE_READS_BURST": "10",
+    }
+    with live_server(url, logs, extra_env=env) as server:
+        preview = bearer(create_token(server.env, "limited", "preview"))
+        answers = [
+            httpx.post(server.graphql_url, json={"query": DRAFT_QUERY}, headers=preview, timeout=10)
+            for _ in range(15)
+        ]
+        assert answers[0].status_code == 200
+        limited = [answer for answer in answers if answer.status_code == 429]
+        assert limited, "a preview token was not limited"
+        assert limited[0].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # Its bucket is the address's: anonymous reads from the same address wait too.
+        assert httpx.post(server.graphql_url, json={"query": "{ __typename }"}, timeout=10).status_code == 429

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accord.core.ids import from_global_id
-from accord.core.tables import changes
+from accord.core.tables import changes, events
 from accord.db import create_sync_engine
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei, wait_past
@@ -385,3 +385,31 @@ def test_each_item_is_published_once_however_many_processes_look(
 
         wait_until(lambda: len(logged()) >= len(items), "every publish logged")
         assert logged() == sorted(str(from_global_id(i)[1]) for i in items)
+
+
+def test_scheduled_at_is_null_for_anonymous_readers_wherever_they_read_it(desk: Desk) -> None:
+    """The field is gated by who reads, not by what is stored: a row that is visible to anonymous
+    readers and carries a schedule (written straight into the database here, as the API never
+    leaves one on published content) still reads null to them, however the query is answered."""
+    event_id = desk.create_event("gated-schedule", status="PUBLISHED")
+    at = soon(5 * 365 * 86_400).replace(microsecond=0)
+    engine = create_sync_engine(desk.server.env["ACCORD_DATABASE_URL"])
+    number = from_global_id(event_id)[1]
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(events).where(events.c.id == number).values(scheduled_at=at))
+        documents = [
+            '{ event(slug: "gated-schedule") { scheduledAt } }',
+            '{ event(slug: "gated-schedule") { scheduledAt ... on Node { id } } }',
+            '{ events { totalCount } event(slug: "gated-schedule") { __typename scheduledAt } }',
+        ]
+        for document in documents:
+            assert desk.data(document)["event"]["scheduledAt"] is None, document
+            assert _moment(desk.data(document, role="preview")["event"]["scheduledAt"]) == at, document
+        node = "query($id: ID!) { node(id: $id) { ... on Event { scheduledAt } } }"
+        assert desk.data(node, {"id": event_id})["node"] == {"scheduledAt": None}
+        assert _moment(desk.data(node, {"id": event_id}, "editor")["node"]["scheduledAt"]) == at
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(events).where(events.c.id == number).values(scheduled_at=None))
+        engine.dispose()
