@@ -12,7 +12,9 @@ from playwright.sync_api import Browser, expect
 from tests.harness.browser import chromium, open_tab
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei
+from tests.harness.images import encode, marked
 from tests.harness.server import live_server, run_accord
+from tests.harness.uploads import multipart_upload, uploaded
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +38,16 @@ def test_the_browser_shows_a_draft_with_the_preview_banner(
 ) -> None:
     event_id = desk.create_event("ceremony-in-taipei", summary={"en": "Signed at 10:00 Taipei time."})
     desk.schedule(event_id, taipei(soon(86_400)))
+    # A picture of the draft: not public yet, so the page loads it with the link's value.
+    uploaded(
+        multipart_upload(
+            desk.server.graphql_url,
+            encode(marked((800, 600)), "JPEG"),
+            headers=desk.tokens["editor"],
+            event_id=event_id,
+            alt={"en": "The signing table"},
+        )
+    )
     # The command builds links on ACCORD_PUBLIC_URL, as the server does.
     env = {**desk.server.env, "ACCORD_PUBLIC_URL": desk.server.url}
     made = run_accord("preview", "link", "ceremony-in-taipei", env=env)
@@ -54,6 +66,10 @@ def test_the_browser_shows_a_draft_with_the_preview_banner(
         expect(banner).to_contain_text("scheduled to be published at")
         expect(tab.page.get_by_role("heading", level=1)).to_have_text("Event ceremony-in-taipei")
         expect(tab.page.locator(".event-preview")).to_contain_text("Signed at 10:00 Taipei time.")
+        picture = tab.page.get_by_role("img", name="The signing table")
+        expect(picture).to_be_visible()
+        tab.page.wait_for_function("() => document.querySelector('.picture__img').complete")
+        assert picture.evaluate("img => img.naturalWidth") > 0, "the draft's picture did not load"
         # The banner is drawn, not just present: it has a size and sits at the top of the page.
         box = banner.bounding_box()
         assert box is not None and box["height"] > 10 and box["y"] < 5

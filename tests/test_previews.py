@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,10 @@ from accord.core.tables import changes
 from accord.db import create_sync_engine
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei
+from tests.harness.images import encode, marked
 from tests.harness.server import live_server, run_accord
+from tests.harness.tokens import bearer, create_token
+from tests.harness.uploads import multipart_upload, uploaded
 from tests.harness.waiting import wait_until
 from tests.harness.ws import PROTOCOL, WSClient
 
@@ -132,6 +136,42 @@ def _mutations() -> dict[str, tuple[str, dict[str, Any]]]:
         {"id": event},
     )
     found["previewLink"] = ("mutation($id: ID!) { previewLink(id: $id) { url } }", {"id": event})
+    # Images (uploadImage also over multipart: test_a_preview_token_cannot_upload) and webhooks.
+    image = "SW1hZ2U6MQ"
+    found["uploadImage"] = (
+        'mutation($file: Upload!) { uploadImage(file: $file, alt: {en: "No"}) { id } }',
+        {"file": None},
+    )
+    found["attachImage"] = (
+        "mutation($i: ID!, $e: ID) { attachImage(imageId: $i, eventId: $e) { id } }",
+        {"i": image, "e": event},
+    )
+    found["detachImage"] = (
+        "mutation($i: ID!, $e: ID) { detachImage(imageId: $i, eventId: $e) { id } }",
+        {"i": image, "e": event},
+    )
+    found["updateImage"] = ('mutation($i: ID!) { updateImage(id: $i, credit: "No") { id } }', {"i": image})
+    found["deleteImage"] = ("mutation($i: ID!) { deleteImage(id: $i) }", {"i": image})
+    found["createWebhook"] = (
+        "mutation($input: WebhookInput!) { createWebhook(input: $input) { secret } }",
+        {"input": {"url": "https://example.org/hook", "events": ["content.published"]}},
+    )
+    found["updateWebhook"] = (
+        'mutation { updateWebhook(id: "1", input: {description: "No"}) { id } }',
+        {},
+    )
+    found["deleteWebhook"] = ('mutation { deleteWebhook(id: "1") }', {})
+    found["testWebhook"] = ('mutation { testWebhook(id: "1") { id } }', {})
+    found["replayWebhookDelivery"] = ('mutation { replayWebhookDelivery(deliveryId: "1") { id } }', {})
+    found["subscribeWebSub"] = (
+        "mutation($input: WebSubSubscriptionInput!) { subscribeWebSub(input: $input) { id } }",
+        {
+            "input": {
+                "topic": "https://example.org/feeds/milestones.atom",
+                "callback": "https://example.org/cb",
+            }
+        },
+    )
     return found
 
 
@@ -155,6 +195,44 @@ def test_a_preview_token_is_refused_every_write(desk: Desk) -> None:
     assert _newest_change(desk) == before
     created = desk.call(*mutations["createPartner"], role="editor")
     assert "errors" not in created
+    # An admin's webhook document reaches the resolver (which checks the URL: no network here).
+    made = desk.call(*mutations["createWebhook"], role="admin")
+    assert made["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "input.url"}, made
+
+
+def test_a_preview_token_cannot_upload(desk: Desk) -> None:
+    """A multipart request with a preview token is refused before its body is read: no image."""
+    event_id = desk.create_event("upload-refused")
+    refused = multipart_upload(
+        desk.server.graphql_url,
+        encode(marked((64, 48)), "JPEG"),
+        headers=desk.tokens["preview"],
+        event_id=event_id,
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    images = '{ event(slug: "upload-refused") { images { id } } }'
+    assert desk.data(images, role="preview")["event"]["images"] == []
+    # The same upload with an editor's token is taken (the refusal was the role's).
+    accepted = multipart_upload(
+        desk.server.graphql_url,
+        encode(marked((64, 48)), "JPEG"),
+        headers=desk.tokens["editor"],
+        event_id=event_id,
+    )
+    assert uploaded(accepted)["id"]
+    assert len(desk.data(images, role="preview")["event"]["images"]) == 1
+
+
+def test_a_preview_token_reads_no_webhook_admin_field(desk: Desk) -> None:
+    for document in (
+        "{ webhooks { id url } }",
+        '{ webhook(id: "1") { id url } }',
+        "{ webSubSubscriptions { id callback } }",
+    ):
+        error = desk.error(document, role="preview")
+        assert error["extensions"]["code"] == "FORBIDDEN", (document, error)
+        assert "errors" not in desk.call(document, role="admin"), document
 
 
 # -- over WebSocket ---------------------------------------------------------------------------
@@ -452,3 +530,98 @@ def test_token_create_takes_the_preview_role(desk: Desk) -> None:
     assert "preview-desk-preview" in listed.stdout and "preview" in listed.stdout
     wrong = run_accord("token", "create", "--name", "x", "--role", "reader", env=desk.server.env)
     assert wrong.returncode == 2 and "--role must be editor, admin or preview, not 'reader'" in wrong.stderr
+
+
+# -- pictures of drafts -----------------------------------------------------------------------
+
+
+def test_a_drafts_pictures_show_in_graphql_with_a_preview_token_and_on_its_preview_page(desk: Desk) -> None:
+    event_id = desk.create_event("pictured-draft")
+    picture = uploaded(
+        multipart_upload(
+            desk.server.graphql_url,
+            encode(marked((800, 600)), "JPEG"),
+            headers=desk.tokens["editor"],
+            event_id=event_id,
+            alt={"en": "The signing table"},
+            credit="Press office",
+        )
+    )
+    document = '{ event(slug: "pictured-draft") { status images { id alt url(width: 640) } } }'
+    seen = desk.data(document, role="preview")["event"]
+    assert seen["status"] == "DRAFT"
+    assert [(image["id"], image["alt"]) for image in seen["images"]] == [(picture["id"], "The signing table")]
+    assert desk.data(document)["event"] is None
+    # The public URL of a draft's picture answers 404 (it is not public yet) ...
+    public_path = urlsplit(seen["images"][0]["url"]).path
+    assert httpx.get(f"{desk.server.url}{public_path}", timeout=10).status_code == 404
+    # ... but a frontend's server holding the preview token gets it, privately.
+    with_token = httpx.get(f"{desk.server.url}{public_path}", headers=desk.tokens["preview"], timeout=30)
+    assert with_token.status_code == 200 and with_token.headers["content-type"].startswith("image/")
+    assert with_token.headers["cache-control"] == "private, no-store"
+    for bad in ("Bearer acc_nobody", "Basic eDp5"):
+        refused = httpx.get(f"{desk.server.url}{public_path}", headers={"Authorization": bad}, timeout=10)
+        assert refused.status_code == 401, bad
+
+    # ... and the preview page loads it with the link's value, privately.
+    url = _link(desk, "pictured-draft")
+    page = _open(desk, url)
+    assert page.status_code == 200
+    [src] = re.findall(r'<img class="picture__img" src="([^"]+)"', page.text)
+    assert 'alt="The signing table"' in page.text and "Press office" in page.text
+    src = src.replace("&amp;", "&")
+    assert parse_qs(urlsplit(src).query)["preview"] == [_preview_value(url)]
+    shown = httpx.get(f"{desk.server.url}{src}", headers={"Accept": "image/jpeg"}, timeout=30)
+    assert shown.status_code == 200, shown.text
+    assert shown.headers["content-type"] == "image/jpeg" and shown.content[:3] == b"\xff\xd8\xff"
+    assert shown.headers["cache-control"] == "private, no-store"
+    # A width between variants redirects, keeping the value and the privacy.
+    path = urlsplit(src).path
+    odd = httpx.get(f"{desk.server.url}{path[: path.rindex('/')]}/333?{urlsplit(src).query}", timeout=10)
+    assert odd.status_code == 301 and odd.headers["cache-control"] == "private, no-store"
+    assert _preview_value(url) in odd.headers["location"]
+
+    # The value opens this event's pictures only: not without it, not with another event's link,
+    # not tampered with, not expired.
+    assert httpx.get(f"{desk.server.url}{path}", timeout=10).status_code == 404
+    other = _preview_value(_link(desk))  # staging-draft's link: it shows no such picture
+    assert httpx.get(f"{desk.server.url}{path}", params={"preview": other}, timeout=10).status_code == 404
+    value = _preview_value(url)
+    tampered = value[:-1] + ("A" if value[-1] != "A" else "B")
+    assert httpx.get(f"{desk.server.url}{path}", params={"preview": tampered}, timeout=10).status_code == 404
+    engine = create_sync_engine(desk.server.env["ACCORD_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            secret = stored_secret(conn, PREVIEW)
+    finally:
+        engine.dispose()
+    from accord.core.ids import from_global_id
+
+    expired = sign(secret, "Event", from_global_id(event_id)[1], datetime.now(UTC) - timedelta(seconds=1))
+    assert httpx.get(f"{desk.server.url}{path}", params={"preview": expired}, timeout=10).status_code == 404
+
+    # Once published, the public URL serves it to everybody.
+    desk.data("mutation($id: ID!) { publishEvent(id: $id) { id } }", {"id": event_id}, "editor")
+    assert httpx.get(f"{desk.server.url}{public_path}", timeout=30).status_code == 200
+
+
+def test_a_preview_token_is_rate_limited_like_any_reader(tmp_path: Path, logs: Path) -> None:
+    url = sqlite_url(tmp_path)
+    seed(url)
+    env = {
+        "ACCORD_RATE_LIMIT": "true",
+        "ACCORD_RATE_READS_PER_SECOND": "0.5",
+        "ACCORD_RATE_READS_BURST": "10",
+    }
+    with live_server(url, logs, extra_env=env) as server:
+        preview = bearer(create_token(server.env, "limited", "preview"))
+        answers = [
+            httpx.post(server.graphql_url, json={"query": DRAFT_QUERY}, headers=preview, timeout=10)
+            for _ in range(15)
+        ]
+        assert answers[0].status_code == 200
+        limited = [answer for answer in answers if answer.status_code == 429]
+        assert limited, "a preview token was not limited"
+        assert limited[0].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # Its bucket is the address's: anonymous reads from the same address wait too.
+        assert httpx.post(server.graphql_url, json={"query": "{ __typename }"}, timeout=10).status_code == 429

@@ -13,18 +13,21 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accord.core.ids import from_global_id
-from accord.core.tables import changes
+from accord.core.tables import changes, events
 from accord.db import create_sync_engine
 from tests.harness.databases import seed, sqlite_url
 from tests.harness.desk import Desk, soon, taipei, wait_past
+from tests.harness.images import encode, marked
 from tests.harness.postgres import PostgresServer
 from tests.harness.server import LiveServer, live_server, run_accord
+from tests.harness.uploads import multipart_upload, uploaded
 from tests.harness.waiting import wait_until
 from tests.harness.ws import ws_client
 
@@ -280,9 +283,20 @@ def test_partners_agreements_and_exhibits_are_scheduled_the_same_way(desk: Desk)
         created[type_name] = desk.data(f"mutation {{ {document} }}", role="editor")[f"create{type_name}"][
             "id"
         ]
+    # The exhibit has a picture: not public until the exhibit is published at its time.
+    picture = uploaded(
+        multipart_upload(
+            desk.server.graphql_url,
+            encode(marked((640, 480)), "JPEG"),
+            headers=desk.tokens["editor"],
+            exhibit_id=created["Exhibit"],
+        )
+    )
+    picture_path = urlsplit(picture["url"]).path
     at = soon(6)
     for type_name, node_id in created.items():
         assert _moment(desk.schedule(node_id, taipei(at), type_name)["scheduledAt"]) == at
+    assert desk.get(picture_path).status_code == 404
     status = (
         "query($id: ID!) { node(id: $id) { "
         "... on Partner { status } ... on Agreement { status } ... on Exhibit { status } } }"
@@ -293,6 +307,11 @@ def test_partners_agreements_and_exhibits_are_scheduled_the_same_way(desk: Desk)
     for node_id in created.values():
         wait_until(lambda node_id=node_id: desk.data(status, {"id": node_id})["node"], "the publish")  # type: ignore[misc]
         assert [r["action"] for r in desk.revisions(node_id)][:2] == ["publish", "schedule"]
+    assert desk.get(picture_path).status_code == 200
+    shown = desk.data('{ exhibit(slug: "later-exhibit") { images { url(width: 640, format: WEBP) } } }')[
+        "exhibit"
+    ]["images"]
+    assert [urlsplit(image["url"]).path for image in shown] == [picture_path]
 
 
 def test_export_and_import_carry_the_schedule(desk: Desk, tmp_path: Path) -> None:
@@ -385,3 +404,31 @@ def test_each_item_is_published_once_however_many_processes_look(
 
         wait_until(lambda: len(logged()) >= len(items), "every publish logged")
         assert logged() == sorted(str(from_global_id(i)[1]) for i in items)
+
+
+def test_scheduled_at_is_null_for_anonymous_readers_wherever_they_read_it(desk: Desk) -> None:
+    """The field is gated by who reads, not by what is stored: a row that is visible to anonymous
+    readers and carries a schedule (written straight into the database here, as the API never
+    leaves one on published content) still reads null to them, however the query is answered."""
+    event_id = desk.create_event("gated-schedule", status="PUBLISHED")
+    at = soon(5 * 365 * 86_400).replace(microsecond=0)
+    engine = create_sync_engine(desk.server.env["ACCORD_DATABASE_URL"])
+    number = from_global_id(event_id)[1]
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(events).where(events.c.id == number).values(scheduled_at=at))
+        documents = [
+            '{ event(slug: "gated-schedule") { scheduledAt } }',
+            '{ event(slug: "gated-schedule") { scheduledAt ... on Node { id } } }',
+            '{ events { totalCount } event(slug: "gated-schedule") { __typename scheduledAt } }',
+        ]
+        for document in documents:
+            assert desk.data(document)["event"]["scheduledAt"] is None, document
+            assert _moment(desk.data(document, role="preview")["event"]["scheduledAt"]) == at, document
+        node = "query($id: ID!) { node(id: $id) { ... on Event { scheduledAt } } }"
+        assert desk.data(node, {"id": event_id})["node"] == {"scheduledAt": None}
+        assert _moment(desk.data(node, {"id": event_id}, "editor")["node"]["scheduledAt"]) == at
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(events).where(events.c.id == number).values(scheduled_at=None))
+        engine.dispose()

@@ -144,6 +144,17 @@ def visible_image_query(content_hash: str, visibility: Visibility = PUBLIC) -> S
     )
 
 
+def shown_on_query(content_hash: str, kind: OwnerKind, owner_id: int) -> Select[Any]:
+    """The image with this content hash when this one exhibit (or event) shows it, whatever the
+    owner's status: what a preview link of that item may load (accord.web.media)."""
+    link = kind.link
+    return (
+        select(*images.c)
+        .select_from(link.join(images, images.c.id == link.c.image_id))
+        .where(images.c.content_hash == content_hash, link.c[kind.owner_column] == owner_id)
+    )
+
+
 def original_query(content_hash: str) -> Select[Any]:
     return (
         select(image_data.c.data)

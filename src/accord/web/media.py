@@ -6,6 +6,16 @@ remembered until the content version changes). Answers are immutable (the URL na
 they carry a year of ``Cache-Control`` and a strong ETag; an unknown width redirects, permanently, to
 the nearest variant; the URL without a format negotiates it from Accept (and says ``Vary: Accept``).
 Client mistakes are short plain-text 4xx answers.
+
+With ``?preview=VALUE`` (a preview link's value: accord.core.preview), an image the event of that
+link shows is served whatever the event's status, so the preview page shows a draft's pictures.
+Such an answer is ``private, no-store``: no shared cache keeps a picture that is not public yet.
+A value that is malformed, forged, expired, signed with a rotated secret, or for an event that does
+not show this image gets the same ``404`` as an unknown image.
+
+With ``Authorization: Bearer`` a token that reads drafts (editor, admin, preview) gets the pictures
+of drafts and archived content too, also ``private, no-store``: a frontend's server in preview mode
+fetches them with its preview token. An unknown or revoked token, or another scheme, is a ``401``.
 """
 
 from __future__ import annotations
@@ -19,7 +29,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from accord.core.visibility import PUBLIC, Visibility
+from accord.content.model import EVENT
+from accord.core.auth import authenticate, bearer_token
+from accord.core.errors import BadInput, Unauthenticated
+from accord.core.ids import from_global_id
+from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
+from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.feeds.caching import is_not_modified
 from accord.http.negotiation import media_ranges
 from accord.media.cache import VariantCache, VariantKey, cache_directory
@@ -30,11 +45,13 @@ from accord.media.formats import (
     snap_width,
     variant_format,
 )
-from accord.media.store import original_query, visible_image_query
+from accord.media.store import OwnerKind, original_query, shown_on_query, visible_image_query
+from accord.models.columns import utcnow
 from accord.read.db import Reader, fetch_one
 from accord.settings import Settings
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+PREVIEW_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 HASH_RE = re.compile(r"[0-9a-f]{64}")
 FILE_RE = re.compile(rf"([0-9]{{1,{LARGEST_WIDTH_DIGITS}}})(?:\.([A-Za-z0-9]{{1,8}}))?")
 VISIBLE_KEPT = 10_000
@@ -113,10 +130,12 @@ class MediaEndpoints:
         engine: AsyncEngine,
         cache: VariantCache,
         content_version: Callable[[], Awaitable[int]] | None = None,
+        preview_secret: PreviewSecret | None = None,
     ) -> None:
         self.engine = engine
         self.cache = cache
         self.content_version = content_version
+        self.preview_secret = preview_secret  # None: ``?preview=`` opens nothing
         self.visible = _VisibleImages()
 
     @classmethod
@@ -125,8 +144,9 @@ class MediaEndpoints:
         settings: Settings,
         engine: AsyncEngine,
         content_version: Callable[[], Awaitable[int]] | None = None,
+        preview_secret: PreviewSecret | None = None,
     ) -> MediaEndpoints:
-        return cls(engine, VariantCache(cache_directory(settings)), content_version)
+        return cls(engine, VariantCache(cache_directory(settings)), content_version, preview_secret)
 
     def routes(self) -> list[Route]:
         return [Route("/media/{content_hash}/{file}", self.variant, methods=["GET"])]
@@ -152,15 +172,31 @@ class MediaEndpoints:
                 names = ", ".join(f.value for f in served_formats())
                 return _problem(404, f"no such format {extension[:8]!r}: this server serves {names}")
             fmt = found
-        image = await self._visible(content_hash)
+        preview = request.query_params.get("preview")
+        authorization = request.headers.get("authorization")
+        if preview is not None:
+            image = await self._previewed(content_hash, preview)
+            cache_headers = PREVIEW_HEADERS
+        elif authorization is not None:
+            try:
+                visibility = await self._visibility(authorization)
+            except Unauthenticated as exc:
+                return _problem(401, str(exc))
+            image = await self._visible_to(content_hash, visibility)
+            cache_headers = PREVIEW_HEADERS
+        else:
+            image = await self._visible(content_hash)
+            cache_headers = {"Cache-Control": CACHE_CONTROL}
         if image is None:
             return _problem(404, "no such image")
         snapped = snap_width(width, image.width)
         key = VariantKey(content_hash, snapped, fmt)
         if snapped != width:
             target = f"/media/{content_hash}/{snapped}" if negotiated else key.url_path
-            return RedirectResponse(target, status_code=301, headers={"Cache-Control": CACHE_CONTROL})
-        headers = {"Cache-Control": CACHE_CONTROL, "ETag": key.etag, "X-Content-Type-Options": "nosniff"}
+            if preview is not None:
+                target += "?" + str(request.query_params)
+            return RedirectResponse(target, status_code=301, headers=cache_headers)
+        headers = {**cache_headers, "ETag": key.etag, "X-Content-Type-Options": "nosniff"}
         if negotiated:
             headers["Vary"] = "Accept"
             headers["Content-Location"] = key.url_path
@@ -184,6 +220,41 @@ class MediaEndpoints:
         if image is not None:
             self.visible.put(image, version)
         return image
+
+    async def _visibility(self, authorization: str) -> Visibility:
+        """What the token of an ``Authorization`` header sees (Unauthenticated: a bad header)."""
+        token = bearer_token(authorization)
+        assert token is not None
+        return visibility_of(await authenticate(self.engine, token))
+
+    async def _visible_to(self, content_hash: str, visibility: Visibility) -> VisibleImage | None:
+        """As ``_visible``, for a token holder: not remembered (it is not the public answer)."""
+        db = Reader(self.engine)
+        try:
+            return await visible_image(db, content_hash, visibility)
+        finally:
+            await db.close()
+
+    async def _previewed(self, content_hash: str, value: str) -> VisibleImage | None:
+        """The image when ``value`` is a valid preview link of an event that shows it."""
+        if self.preview_secret is None or not well_formed(value):
+            return None
+        try:
+            grant = verify(await self.preview_secret.value(), value, now=utcnow())
+        except PreviewRefused:
+            return None
+        try:
+            type_name, event_id = from_global_id(grant.global_id)
+        except BadInput:  # never signed here
+            return None
+        if type_name != EVENT.name:  # preview links are made for events only
+            return None
+        db = Reader(self.engine)
+        try:
+            row = await fetch_one(db, shown_on_query(content_hash, OwnerKind.EVENT, event_id))
+        finally:
+            await db.close()
+        return None if row is None else VisibleImage(row.id, row.content_hash, row.width, row.height)
 
     async def _original(self, content_hash: str) -> bytes | None:
         db = Reader(self.engine)

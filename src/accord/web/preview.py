@@ -2,7 +2,8 @@
 not, to whoever has a valid preview link for it (``previewLink`` and ``accord preview link``).
 
 The page is built here, on the server, from the database: the preview value is checked here and
-nowhere else, so it opens this one page and nothing more (no GraphQL, no feed, no write). The page
+nowhere else, so it opens this one page and nothing more (no GraphQL, no feed, no write), and the
+pictures of this event, whose URLs carry it (accord.web.media serves them, privately). The page
 carries a visible "Preview" banner, and is sent with ``X-Robots-Tag: noindex`` and
 ``Cache-Control: private, no-store`` (no cache keeps it, no search engine lists it) and
 ``Referrer-Policy: no-referrer`` (the value never leaves in a Referer). A value that is malformed,
@@ -17,23 +18,26 @@ from datetime import datetime
 from html import escape
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from accord.content.document import SLUG_RE
+from accord.content.fields import Images
 from accord.content.model import EVENT
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
 from accord.core.visibility import EDITOR
+from accord.media.formats import media_url
 from accord.models.columns import utcnow
 from accord.models.enums import Locale
 from accord.read import lists
 from accord.read.db import Reader
-from accord.read.relations import load_linked, load_tags
+from accord.read.relations import load_images, load_linked, load_tags
 
 PREVIEW_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -84,6 +88,9 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 LOCALES = {"en": Locale.EN, "zh-TW": Locale.ZH_TW}
+[PICTURES] = EVENT.of_kind(Images)
+# The width of the pictures on the page (44rem at most), for a screen of twice the density.
+PICTURE_WIDTH = 1280
 
 
 def _moment(value: datetime) -> str:
@@ -121,7 +128,7 @@ class PreviewPages:
                 row = await lists.get_by_slug(db, EVENT, slug, EDITOR)
             if row is None or to_global_id(EVENT.name, row.id) != grant.global_id:
                 return self._refused(text, lang, html_lang, "other")
-            body = await self._body(db, row, LOCALES[lang], text)
+            body = await self._body(db, row, LOCALES[lang], text, value)
         finally:
             await db.close()
         note = [text[row.status]]
@@ -157,9 +164,11 @@ class PreviewPages:
         end = EVENT.field("endDate").value(row)  # type: ignore[attr-defined]
         return period_label(start, end, locale)
 
-    async def _body(self, db: Reader, row: Any, locale: Locale, text: dict[str, str]) -> str:
-        """The event's summary, places, tags and links, as the editors' view has them."""
+    async def _body(self, db: Reader, row: Any, locale: Locale, text: dict[str, str], value: str) -> str:
+        """The event's pictures, summary, places, tags and links, as the editors' view has them."""
         parts: list[str] = []
+        [pictures] = await load_images(db, PICTURES, [row.id])
+        parts += [_picture(image, locale, value) for image in pictures]
         summary = pick(row.summary_en, row.summary_zh, locale)
         if summary:
             parts.append(f'<p class="event-dialog__summary">{escape(summary)}</p>')
@@ -183,3 +192,16 @@ class PreviewPages:
                 listed = "".join(f"<li>{escape(item)}</li>" for item in items)
                 parts.append(f'<h2>{escape(text[name])}</h2>\n<ul class="preview-{name}">{listed}</ul>')
         return "\n        ".join(parts)
+
+
+def _picture(image: Any, locale: Locale, value: str) -> str:
+    """One picture of the event, loaded with the preview value: a draft's pictures are not public."""
+    src = f"{media_url('', image.content_hash, image.width, PICTURE_WIDTH)}?{urlencode({'preview': value})}"
+    alt = pick(image.alt_en, image.alt_zh, locale)
+    credit = ""
+    if image.credit:
+        credit = f'<figcaption class="picture__credit">{escape(image.credit)}</figcaption>'
+    return (
+        f'<figure class="picture preview-picture"><img class="picture__img" src="{escape(src)}" '
+        f'alt="{escape(alt)}" width="{image.width}" height="{image.height}">{credit}</figure>'
+    )
