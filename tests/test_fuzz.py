@@ -26,7 +26,13 @@ from tests.harness.tokens import create_token
 
 SCHEMA = (Path(__file__).parent.parent / "schema.graphql").read_text()
 DATETIME = st.datetimes(timezones=st.just(UTC)).map(lambda moment: StringValueNode(value=moment.isoformat()))
-SCALARS = {"DateTime": DATETIME, "JSON": st.just(StringValueNode(value="{}"))}
+# An Upload is a file part of a multipart request: written inline in a document it must be refused
+# cleanly, never a 5xx.
+SCALARS = {
+    "DateTime": DATETIME,
+    "JSON": st.just(StringValueNode(value="{}")),
+    "Upload": st.just(StringValueNode(value="photo.jpg")),
+}
 FUZZ = settings(
     max_examples=250,
     deadline=None,
