@@ -419,8 +419,6 @@ T = TypeVar("T")
 
 def run_push_admin(settings: Settings, action: Callable[[PushAdmin], Awaitable[T]]) -> T:
     """Run one admin function on the configured database; a client error exits 1 with its message."""
-    import asyncio
-
     from accord.core.errors import ClientError
     from accord.db import create_async_db_engine
     from accord.push.admin import PushAdmin

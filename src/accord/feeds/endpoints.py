@@ -298,40 +298,39 @@ class FeedEndpoints:
         return await self._saved(request, db, fmt, saved, visibility)
 
     async def _milestones(
-        self, request: Request, db: Reader, fmt: FeedFormat, visibility: Visibility
+        self,
+        request: Request,
+        db: Reader,
+        fmt: FeedFormat,
+        visibility: Visibility,
+        partner_slug: str | None = None,
     ) -> Response:
-        params = feed_parameters(request, takes=("limit", "locale", "partner", "tag"))
+        """The milestones feed; with ``partner_slug``, a partner's own (/feeds/partners/SLUG.atom)."""
+        takes = ("limit", "locale", "partner", "tag") if partner_slug is None else ("limit", "locale", "tag")
+        params = feed_parameters(request, takes=takes)
+        slug = params.partner if partner_slug is None else partner_slug
         partner_name = None
-        if params.partner is not None:
-            partner = await self._partner(db, params.partner, visibility)
+        if slug is not None:
+            partner = await self._partner(db, slug, visibility)
             partner_name = pick(partner.name_en, partner.name_zh, params.locale)
+        if partner_slug is None:
+            url = feed_url(self.public_url, MILESTONES, fmt)
+        else:
+            url = partner_feed_url(self.public_url, partner_slug, fmt)
         return await self._feed(
             request,
             db,
             fmt,
-            url=feed_url(self.public_url, MILESTONES, fmt),
+            url=url,
             params=params,
-            event_filter={"partner": params.partner, "tag": params.tag, "milestonesOnly": True},
+            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
             heading=milestones_heading(params.locale, partner_name, params.tag),
             visibility=visibility,
         )
 
     async def _partner_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         slug, fmt = _feed_file(request)
-        params = feed_parameters(request, takes=("limit", "locale", "tag"))
-        partner = await self._partner(db, slug, visibility)
-        return await self._feed(
-            request,
-            db,
-            fmt,
-            url=partner_feed_url(self.public_url, slug, fmt),
-            params=params,
-            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
-            heading=milestones_heading(
-                params.locale, pick(partner.name_en, partner.name_zh, params.locale), params.tag
-            ),
-            visibility=visibility,
-        )
+        return await self._milestones(request, db, fmt, visibility, partner_slug=slug)
 
     async def _saved(
         self, request: Request, db: Reader, fmt: FeedFormat, saved: SavedFeed, visibility: Visibility
