@@ -12,7 +12,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.core.ratelimit import ReadRateLimit
 from accord.feeds.endpoints import FeedEndpoints
@@ -111,35 +110,15 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
     app.add_middleware(
         CrossOrigin, origins=settings.cors_origin_list, allow_loopback=not settings.is_production
     )
-    app.add_middleware(InstanceHeader, instance=live.instance)
     if services.tracing is not None:
         # Imported only when tracing is on (accord.observability.tracing).
         from accord.observability.otel import TracedRequests
 
         # Inside RequestObservability, so the request's span carries its request id.
         app.add_middleware(TracedRequests, tracing=services.tracing)
-    app.add_middleware(RequestObservability, metrics=services.metrics)
+    # Also adds X-Accord-Instance to every HTTP response: which instance answered.
+    app.add_middleware(RequestObservability, metrics=services.metrics, instance=live.instance)
     return app
-
-
-class InstanceHeader:
-    """Adds ``X-Accord-Instance`` to every HTTP response: which instance answered."""
-
-    def __init__(self, app: ASGIApp, instance: str) -> None:
-        self.app = app
-        self.header = (b"x-accord-instance", instance.encode())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), self.header]
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
 
 
 def create_app_from_environment() -> Starlette:

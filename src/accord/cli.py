@@ -6,7 +6,8 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -18,7 +19,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from accord.content.document import DocumentError
+from accord.content.document import ContentDocument, DocumentError
 from accord.content.files import FileFormat, bundled_fixtures_dir, fixture_files, read_document
 from accord.content.loader import SECTIONS, LoadReport
 from accord.settings import Settings
@@ -102,6 +103,15 @@ def database_error(settings: Settings, exc: SQLAlchemyError) -> NoReturn:
     from accord.startup import describe_database_error
 
     fail(describe_database_error(settings, exc))
+
+
+@contextmanager
+def database_errors(settings: Settings) -> Iterator[None]:
+    """A database failure inside exits 1 with one line for the operator."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        database_error(settings, exc)
 
 
 def print_report(report: LoadReport) -> None:
@@ -202,11 +212,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
     settings = load_settings()
     engine = sync_engine(settings, migrated=False)
-    try:
-        with migration_lock(engine):
-            upgrade(engine, revision)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
+    with database_errors(settings), migration_lock(engine):
+        upgrade(engine, revision)
     out.print(f"database at revision {revision}")
 
 
@@ -216,23 +223,24 @@ def db_current() -> None:
     from accord.migrate import current_revision, head_revision
 
     settings = load_settings()
-    try:
-        with sync_engine(settings).connect() as conn:
-            current = current_revision(conn)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
+    with database_errors(settings), sync_engine(settings).connect() as conn:
+        current = current_revision(conn)
     head = head_revision()
     out.print(f"current: {current or 'none'}  newest: {head}")
     if current != head:
         raise typer.Exit(1)
 
 
-def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> LoadReport:
-    from accord.content.service import bulk_mode, load_document, read_documents
+def _load(
+    document: ContentDocument, engine: Engine, settings: Settings, quiet_below: int = 5_000
+) -> LoadReport:
+    """Load with a progress bar on stderr, shown from ``quiet_below`` records."""
+    from accord.content.service import bulk_mode, load_document
     from accord.push.outbox import enqueue_after_load  # WebSub subscribers get the loaded content
 
-    document = read_documents(document_paths)
-    totals = {section: len(getattr(document, section)) for section in (*SECTIONS, "images")}
+    # Synthetic content has no images: no bar for them.
+    sections = (*SECTIONS, "images") if getattr(document, "images") else SECTIONS  # noqa: B009
+    totals = {section: len(getattr(document, section)) for section in sections}
     with Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),
@@ -240,18 +248,15 @@ def _load(document_paths: list[Path], engine: Engine, settings: Settings) -> Loa
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=sum(totals.values()) < 5_000,
+        disable=sum(totals.values()) < quiet_below,
     ) as progress:
         tasks = {section: progress.add_task(section, total=total) for section, total in totals.items()}
 
         def advance(section: str, done: int) -> None:
             progress.update(tasks[section], completed=done)
 
-        try:
-            with bulk_mode():
-                return load_document(engine, document, advance, after_load=enqueue_after_load)
-        except SQLAlchemyError as exc:
-            database_error(settings, exc)
+        with database_errors(settings), bulk_mode():
+            return load_document(engine, document, advance, after_load=enqueue_after_load)
 
 
 @fixtures_app.command("load")
@@ -261,10 +266,12 @@ def fixtures_load(
     ] = None,
 ) -> None:
     """Insert or update content by slug (idempotent: loading a file twice changes nothing)."""
+    from accord.content.service import read_documents
+
     settings = load_settings()
     files = paths or fixture_files(bundled_fixtures_dir())
     try:
-        report = _load(files, sync_engine(settings), settings)
+        report = _load(read_documents(files), sync_engine(settings), settings)
     except DocumentError as exc:
         fail(str(exc))
     print_report(report)
@@ -281,9 +288,8 @@ def fixtures_synth(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same content.")] = 20240601,
 ) -> None:
     """Load deterministic synthetic content at scale (for benchmarks)."""
-    from accord.content.service import bulk_mode, load_document
+    from accord.content.service import bulk_mode
     from accord.content.synth import synthesize
-    from accord.push.outbox import enqueue_after_load
 
     settings = load_settings()
     with bulk_mode():
@@ -294,28 +300,10 @@ def fixtures_synth(
             exhibits=exhibits,
             seed=seed,
         )
-    engine = sync_engine(settings)
-    with Progress(
-        TextColumn("{task.description:>10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        tasks = {s: progress.add_task(s, total=len(getattr(document, s))) for s in SECTIONS}
-        try:
-            with bulk_mode():
-                report = load_document(
-                    engine,
-                    document,
-                    lambda section, done: progress.update(tasks[section], completed=done),
-                    after_load=enqueue_after_load,
-                )
-        except SQLAlchemyError as exc:
-            database_error(settings, exc)
-        except DocumentError as exc:
-            fail(str(exc))
+    try:
+        report = _load(document, sync_engine(settings), settings, quiet_below=0)
+    except DocumentError as exc:
+        fail(str(exc))
     print_report(report)
 
 
@@ -336,10 +324,8 @@ def export(
             fmt = format_for(file) if file is not None else FileFormat.YAML
         except DocumentError as exc:
             fail(str(exc), 2)
-    try:
+    with database_errors(settings):
         data = export_document(sync_engine(settings), fmt)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
     if file is None:
         sys.stdout.buffer.write(data)
     else:
@@ -352,8 +338,8 @@ def import_(file: Annotated[Path, typer.Argument(help="A document written by `ac
     """Load an exported document, timestamps and status included (upsert by slug)."""
     settings = load_settings()
     try:
-        read_document(file)  # fail fast on a bad file, before touching the database
-        report = _load([file], sync_engine(settings), settings)
+        # The file is read and checked before the database is touched.
+        report = _load(read_document(file), sync_engine(settings), settings)
     except DocumentError as exc:
         fail(str(exc))
     print_report(report)
@@ -387,14 +373,11 @@ def token_create(
         chosen = Role(role)
     except ValueError:
         fail(f"--role must be editor, admin or preview, not {role!r}", 2)
-    engine = sync_engine(settings)
     try:
-        with engine.begin() as conn:
+        with database_errors(settings), sync_engine(settings).begin() as conn:
             token = create_token(conn, name=name, role=chosen)
     except TokenError as exc:
         fail(str(exc))
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
     err.print(f"token {name!r} ({chosen.value}) created; it is shown once, store it now:")
     sys.stdout.write(token + "\n")
 
@@ -405,11 +388,8 @@ def token_list() -> None:
     from accord.core.auth import list_tokens, token_age
 
     settings = load_settings()
-    try:
-        with sync_engine(settings).connect() as conn:
-            rows = list_tokens(conn)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
+    with database_errors(settings), sync_engine(settings).connect() as conn:
+        rows = list_tokens(conn)
     table = Table("name", "role", "created", "revoked")
     for row in rows:
         table.add_row(
@@ -425,12 +405,10 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 
     settings = load_settings()
     try:
-        with sync_engine(settings).begin() as conn:
+        with database_errors(settings), sync_engine(settings).begin() as conn:
             revoke_token(conn, name)
     except TokenError as exc:
         fail(str(exc))
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
     out.print(f"revoked {name!r}")
 
 
@@ -441,8 +419,6 @@ T = TypeVar("T")
 
 def run_push_admin(settings: Settings, action: Callable[[PushAdmin], Awaitable[T]]) -> T:
     """Run one admin function on the configured database; a client error exits 1 with its message."""
-    import asyncio
-
     from accord.core.errors import ClientError
     from accord.db import create_async_db_engine
     from accord.push.admin import PushAdmin

@@ -248,17 +248,16 @@ def served_schema(settings: Settings, push: PushService) -> AccordSchema:
 
 def create_signal(settings: Settings) -> Signal:
     backend = settings.pubsub_backend
+    if backend == "poll":
+        return LocalSignal("poll", settings.change_poll_seconds)
+    if backend == "memory":
+        return LocalSignal("memory", 2.0)
     signal: Signal
     if backend == "redis":
         assert settings.redis_url is not None
         signal = RedisSignal(settings.redis_url)
-        signal.safety_poll_seconds = settings.change_safety_poll_seconds
-        return signal
-    if backend == "postgres":
+    else:
         dsn = settings.database.set(drivername="postgresql").render_as_string(hide_password=False)
         signal = PostgresSignal(dsn)
-        signal.safety_poll_seconds = settings.change_safety_poll_seconds
-        return signal
-    if backend == "poll":
-        return LocalSignal("poll", settings.change_poll_seconds)
-    return LocalSignal("memory", 2.0)
+    signal.safety_poll_seconds = settings.change_safety_poll_seconds
+    return signal

@@ -302,9 +302,7 @@ class Settings(BaseSettings):
     @field_validator("read_database_url")
     @classmethod
     def _known_read_database(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        return check_database_url(value)
+        return check_database_url(value) if value else None
 
     @field_validator("preview_secret", mode="before")
     @classmethod
@@ -339,15 +337,11 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _claim_outlasts_timeout(self) -> Settings:
+    def _settings_agree(self) -> Settings:
         if self.webhook_claim_seconds <= self.webhook_timeout_seconds:
             raise ValueError(
                 "ACCORD_WEBHOOK_CLAIM_SECONDS must be longer than ACCORD_WEBHOOK_TIMEOUT_SECONDS"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _pubsub_fits(self) -> Settings:
         if self.pubsub == "redis" and not self.redis_url:
             raise ValueError("ACCORD_PUBSUB=redis needs ACCORD_REDIS_URL")
         if self.pubsub == "postgres" and self.is_sqlite:
@@ -363,14 +357,9 @@ class Settings(BaseSettings):
             return "redis"
         return "poll" if self.is_sqlite else "postgres"
 
-    @field_validator("media_cache_dir", mode="before")
+    @field_validator("media_cache_dir", "feeds_file", mode="before")
     @classmethod
-    def _no_media_cache_dir(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("feeds_file", mode="before")
-    @classmethod
-    def _no_feeds_file(cls, value: object) -> object:
+    def _no_path(cls, value: object) -> object:
         return None if value == "" else value
 
     @property

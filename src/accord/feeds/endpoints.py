@@ -28,7 +28,7 @@ from accord.core.auth import Viewer
 from accord.core.errors import BadInput, Unauthenticated
 from accord.core.locale import ALLOWED_TAGS, LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag, pick
 from accord.core.lru import ByteLRU
-from accord.core.visibility import PUBLIC, Visibility, visibility_of
+from accord.core.visibility import Visibility, visibility_of
 from accord.feeds.caching import PRIVATE, cached_response, is_not_modified
 from accord.feeds.formats import OPML_MEDIA_TYPE, FeedFormat, split_file_name
 from accord.feeds.items import feed_items, published_events, published_partner, published_partners
@@ -76,6 +76,15 @@ class FeedProblem(Exception):
 
 def not_found(message: str) -> FeedProblem:
     return FeedProblem(404, message)
+
+
+def _feed_file(request: Request) -> tuple[str, FeedFormat]:
+    """The feed's name and format from its file name (``milestones.atom``)."""
+    file_name: str = request.path_params["file"]
+    parts = split_file_name(file_name)
+    if parts is None:
+        raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
+    return parts
 
 
 def _shown(value: str) -> str:
@@ -256,10 +265,9 @@ class FeedEndpoints:
                 viewer = await self.authenticate(authorization)
             except Unauthenticated as exc:
                 return PlainTextResponse(str(exc), status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        if viewer is not None:
-            return await self._private(request, build, visibility_of(viewer))
         key = None
-        if self.content_version is not None:
+        # A token holder's feed is built for them, kept nowhere, cached by nobody.
+        if viewer is None and self.content_version is not None:
             language = request.headers.get("accept-language", "")
             key = (request.url.path, request.url.query, language, await self.content_version())
             kept = self.built.get(key)
@@ -267,37 +275,21 @@ class FeedEndpoints:
                 return _conditional(request, kept)
         db = Reader(self.engine)
         try:
-            response = await build(request, db, PUBLIC)
-            if key is not None and response.status_code == 200:
-                self.built.put(key, response, len(response.body) + len(key[1]) + len(key[2]) + 200)
-            return response
+            response = await build(request, db, visibility_of(viewer))
         except FeedProblem as problem:
             return PlainTextResponse(problem.message, status_code=problem.status)
         except BadInput as exc:
             return PlainTextResponse(str(exc), status_code=400)
         finally:
             await db.close()
-
-    async def _private(self, request: Request, build: Build, visibility: Visibility) -> Response:
-        """A token holder's feed: built for them, kept nowhere, cached by nobody."""
-        db = Reader(self.engine)
-        try:
-            response = await build(request, db, visibility)
-        except FeedProblem as problem:
-            return PlainTextResponse(problem.message, status_code=problem.status)
-        except BadInput as exc:
-            return PlainTextResponse(str(exc), status_code=400)
-        finally:
-            await db.close()
-        response.headers["Cache-Control"] = PRIVATE
+        if viewer is not None:
+            response.headers["Cache-Control"] = PRIVATE
+        elif key is not None and response.status_code == 200:
+            self.built.put(key, response, len(response.body) + len(key[1]) + len(key[2]) + 200)
         return response
 
     async def _named_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
-        file_name: str = request.path_params["file"]
-        parts = split_file_name(file_name)
-        if parts is None:
-            raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
-        name, fmt = parts
+        name, fmt = _feed_file(request)
         if name == MILESTONES:
             return await self._milestones(request, db, fmt, visibility)
         saved = self.saved.get(name)
@@ -306,44 +298,39 @@ class FeedEndpoints:
         return await self._saved(request, db, fmt, saved, visibility)
 
     async def _milestones(
-        self, request: Request, db: Reader, fmt: FeedFormat, visibility: Visibility
+        self,
+        request: Request,
+        db: Reader,
+        fmt: FeedFormat,
+        visibility: Visibility,
+        partner_slug: str | None = None,
     ) -> Response:
-        params = feed_parameters(request, takes=("limit", "locale", "partner", "tag"))
+        """The milestones feed; with ``partner_slug``, a partner's own (/feeds/partners/SLUG.atom)."""
+        takes = ("limit", "locale", "partner", "tag") if partner_slug is None else ("limit", "locale", "tag")
+        params = feed_parameters(request, takes=takes)
+        slug = params.partner if partner_slug is None else partner_slug
         partner_name = None
-        if params.partner is not None:
-            partner = await self._partner(db, params.partner, visibility)
+        if slug is not None:
+            partner = await self._partner(db, slug, visibility)
             partner_name = pick(partner.name_en, partner.name_zh, params.locale)
+        if partner_slug is None:
+            url = feed_url(self.public_url, MILESTONES, fmt)
+        else:
+            url = partner_feed_url(self.public_url, partner_slug, fmt)
         return await self._feed(
             request,
             db,
             fmt,
-            url=feed_url(self.public_url, MILESTONES, fmt),
+            url=url,
             params=params,
-            event_filter={"partner": params.partner, "tag": params.tag, "milestonesOnly": True},
+            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
             heading=milestones_heading(params.locale, partner_name, params.tag),
             visibility=visibility,
         )
 
     async def _partner_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
-        file_name: str = request.path_params["file"]
-        parts = split_file_name(file_name)
-        if parts is None:
-            raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
-        slug, fmt = parts
-        params = feed_parameters(request, takes=("limit", "locale", "tag"))
-        partner = await self._partner(db, slug, visibility)
-        return await self._feed(
-            request,
-            db,
-            fmt,
-            url=partner_feed_url(self.public_url, slug, fmt),
-            params=params,
-            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
-            heading=milestones_heading(
-                params.locale, pick(partner.name_en, partner.name_zh, params.locale), params.tag
-            ),
-            visibility=visibility,
-        )
+        slug, fmt = _feed_file(request)
+        return await self._milestones(request, db, fmt, visibility, partner_slug=slug)
 
     async def _saved(
         self, request: Request, db: Reader, fmt: FeedFormat, saved: SavedFeed, visibility: Visibility
@@ -367,39 +354,25 @@ class FeedEndpoints:
         locale, url_locale = chosen_locale(request)
         texts = opml_texts(locale)
         query = "" if url_locale is None else f"?{urlencode({'locale': LANGUAGE_TAGS[url_locale]})}"
-        milestones = Group(texts["milestones"])
+
+        def subscription(text: str, xml_url: str, language: Locale) -> Subscription:
+            return Subscription(text, xml_url, html_url=self.home_url, language=LANGUAGE_TAGS[language])
+
         heading = milestones_heading(locale, None, None)
+        milestones = Group(texts["milestones"])
         for fmt in FeedFormat:
-            milestones.subscriptions.append(
-                Subscription(
-                    text=f"{heading.title} ({fmt.label})",
-                    xml_url=feed_url(self.public_url, MILESTONES, fmt) + query,
-                    html_url=self.home_url,
-                    language=LANGUAGE_TAGS[locale],
-                )
-            )
+            url = feed_url(self.public_url, MILESTONES, fmt) + query
+            milestones.subscriptions.append(subscription(f"{heading.title} ({fmt.label})", url, locale))
         partners = Group(texts["partners"])
         for row in await published_partners(db, visibility):
-            name = pick(row.name_en, row.name_zh, locale)
-            partners.subscriptions.append(
-                Subscription(
-                    text=milestones_heading(locale, name, None).title,
-                    xml_url=partner_feed_url(self.public_url, row.slug, FeedFormat.ATOM) + query,
-                    html_url=self.home_url,
-                    language=LANGUAGE_TAGS[locale],
-                )
-            )
+            title = milestones_heading(locale, pick(row.name_en, row.name_zh, locale), None).title
+            url = partner_feed_url(self.public_url, row.slug, FeedFormat.ATOM) + query
+            partners.subscriptions.append(subscription(title, url, locale))
         saved = Group(texts["saved"])
         for feed in self.saved.values():
             fixed = feed.fixed_locale
-            saved.subscriptions.append(
-                Subscription(
-                    text=feed.title,
-                    xml_url=feed_url(self.public_url, feed.name, FeedFormat.ATOM) + ("" if fixed else query),
-                    html_url=self.home_url,
-                    language=LANGUAGE_TAGS[fixed or locale],
-                )
-            )
+            url = feed_url(self.public_url, feed.name, FeedFormat.ATOM) + ("" if fixed else query)
+            saved.subscriptions.append(subscription(feed.title, url, fixed or locale))
         body = render_opml(texts["title"], AUTHOR, [milestones, partners, saved])
         return cached_response(request.headers, body, OPML_MEDIA_TYPE, None)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.content.fields import Images
-from accord.content.model import EVENT, PARTNER
+from accord.content.model import EVENT, PARTNER, ContentType
 from accord.core.dates import PartialDate, optional_date, period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
@@ -81,16 +81,29 @@ async def published_events(
 ) -> list[Any]:
     """The first ``limit`` events matching the filter (published ones, unless ``visibility`` shows
     more), newest event date first."""
+    return await _listed(db, EVENT, visibility, "DATE_DESC", limit, event_filter)
+
+
+async def _listed(
+    db: Reader,
+    content: ContentType,
+    visibility: Visibility,
+    order: str,
+    limit: int | None = None,
+    item_filter: Filter | None = None,
+) -> list[Any]:
+    """The first ``limit`` items of a list (None: all of them), read page by page."""
     rows: list[Any] = []
     after: str | None = None
-    while len(rows) < limit:
+    while limit is None or len(rows) < limit:
+        first = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit - len(rows))
         page = await lists.list_items(
             db,
-            EVENT,
+            content,
             visibility=visibility,
-            filter=event_filter,
-            order="DATE_DESC",
-            page=PageRequest(first=min(MAX_PAGE_SIZE, limit - len(rows)), after=after),
+            filter=item_filter,
+            order=order,
+            page=PageRequest(first=first, after=after),
         )
         rows.extend(page.items)
         if not page.has_next_page or not page.cursors:
@@ -150,17 +163,4 @@ async def published_partner(db: Reader, slug: str, visibility: Visibility = PUBL
 
 async def published_partners(db: Reader, visibility: Visibility = PUBLIC) -> list[Any]:
     """Every published partner (every partner ``visibility`` shows), by English name."""
-    rows: list[Any] = []
-    after: str | None = None
-    while True:
-        page = await lists.list_items(
-            db,
-            PARTNER,
-            visibility=visibility,
-            order="NAME_ASC",
-            page=PageRequest(first=MAX_PAGE_SIZE, after=after),
-        )
-        rows.extend(page.items)
-        if not page.has_next_page or not page.cursors:
-            return rows
-        after = page.cursors[-1]
+    return await _listed(db, PARTNER, visibility, "NAME_ASC")

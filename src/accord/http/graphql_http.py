@@ -246,13 +246,17 @@ class GraphQLHTTPEndpoint:
                 code="UNAUTHENTICATED",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        try:
-            viewer = await self.contexts.viewer_for(request.headers.get("authorization"))
-        except Unauthenticated as exc:
-            raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
+        viewer = await self.viewer(request)
         if viewer is None or not viewer.allows("create"):
             raise RequestError(403, "multipart requests (file uploads) need an editor's token", "FORBIDDEN")
         return viewer
+
+    async def viewer(self, request: Request) -> Viewer | None:
+        """The request's token holder (None: no token); an unknown or revoked token is a 401."""
+        try:
+            return await self.contexts.viewer_for(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
 
     async def read_upload(self, request: Request) -> MultipartRequest:
         settings = self.settings
@@ -399,10 +403,7 @@ class GraphQLHTTPEndpoint:
             )
         if files and kind is not OperationType.MUTATION:
             raise RequestError(400, "files are sent with mutations (uploadImage), not with queries")
-        try:
-            viewer = await self.contexts.viewer_for(request.headers.get("authorization"))
-        except Unauthenticated as exc:
-            raise RequestError(401, str(exc), code=exc.code, headers={"WWW-Authenticate": "Bearer"}) from None
+        viewer = await self.viewer(request)
         is_write = kind is OperationType.MUTATION
         if is_write:
             limits = self.rate_limits

@@ -97,10 +97,7 @@ class MilestoneHub:
         self.version_changed = asyncio.Condition()
 
     async def start(self) -> None:
-        async with self.engine.connect() as conn:
-            self.version = int(
-                (await conn.execute(select(func.coalesce(func.max(changes.c.id), 0)))).scalar_one()
-            )
+        self.version = await self.newest_change()
         self._task = asyncio.create_task(self._run(), name="accord-milestone-hub")
         await self.signal.start(self.wake)
 

@@ -237,10 +237,7 @@ class GraphQLWebSocket:
             key, prepared, params.variables, milestone_filter, params.operation_name
         )
 
-        async def send(change_id: int, payload: str) -> None:
-            await self.send_text(f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":{payload}}}')
-
-        member = Member(send=send)
+        member = Member(send=lambda _change_id, payload: self._next(op_id, payload))
         operation.group, operation.member = group, member
         if since is None:
             await group.join(member)
@@ -262,6 +259,10 @@ class GraphQLWebSocket:
             if operation is not None and operation.group is not None:
                 operation.group.leave(member)
             await self._error(op_id, [error])
+
+    async def _next(self, op_id: str, payload: str) -> None:
+        """A ``next`` message around a payload that is JSON text already."""
+        await self.send_text(f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":{payload}}}')
 
     async def _execute_once(self, op_id: str, params: GraphQLParams, prepared: Prepared, cost: int) -> None:
         is_write = prepared.operation_type(params.operation_name) is OperationType.MUTATION
@@ -292,10 +293,7 @@ class GraphQLWebSocket:
         if not result.executed:
             await self._error(op_id, result.errors)
         else:
-            await self.send_text(
-                f'{{"id":{orjson.dumps(op_id).decode()},"type":"next","payload":'
-                f"{orjson.dumps(result.body()).decode()}}}"
-            )
+            await self._next(op_id, orjson.dumps(result.body()).decode())
             await self.send({"id": op_id, "type": "complete"})
         self.operations.pop(op_id, None)
 

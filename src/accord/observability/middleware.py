@@ -1,4 +1,5 @@
-"""ASGI middleware: request id in and out, one JSON access line per request, HTTP metrics."""
+"""ASGI middleware: request id in and out, the answering instance, one JSON access line per request,
+HTTP metrics."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ def route_of(path: str) -> str:
 
 
 class RequestObservability:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, instance: str | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        # X-Accord-Instance on every HTTP response: which instance answered.
+        self.instance = [] if instance is None else [(b"x-accord-instance", instance.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -47,7 +50,11 @@ class RequestObservability:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *self.instance,
+                    (b"x-request-id", request_id.encode()),
+                ]
             await send(message)
 
         try:
