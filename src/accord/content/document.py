@@ -182,14 +182,11 @@ class ContentRecord(Record):
                         check_period(start_value.to_partial(), end_value.to_partial())
                     except PartialDateError as exc:
                         raise ValueError(f"{end.record}: {exc}") from exc
-            elif isinstance(spec, kinds.Tags):
-                tags = getattr(self, spec.record)
-                if len(set(tags)) != len(tags):
-                    raise ValueError(f"{spec.record}: a tag is listed twice")
-            elif isinstance(spec, kinds.Images):
-                hashes = getattr(self, spec.record)
-                if len(set(hashes)) != len(hashes):
-                    raise ValueError(f"{spec.record}: an image is listed twice")
+            elif isinstance(spec, kinds.Tags | kinds.Images):
+                listed = getattr(self, spec.record)
+                if len(set(listed)) != len(listed):
+                    what = "a tag" if isinstance(spec, kinds.Tags) else "an image"
+                    raise ValueError(f"{spec.record}: {what} is listed twice")
         return self
 
 

@@ -66,14 +66,10 @@ class Field:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Text(Field):
-    """A plain string column (``String`` or ``String!``)."""
+class InColumn(Field):
+    """A field held in one column of the row, as it is unless a subclass says otherwise."""
 
     column: str = ""  # default: the name in snake_case
-    nullable: bool = True
-    max_length: int | None = None
-    pattern: str | None = None
-    search: tuple[str, ...] = ()  # the search bodies it is indexed in: "en", "zh"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -87,15 +83,20 @@ class Text(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Flag(Field):
+class Text(InColumn):
+    """A plain string column (``String`` or ``String!``)."""
+
+    nullable: bool = True
+    max_length: int | None = None
+    pattern: str | None = None
+    search: tuple[str, ...] = ()  # the search bodies it is indexed in: "en", "zh"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flag(InColumn):
     """A boolean column."""
 
-    column: str = ""  # default: the name in snake_case
     default: bool = False
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: bool(value)}
@@ -105,16 +106,11 @@ class Flag(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Choice(Field):
+class Choice(InColumn):
     """A closed vocabulary, stored as its value's string."""
 
-    column: str = ""  # default: the name in snake_case
     enum: type[StrEnum]
     default: str = "OTHER"
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: self.enum(value).value}
@@ -182,7 +178,7 @@ class Date(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Places(Field):
+class Places(InColumn):
     """Place names in both languages, kept whole with the row (a JSON list of {en, zh_tw})."""
 
     column: str = "places"
@@ -190,10 +186,6 @@ class Places(Field):
     # what a request body could otherwise carry. docs/editing.md lists it.
     max_items: int = 20
     computed: bool = True
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: [place.model_dump() for place in value]}

@@ -115,31 +115,27 @@ class ContentType:
         return tuple(field for field in self.of_kind(Linked) if field.input_name)
 
 
-def _link(table: Table, own: str, target: str, target_type: str, order: ColumnElement[Any]) -> Relation:
-    return Relation(table, own, target, target_type, order)
-
-
-EVENT_PARTNER = _link(event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id)
-EVENT_AGREEMENT = _link(
+EVENT_PARTNER = Relation(event_partner, "event_id", "partner_id", "Partner", event_partner.c.partner_id)
+EVENT_AGREEMENT = Relation(
     event_agreement, "event_id", "agreement_id", "Agreement", event_agreement.c.agreement_id
 )
-EVENT_EXHIBIT = _link(event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id)
-AGREEMENT_PARTY = _link(
+EVENT_EXHIBIT = Relation(event_exhibit, "event_id", "exhibit_id", "Exhibit", event_exhibit.c.exhibit_id)
+AGREEMENT_PARTY = Relation(
     agreement_party, "agreement_id", "partner_id", "Partner", agreement_party.c.partner_id
 )
-EXHIBIT_AGREEMENT = _link(
+EXHIBIT_AGREEMENT = Relation(
     exhibit_agreement, "exhibit_id", "agreement_id", "Agreement", exhibit_agreement.c.agreement_id
 )
 # The same link tables, read from the other side.
-PARTNER_EVENTS = _link(event_partner, "partner_id", "event_id", "Event", events.c.sort_key)
-PARTNER_AGREEMENTS = _link(
+PARTNER_EVENTS = Relation(event_partner, "partner_id", "event_id", "Event", events.c.sort_key)
+PARTNER_AGREEMENTS = Relation(
     agreement_party, "partner_id", "agreement_id", "Agreement", agreement_party.c.agreement_id
 )
-AGREEMENT_EVENTS = _link(event_agreement, "agreement_id", "event_id", "Event", events.c.sort_key)
-AGREEMENT_EXHIBITS = _link(
+AGREEMENT_EVENTS = Relation(event_agreement, "agreement_id", "event_id", "Event", events.c.sort_key)
+AGREEMENT_EXHIBITS = Relation(
     exhibit_agreement, "agreement_id", "exhibit_id", "Exhibit", exhibit_agreement.c.exhibit_id
 )
-EXHIBIT_EVENTS = _link(event_exhibit, "exhibit_id", "event_id", "Event", events.c.sort_key)
+EXHIBIT_EVENTS = Relation(event_exhibit, "exhibit_id", "event_id", "Event", events.c.sort_key)
 
 KIND_FILTER = FilterField("kind", "choice", options={"field": "kind"})
 IMAGES = "Pictures of it, in the order editors gave them (docs/media.md)."

@@ -10,6 +10,9 @@ from accord.content.document import RECORD_TYPES, STORED, ContentRecord
 from accord.content.model import ContentType
 from accord.models.enums import Status
 
+# The columns every content table has, named as in the records.
+COMMON = ("slug", "status", "published_at", "scheduled_at", "created_at", "updated_at")
+
 
 def _timestamps(record: ContentRecord, now: datetime) -> dict[str, Any]:
     published_at = record.published_at
@@ -41,18 +44,11 @@ def full_row(content: ContentType, record: ContentRecord, now: datetime) -> dict
 def record_of(content: ContentType, row: Any, related: dict[str, Any]) -> ContentRecord:
     """The record of a row, given the values the row does not hold itself, by record field: the
     slugs of what it links to, its origin's slug, its tags."""
-    values: dict[str, Any] = {
-        "slug": row.slug,
-        "status": Status(row.status),
-        "published_at": row.published_at,
-        "scheduled_at": row.scheduled_at,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+    values: dict[str, Any] = {name: getattr(row, name) for name in COMMON}
+    values["status"] = Status(row.status)
     for spec in content.fields:
-        if not spec.record:
-            continue
-        values[spec.record] = related[spec.record] if spec.record in related else spec.from_row(row)
+        if spec.record:
+            values[spec.record] = related[spec.record] if spec.record in related else spec.from_row(row)
     # Validated with the STORED context: a row written before a rule existed (a control character,
     # more tags than allowed today) must stay readable, exportable and restorable.
     return RECORD_TYPES[content.name].model_validate(values, context=STORED)

@@ -127,7 +127,6 @@ async def authenticate(engine: AsyncEngine, token: str) -> Viewer:
 ACTION_WORDS = {
     "read_drafts": "reading drafts and revisions",
     "preview_link": "make preview links",
-    "schedule": "schedule publishing",
     "manage_webhooks": "manage webhooks",
 }
 

@@ -49,10 +49,6 @@ def _enum_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def _page(args: dict[str, Any]) -> PageRequest:
-    return PageRequest(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-
-
 class Run:
     """One execution: the request's database reader, locale, visibility and coerced variables."""
 
@@ -190,7 +186,7 @@ class Run:
             visibility=self.visibility,
             filter=args.get("filter"),
             order=_enum_value(args.get("orderBy")),
-            page=_page(args),
+            page=PageRequest.of(args),
             columns=self._versioned(self._nodes(key, content, details)),
         )
         if page.items:

@@ -448,15 +448,10 @@ class Compiler:
         return f"(CASE {' '.join(cases)} ELSE {last} END)"
 
 
-def _choice(compiler: Compiler, content: ContentType, spec: Field, row: str, details: Any) -> str:
-    assert isinstance(spec, Choice)
-    return f"{row}.{spec.column}"
-
-
 RENDERERS: dict[type[Field], Callable[[Compiler, ContentType, Any, str, Any], str]] = {
     Text: Compiler.text,
     Flag: Compiler.flag,
-    Choice: _choice,
+    Choice: Compiler.text,  # the column holds the enum value GraphQL answers
     Localized: Compiler.localized,
     Date: Compiler.date,
     Places: Compiler.places,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -94,16 +94,8 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(
-            max_tokens=settings.max_tokens,
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_directives=settings.max_directives,
-            max_selections=settings.max_selections,
-            max_field_overlap=settings.max_field_overlap,
-            cost_budget=settings.cost_budget,
-            introspection=settings.introspection,
-        )
+        """Each limit from the setting of the same name."""
+        return cls(**{limit.name: getattr(settings, limit.name) for limit in fields(cls)})
 
 
 def limit_error(message: str, code: str, limit: int, node: Any = None) -> GraphQLError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -44,6 +44,12 @@ class PageRequest:
                 raise BadInput(f"{name} must be at most {MAX_PAGE_SIZE} (asked for {value})", field=name)
         if self.first is not None and self.last is not None:
             raise BadInput("give first or last, not both", field="last")
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> PageRequest:
+        """The page a field's ``first``, ``after``, ``last`` and ``before`` arguments ask for."""
+        get = arguments.get
+        return cls(get("first"), get("after"), get("last"), get("before"))
 
     @property
     def backwards(self) -> bool:
@@ -128,27 +134,13 @@ async def paginate(
     ``columns``: select these (and the sort columns, for the cursors) instead of the whole rows.
     """
     reverse = page.backwards
-    cursor_text = page.before if reverse else page.after
     bounded = query
-    if cursor_text is not None:
-        key = decode_cursor(
-            cursor_text,
-            sort.tag,
-            len(sort.columns),
-            field="before" if reverse else "after",
-            types=_types(sort),
-        )
-        bounded = bounded.where(_after(sort, key, reverse=reverse))
-    other_text = page.after if reverse else page.before
-    if other_text is not None:
-        key = decode_cursor(
-            other_text,
-            sort.tag,
-            len(sort.columns),
-            field="after" if reverse else "before",
-            types=_types(sort),
-        )
-        bounded = bounded.where(_after(sort, key, reverse=not reverse))
+    # Rows after ``after`` and before ``before``; the cursor the page is read from is checked first.
+    cursors = (("after", page.after, False), ("before", page.before, True))
+    for field, cursor, backwards in reversed(cursors) if reverse else cursors:
+        if cursor is not None:
+            key = decode_cursor(cursor, sort.tag, len(sort.columns), field=field, types=_types(sort))
+            bounded = bounded.where(_after(sort, key, reverse=backwards))
     if columns is not None:
         bounded = bounded.with_only_columns(*sort.columns, *columns)
     size = page.size

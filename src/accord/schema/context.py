@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from graphql import DocumentNode
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,16 +24,9 @@ from accord.read.relations import load_by_id, load_images, load_linked, load_tag
 from accord.write.content import ContentWriter
 from accord.write.images import ImageWriter
 
-K = TypeVar("K")
-V = TypeVar("V")
-
 # The document being run, as accord.operation prepared it: strawberry then neither parses nor
 # validates it again (accord.schema.UsePrepared).
 PREPARED_DOCUMENT: ContextVar[DocumentNode | None] = ContextVar("accord_prepared_document", default=None)
-
-
-def _loader(load: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
-    return DataLoader(load_fn=load)
 
 
 class Loaders:
@@ -42,44 +35,30 @@ class Loaders:
     def __init__(self, db: Reader, visibility: Visibility) -> None:
         self.db = db
         self.visibility = visibility
-        self._linked: dict[Relation, DataLoader[int, list[Any]]] = {}
-        self._by_id: dict[str, DataLoader[int, Any | None]] = {}
-        self._images: dict[str, DataLoader[int, list[Any]]] = {}
+        self._loaders: dict[Any, DataLoader[int, Any]] = {}
 
         async def tags(ids: list[int]) -> list[list[str]]:
             return await load_tags(db, ids)
 
-        self.tags: DataLoader[int, list[str]] = _loader(tags)
+        self.tags: DataLoader[int, list[str]] = DataLoader(load_fn=tags)
+
+    def _loader(self, key: Any, load: Callable[[list[int]], Awaitable[list[Any]]]) -> DataLoader[int, Any]:
+        """The request's loader under ``key``, made with ``load`` the first time it is asked for."""
+        found = self._loaders.get(key)
+        if found is None:
+            found = self._loaders[key] = DataLoader(load_fn=load)
+        return found
 
     def linked(self, relation: Relation) -> DataLoader[int, list[Any]]:
-        found = self._linked.get(relation)
-        if found is None:
-
-            async def load(owners: list[int]) -> list[list[Any]]:
-                return await load_linked(self.db, relation, owners, self.visibility.statuses)
-
-            found = self._linked[relation] = _loader(load)
-        return found
+        statuses = self.visibility.statuses
+        return self._loader(relation, lambda owners: load_linked(self.db, relation, owners, statuses))
 
     def images(self, spec: Images) -> DataLoader[int, list[Any]]:
-        found = self._images.get(spec.link.name)
-        if found is None:
-
-            async def load(owners: list[int]) -> list[list[Any]]:
-                return await load_images(self.db, spec, owners)
-
-            found = self._images[spec.link.name] = _loader(load)
-        return found
+        return self._loader(("images", spec.link.name), lambda owners: load_images(self.db, spec, owners))
 
     def by_id(self, content: ContentType) -> DataLoader[int, Any | None]:
-        found = self._by_id.get(content.name)
-        if found is None:
-
-            async def load(ids: list[int]) -> list[Any | None]:
-                return await load_by_id(self.db, content, ids, self.visibility.statuses)
-
-            found = self._by_id[content.name] = _loader(load)
-        return found
+        statuses = self.visibility.statuses
+        return self._loader(("by_id", content.name), lambda ids: load_by_id(self.db, content, ids, statuses))
 
 
 @dataclass

@@ -24,7 +24,6 @@ from accord.core.visibility import EDITOR
 from accord.models.columns import utcnow
 from accord.models.enums import Status
 from accord.read import lists
-from accord.read.pagination import PageRequest
 from accord.read.search import search as run_search
 from accord.schema.images import ImageMutations
 from accord.schema.inputs import create_input, patch_input, to_request
@@ -40,8 +39,8 @@ from accord.schema.types import (
     connection_of,
     connection_type,
     field,
-    filter_values,
     list_arguments,
+    list_options,
     resolver,
 )
 from accord.write.content import ContentWriter, WriteResult
@@ -79,17 +78,9 @@ def _lookup_field(content: ContentType) -> Any:
 
 def _list_field(content: ContentType) -> Any:
     async def resolve(root: Any, info: Info, **arguments: Any) -> Connection[Any]:
-        order = arguments.get("orderBy")
-        page = await lists.list_items(
-            info.context.db,
-            content,
-            visibility=info.context.visibility,
-            filter=filter_values(arguments.get("filter")),
-            order=None if order is None else order.value,
-            page=PageRequest(
-                arguments.get("first"), arguments.get("after"), arguments.get("last"), arguments.get("before")
-            ),
-        )
+        context = info.context
+        options = list_options(arguments)
+        page = await lists.list_items(context.db, content, visibility=context.visibility, **options)
         return connection_of(content, page)
 
     return field(resolve, connection_type(content), arguments=list_arguments(content, backwards=True))

@@ -11,7 +11,7 @@ relations.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
@@ -188,9 +188,14 @@ def list_arguments(content: ContentType, *, backwards: bool) -> list[Argument]:
     return arguments
 
 
-def filter_values(value: Any) -> dict[str, Any] | None:
-    """A filter input as the mapping accord.read.filters reads."""
-    return None if value is None else dict(vars(value))
+def list_options(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """A list field's filter, order and pagination arguments, as accord.read.lists takes them."""
+    filter, order = arguments.get("filter"), arguments.get("orderBy")
+    return {
+        "filter": None if filter is None else dict(vars(filter)),  # the mapping accord.read.filters reads
+        "order": None if order is None else order.value,
+        "page": PageRequest.of(arguments),
+    }
 
 
 SCHEDULED_AT = (
@@ -332,15 +337,9 @@ class TypeBuilder:
         target = BY_NAME[spec.target]
 
         async def resolve(root: Item, info: Info, **arguments: Any) -> Connection[Any]:
-            order = arguments.get("orderBy")
+            context = info.context
             page = await lists.list_of(
-                info.context.db,
-                spec,
-                root.row.id,
-                visibility=info.context.visibility,
-                filter=filter_values(arguments.get("filter")),
-                order=None if order is None else order.value,
-                page=PageRequest(first=arguments.get("first"), after=arguments.get("after")),
+                context.db, spec, root.row.id, visibility=context.visibility, **list_options(arguments)
             )
             return connection_of(target, page)
 

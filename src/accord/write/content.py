@@ -21,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -98,14 +98,12 @@ class ContentWriter:
         self.after_commit: list[AfterCommitHook] = []
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead of
         # meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms between retries.
-        self._queue = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._queue: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        if self._queue is None:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
         async with self._queue, self.engine.begin() as conn:
             yield conn
 
@@ -115,7 +113,7 @@ class ContentWriter:
         actor = require(viewer, "create")
         async with self.transaction() as conn:
             result = await self._create(conn, actor, content, request)
-        return await self._committed(result)
+        return await self.committed(result)
 
     async def update(
         self,
@@ -132,7 +130,7 @@ class ContentWriter:
                 result = await self._update(conn, actor, content, id_, request, expected)
         except _NothingChanged as nothing:
             return nothing.result
-        return await self._committed(result)
+        return await self.committed(result)
 
     async def set_status(
         self, viewer: Viewer | None, content: ContentType, global_id: str, status: Status
@@ -142,14 +140,14 @@ class ContentWriter:
         actor = require(viewer, action)
         id_ = expect_type(global_id, content.name)
         async with self.transaction() as conn:
-            before = await self._lock_and_snapshot(conn, content, id_)
+            before = await self.lock_and_snapshot(conn, content, id_)
             values: dict[str, Any] = {"status": status.value, "scheduled_at": None, "updated_at": utcnow()}
             if status is Status.PUBLISHED and before.published_at is None:
                 values["published_at"] = values["updated_at"]
             table = content.table
             await conn.execute(update(table).where(table.c.id == id_).values(**values))
-            result = await self._finish(conn, actor, content, id_, action, before)
-        return await self._committed(result)
+            result = await self.finish(conn, actor, content, id_, action, before)
+        return await self.committed(result)
 
     async def publish(
         self, viewer: Viewer | None, content: ContentType, global_id: str, at: datetime | None
@@ -162,7 +160,7 @@ class ContentWriter:
         if moment is None:
             return await self.set_status(viewer, content, global_id, Status.PUBLISHED)
         async with self.transaction() as conn:
-            before = await self._lock_and_snapshot(conn, content, id_)
+            before = await self.lock_and_snapshot(conn, content, id_)
             if before.status is Status.PUBLISHED:
                 raise BadInput(
                     f"at: the {content.singular} is published already; only drafts and archived "
@@ -173,8 +171,8 @@ class ContentWriter:
             await conn.execute(
                 update(table).where(table.c.id == id_).values(scheduled_at=moment, updated_at=utcnow())
             )
-            result = await self._finish(conn, actor, content, id_, "schedule", before)
-        return await self._committed(result)
+            result = await self.finish(conn, actor, content, id_, "schedule", before)
+        return await self.committed(result)
 
     async def cancel_schedule(self, viewer: Viewer | None, global_id: str) -> WriteResult:
         """Take a scheduled publish back; the content stays as it is. Content with nothing scheduled
@@ -186,17 +184,17 @@ class ContentWriter:
             raise NotFound(f"id: no {content.singular} with that id", field="id")
         try:
             async with self.transaction() as conn:
-                before = await self._lock_and_snapshot(conn, content, id_)
+                before = await self.lock_and_snapshot(conn, content, id_)
                 if before.scheduled_at is None:
                     raise _NothingChanged(WriteResult(content.name, id_, None))
                 table = content.table
                 await conn.execute(
                     update(table).where(table.c.id == id_).values(scheduled_at=None, updated_at=utcnow())
                 )
-                result = await self._finish(conn, actor, content, id_, "unschedule", before)
+                result = await self.finish(conn, actor, content, id_, "unschedule", before)
         except _NothingChanged as nothing:
             return nothing.result
-        return await self._committed(result)
+        return await self.committed(result)
 
     async def publish_due(self, content: ContentType, id_: int, now: datetime) -> WriteResult | None:
         """The scheduler's publish of one item whose time has come (None: nothing to do, because
@@ -227,18 +225,18 @@ class ContentWriter:
             if before.published_at is None:
                 values["published_at"] = due
             await conn.execute(update(table).where(table.c.id == id_).values(**values))
-            result = await self._finish(conn, SCHEDULER, content, id_, "publish", before)
-        return await self._committed(result)
+            result = await self.finish(conn, SCHEDULER, content, id_, "publish", before)
+        return await self.committed(result)
 
     async def delete(self, viewer: Viewer | None, content: ContentType, global_id: str) -> WriteResult:
         actor = require(viewer, "delete")
         id_ = expect_type(global_id, content.name)
         async with self.transaction() as conn:
-            before = await self._lock_and_snapshot(conn, content, id_)
+            before = await self.lock_and_snapshot(conn, content, id_)
             table = content.table
             await conn.execute(delete(table).where(table.c.id == id_))
-            result = await self._finish(conn, actor, content, id_, "delete", before, after_exists=False)
-        return await self._committed(result)
+            result = await self.finish(conn, actor, content, id_, "delete", before, after_exists=False)
+        return await self.committed(result)
 
     async def restore(self, viewer: Viewer | None, revision_id: int) -> WriteResult:
         """Put a piece of content back as a revision left it (a deletion: as it was before)."""
@@ -258,12 +256,13 @@ class ContentWriter:
             content, id_ = BY_NAME[revision.content_type], revision.content_id
             before = await self._snapshot(conn, content, id_)
             lapsed = await self._restore_record(conn, content, id_, snapshot)
-            result = await self._finish(conn, actor, content, id_, "restore", before)
-        return await self._committed(replace(result, schedule_lapsed=lapsed))
+            result = await self.finish(conn, actor, content, id_, "restore", before)
+        return await self.committed(replace(result, schedule_lapsed=lapsed))
 
     # ------------------------------------------------------------------ steps
 
-    async def _committed(self, result: WriteResult) -> WriteResult:
+    async def committed(self, result: WriteResult) -> WriteResult:
+        """Runs the after-commit hooks of a committed write."""
         for hook in self.after_commit:
             await hook(result)
         return result
@@ -287,7 +286,7 @@ class ContentWriter:
             raise Conflict(f"input.slug: {record.slug!r} is taken", field="input.slug") from None
         await self._write_links(conn, content, id_, links, replace=False)
         await self._write_tags(conn, content, record, id_, replace=False)
-        return await self._finish(conn, actor, content, id_, "create", None)
+        return await self.finish(conn, actor, content, id_, "create", None)
 
     async def _update(
         self,
@@ -298,7 +297,7 @@ class ContentWriter:
         request: WriteRequest,
         expected: datetime | None,
     ) -> WriteResult:
-        before = await self._lock_and_snapshot(conn, content, id_)
+        before = await self.lock_and_snapshot(conn, content, id_)
         if expected is not None and expected.tzinfo is None:
             expected = expected.replace(tzinfo=UTC)  # a time without an offset is read as UTC
         if expected is not None and before.updated_at != expected:
@@ -328,9 +327,9 @@ class ContentWriter:
         if after is not None and unchanged(after.model_copy(update={"updated_at": None}), before):
             # Written back as it was: undo, and leave no revision, change or new updatedAt.
             raise _NothingChanged(WriteResult(content.name, id_, None))
-        return await self._finish(conn, actor, content, id_, "update", before)
+        return await self.finish(conn, actor, content, id_, "update", before)
 
-    async def _finish(
+    async def finish(
         self,
         conn: AsyncConnection,
         actor: Viewer,
@@ -341,6 +340,7 @@ class ContentWriter:
         *,
         after_exists: bool = True,
     ) -> WriteResult:
+        """Records the write of an item: its search entry, then its revision and change."""
         await conn.run_sync(lambda sync: refresh_search(sync, content, [id_]))
         after = await self._snapshot(conn, content, id_) if after_exists else None
         published = is_published_milestone(after) and not is_published_milestone(before)
@@ -394,33 +394,12 @@ class ContentWriter:
             await hook(conn, result)
         return result
 
-    async def committed(self, result: WriteResult) -> WriteResult:
-        """Runs the after-commit hooks of a committed write."""
-        return await self._committed(result)
-
-    async def lock_and_snapshot(self, conn: AsyncConnection, content: ContentType, id_: int) -> ContentRecord:
-        """Locks an item for a write (PostgreSQL) and reads its record; NotFound when there is none."""
-        return await self._lock_and_snapshot(conn, content, id_)
-
-    async def finish(
-        self,
-        conn: AsyncConnection,
-        actor: Viewer,
-        content: ContentType,
-        id_: int,
-        action: str,
-        before: ContentRecord | None,
-    ) -> WriteResult:
-        """Records the write of an item (its search entry, revision and change): see ``_finish``."""
-        return await self._finish(conn, actor, content, id_, action, before)
-
     async def _snapshot(self, conn: AsyncConnection, content: ContentType, id_: int) -> ContentRecord | None:
         found = await conn.run_sync(lambda sync: read_records(sync, content, [id_]))
         return found[0] if found else None
 
-    async def _lock_and_snapshot(
-        self, conn: AsyncConnection, content: ContentType, id_: int
-    ) -> ContentRecord:
+    async def lock_and_snapshot(self, conn: AsyncConnection, content: ContentType, id_: int) -> ContentRecord:
+        """Locks an item for a write (PostgreSQL) and reads its record; NotFound when there is none."""
         table = content.table
         query = select(table.c.id).where(table.c.id == id_)
         if conn.dialect.name == "postgresql":
@@ -457,10 +436,12 @@ class ContentWriter:
             if global_ids is None:
                 continue
             path = f"input.{spec.input_name}"
+            target = BY_NAME[spec.target]
             targets = [expect_type(g, spec.target, field=f"{path}[{i}]") for i, g in enumerate(global_ids)]
             if len(set(targets)) != len(targets):
                 raise BadInput(f"{path}: an id is listed twice", field=path)
-            await self._check_exist(conn, BY_NAME[spec.target], targets, global_ids, path)
+            if targets:
+                await _check_exist(conn, target.table, target.singular, targets, global_ids, path)
             resolved[spec.input_name] = targets
         for pictures in content.of_kind(Images):
             global_ids = request.links.get(pictures.input_name)
@@ -476,21 +457,18 @@ class ContentWriter:
             targets = [expect_type(g, "Image", field=f"{path}[{i}]") for i, g in enumerate(global_ids)]
             if len(set(targets)) != len(targets):
                 raise BadInput(f"{path}: an image is listed twice", field=path)
-            found = set((await conn.execute(select(images.c.id).where(images.c.id.in_(targets)))).scalars())
-            for position, (image_id, global_id) in enumerate(zip(targets, global_ids, strict=True)):
-                if image_id not in found:
-                    where = f"{path}[{position}]"
-                    raise NotFound(f"{where}: no image with id {global_id}", field=where)
+            await _check_exist(conn, images, "image", targets, global_ids, path)
             resolved[pictures.input_name] = targets
         for origin in content.of_kind(Origin):
             if not request.origin_given:
                 continue
             path = f"input.{origin.input_name}"
-            target: list[int] = []
+            chosen: list[int] = []
             if request.origin_id is not None:
-                target = [expect_type(request.origin_id, origin.target, field=path)]
-                await self._check_exist(conn, BY_NAME[origin.target], target, [request.origin_id], path)
-            resolved[origin.input_name] = target
+                chosen = [expect_type(request.origin_id, origin.target, field=path)]
+                source = BY_NAME[origin.target]
+                await _check_exist(conn, source.table, source.singular, chosen, [request.origin_id], path)
+            resolved[origin.input_name] = chosen
         return resolved
 
     async def _write_links(
@@ -538,25 +516,6 @@ class ContentWriter:
                     .where(table.c.id == id_)
                     .values({origin.column: target[0] if target else None})
                 )
-
-    async def _check_exist(
-        self,
-        conn: AsyncConnection,
-        content: ContentType,
-        ids: Sequence[int],
-        global_ids: Sequence[str],
-        path: str,
-    ) -> None:
-        table = content.table
-        found = (
-            set((await conn.execute(select(table.c.id).where(table.c.id.in_(ids)))).scalars())
-            if ids
-            else set()
-        )
-        for position, (id_, global_id) in enumerate(zip(ids, global_ids, strict=True)):
-            if id_ not in found:
-                where = path if path.endswith("Id") else f"{path}[{position}]"
-                raise NotFound(f"{where}: no {content.singular} with id {global_id}", field=where)
 
     async def _write_tags(
         self, conn: AsyncConnection, content: ContentType, record: ContentRecord, id_: int, *, replace: bool
@@ -613,6 +572,17 @@ async def lock_change_log(conn: AsyncConnection) -> None:
     their change-log rows one after the other. (SQLite writers are serialised already.)"""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
+
+
+async def _check_exist(
+    conn: AsyncConnection, table: Table, singular: str, ids: Sequence[int], given: Sequence[str], path: str
+) -> None:
+    """NotFound naming the first of ``ids`` that ``table`` does not hold (one query, even for none)."""
+    found = set((await conn.execute(select(table.c.id).where(table.c.id.in_(ids)))).scalars())
+    for position, (id_, global_id) in enumerate(zip(ids, given, strict=True)):
+        if id_ not in found:
+            where = path if path.endswith("Id") else f"{path}[{position}]"
+            raise NotFound(f"{where}: no {singular} with id {global_id}", field=where)
 
 
 def _english_title(content: ContentType, values: dict[str, Any]) -> str:
