@@ -67,7 +67,7 @@ class Services:
     push: PushService  # webhooks and the WebSub hub: the deliverer, /websub, the admin functions
     media: MediaEndpoints
     scheduler: Scheduler
-    scheduler_engine: AsyncEngine
+    background_engine: AsyncEngine  # the scheduler's and the push deliverer's polls
     preview_secret: PreviewSecret
     tracing: Tracing | None = None  # None: tracing is off
 
@@ -81,7 +81,7 @@ class Services:
         await self.scheduler.stop()
         await self.push.close()
         await self.hub.stop()
-        engines = (self.write_engine, self.engine, self.primary_engine, self.scheduler_engine)
+        engines = (self.write_engine, self.engine, self.primary_engine, self.background_engine)
         for engine in {id(e): e for e in engines}.values():
             await engine.dispose()
         if self.tracing is not None:
@@ -117,7 +117,13 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
     hub = MilestoneHub(primary, create_signal(settings))
     writer = ContentWriter(write_engine)
     instance = uuid.uuid4().hex[:12]
-    push = build_push(settings, primary, writer, hub, instance)
+    # Background tasks (the scheduler, the push deliverer) look for due work on connections of their
+    # own (the primary's database): their polls never wait for one of the requests' connections,
+    # nor hold one, nor show among a request's statements.
+    background_engine = create_async_db_engine(
+        settings.database_url, statement_timeout_ms=timeout, pool_size=1, max_overflow=1
+    )
+    push = build_push(settings, primary, background_engine, writer, hub, instance)
     # The writer tells the live layer of every commit: PostgreSQL is told inside the transaction;
     # this worker's subscribers and caches, and the other processes, once it has committed.
     writer.in_transaction.append(notify_in_transaction)
@@ -141,12 +147,7 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
     images = ImageWriter(writer, media_limits)
     # Scheduled publishes go through the same writer, so the hooks above (and any added later,
     # push delivery among them) hear of them as of any publish.
-    # The scheduler looks for due items on a connection of its own (the primary's database): its
-    # polls never wait for one of the requests' connections, nor hold one.
-    scheduler_engine = create_async_db_engine(
-        settings.database_url, statement_timeout_ms=timeout, pool_size=1, max_overflow=1
-    )
-    scheduler = Scheduler(scheduler_engine, writer, settings.schedule_poll_seconds)
+    scheduler = Scheduler(background_engine, writer, settings.schedule_poll_seconds)
     writer.after_commit.append(scheduler.committed_write)
     configured = settings.preview_secret.get_secret_value() if settings.preview_secret else None
     preview_secret = PreviewSecret(primary, configured)
@@ -219,19 +220,25 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         push=push,
         media=MediaEndpoints.from_settings(settings, engine, content_version, preview_secret),
         scheduler=scheduler,
-        scheduler_engine=scheduler_engine,
+        background_engine=background_engine,
         preview_secret=preview_secret,
     )
 
 
 def build_push(
-    settings: Settings, primary: AsyncEngine, writer: ContentWriter, hub: MilestoneHub, instance: str
+    settings: Settings,
+    primary: AsyncEngine,
+    background: AsyncEngine,
+    writer: ContentWriter,
+    hub: MilestoneHub,
+    instance: str,
 ) -> PushService:
     """Push delivery on the primary, writing through the writer's transactions (on SQLite they queue
-    with the mutations'), woken when the hub's content version moves."""
+    with the mutations'), woken when the hub's content version moves, polling on ``background``."""
     return PushService(
         settings,
         engine=primary,
+        poll_engine=background,
         transaction=writer.transaction,
         instance=instance,
         version_changed=hub.version_changed,

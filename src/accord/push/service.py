@@ -24,6 +24,7 @@ class PushService:
         settings: Settings,
         *,
         engine: AsyncEngine,
+        poll_engine: AsyncEngine | None = None,
         transaction: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
         instance: str,
         version_changed: asyncio.Condition | None = None,
@@ -39,7 +40,7 @@ class PushService:
         self.topics = TopicFeeds(FeedEndpoints.from_settings(settings, engine))
         self.deliverer = Deliverer(
             settings,
-            engine=engine,
+            engine=poll_engine or engine,  # is anything due? (the application's: its own connections)
             transaction=transaction,
             sender=self.sender,
             topics=self.topics,
