@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.content.model import EVENT
 from accord.core.tables import changes, events
+from accord.core.tasks import cancel_and_wait
 from accord.core.visibility import PUBLIC
 from accord.live.signals import Signal
 from accord.models.enums import Status
@@ -103,11 +104,8 @@ class MilestoneHub:
 
     async def stop(self) -> None:
         await self.signal.stop()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def wake(self) -> None:
         self._wake.set()

@@ -12,7 +12,6 @@ latency, never a milestone: every hub also re-reads the log on a timer, and afte
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -20,6 +19,7 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from accord.core.tasks import cancel_and_wait
 from accord.write.content import WriteResult
 
 log = logging.getLogger("accord.live")
@@ -82,11 +82,8 @@ class _Reconnecting:
         self._task = asyncio.create_task(self._run(wake), name=f"accord-{self.name}-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self, wake: Wake) -> None:
         delay = 0.2

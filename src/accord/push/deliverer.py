@@ -45,6 +45,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from accord.core.tasks import cancel_and_wait
 from accord.models.columns import utcnow
 from accord.push.outbox import (
     ACTIVE,
@@ -144,11 +145,7 @@ class Deliverer:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks.clear()
         self._queue.clear()  # released below with every other claim of this process
         in_flight = list(self._in_flight)

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from accord.core.tasks import cancel_and_wait
 from accord.models.columns import utcnow
 from accord.schedule.due import due_now, next_due
 from accord.write.content import ContentWriter, WriteResult
@@ -46,11 +47,8 @@ class Scheduler:
         self._task = asyncio.create_task(self._run(), name="accord-scheduler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def wake(self) -> None:
         self._wake.set()
