@@ -443,6 +443,7 @@ def test_a_forged_or_tampered_value_gets_a_403_page(desk: Desk, tamper: Any) -> 
     assert page.status_code == 403
     _is_private_page(page)
     assert "This preview link does not work" in page.text
+    assert '<meta name="robots" content="noindex, nofollow" />' in page.text
     assert "staging-draft</h1>" not in page.text
 
 

@@ -78,6 +78,7 @@ def test_an_unknown_or_unpublished_event_is_a_real_404(server: LiveServer, slug:
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "location" not in response.headers
     assert "There is no published event" in response.text
+    assert '<meta name="robots" content="noindex" />' in response.text
     assert "<script>" not in response.text
     assert '<a href="/?lang=en">Back to the timeline</a>' in response.text
     assert response.headers["content-security-policy"].startswith("default-src 'self'")

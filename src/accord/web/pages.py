@@ -35,6 +35,7 @@ from accord.feeds.links import alternate_links_html
 from accord.models.enums import Locale
 from accord.read import lists
 from accord.read.db import Reader
+from accord.web.message_page import message_page
 from accord.web.preview import PreviewPages
 
 # The page loads nothing from elsewhere; the browser enforces it. 'self' covers the WebSocket to
@@ -125,7 +126,6 @@ class EventPages:
 
     def __init__(self, engine: AsyncEngine, preview_secret: PreviewSecret | None = None) -> None:
         self.engine = engine
-        self.template = (files("accord.web") / "templates" / "not-found.html").read_text(encoding="utf-8")
         self.previews = None if preview_secret is None else PreviewPages(engine, preview_secret, PAGE_HEADERS)
 
     async def respond(self, request: Request) -> Response:
@@ -140,12 +140,13 @@ class EventPages:
         lang = asked or _reader_language(request)
         title, text, back = NOT_FOUND_TEXT[lang]
         shown = escape(slug[:120] + ("…" if len(slug) > 120 else ""))
-        body = (
-            self.template.replace("__LANG__", PAGE_LANGUAGES[lang])
-            .replace("__TITLE__", title)
-            .replace("__TEXT__", text.format(slug=f"<code>{shown}</code>"))
-            .replace("__BACK__", back)
-            .replace("__HOME__", f"/?lang={lang}")
+        body = message_page(
+            html_lang=PAGE_LANGUAGES[lang],
+            title=title,
+            text=text.format(slug=f"<code>{shown}</code>"),
+            back=back,
+            home=f"/?lang={lang}",
+            robots="noindex",
         )
         return HTMLResponse(body, status_code=404, headers={**PAGE_HEADERS, "Vary": "Accept-Language"})
 

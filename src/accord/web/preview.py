@@ -38,6 +38,7 @@ from accord.models.enums import Locale
 from accord.read import lists
 from accord.read.db import Reader
 from accord.read.relations import load_images, load_linked, load_tags
+from accord.web.message_page import message_page
 
 PREVIEW_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -107,7 +108,6 @@ class PreviewPages:
         self.secret = secret
         self.headers = {**headers, **PREVIEW_HEADERS}
         self.page = _template("preview.html")
-        self.refusal = _template("preview-refused.html")
 
     async def respond(self, request: Request, slug: str, lang: str, html_lang: str) -> Response:
         """The page for ``?preview=``; ``lang`` is the page's language tag (``en``, ``zh-TW``)."""
@@ -149,12 +149,13 @@ class PreviewPages:
         return HTMLResponse(page, headers=self.headers)
 
     def _refused(self, text: dict[str, str], lang: str, html_lang: str, reason: str) -> Response:
-        page = (
-            self.refusal.replace("__LANG__", html_lang)
-            .replace("__TITLE__", escape(text["expired_title" if reason == "expired" else "refused"]))
-            .replace("__TEXT__", escape(text[reason]))
-            .replace("__BACK__", escape(text["back"]))
-            .replace("__HOME__", f"/?lang={lang}")
+        page = message_page(
+            html_lang=html_lang,
+            title=escape(text["expired_title" if reason == "expired" else "refused"]),
+            text=escape(text[reason]),
+            back=escape(text["back"]),
+            home=f"/?lang={lang}",
+            robots="noindex, nofollow",  # a preview link is private: follow nothing it links to
         )
         return HTMLResponse(page, status_code=403, headers=self.headers)
 
