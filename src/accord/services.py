@@ -145,8 +145,8 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
     # Image writes go through the same writer (its transactions, revisions, change log and hooks).
     media_limits = MediaLimits.from_settings(settings)
     images = ImageWriter(writer, media_limits)
-    # Scheduled publishes go through the same writer, so the hooks above (and any added later,
-    # push delivery among them) hear of them as of any publish.
+    # Scheduled publishes go through the same writer, so the hooks above (the live layer's and push
+    # delivery's) hear of them as of any publish.
     scheduler = Scheduler(background_engine, writer, settings.schedule_poll_seconds)
     writer.after_commit.append(scheduler.committed_write)
     configured = settings.preview_secret.get_secret_value() if settings.preview_secret else None
