@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -147,3 +148,73 @@ async def test_an_uncached_anonymous_read_is_one_round_trip(synthetic_url: str) 
             third = await client.post("/graphql", json=body, headers={"Cache-Control": "no-cache"})
             assert third.content == first.content
             assert len(statements) == 1 and "node_json" in statements[0], statements
+
+
+async def test_a_page_statement_carries_its_limit_in_its_text(synthetic_url: str) -> None:
+    """The page size is written into the statement (LIMIT 21), not sent as a parameter: PostgreSQL
+    plans a prepared statement with LIMIT $n again on every execution (a generic plan must assume a
+    tenth of the table). Here it keeps one generic plan after its first executions."""
+    engine = create_async_db_engine(synthetic_url, pool_size=1, max_overflow=0)
+    statements: list[str] = []
+    for sql_engine in statement_engines(engine):
+        event.listen(sql_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        db = Reader(engine)
+        for _ in range(8):  # PostgreSQL weighs a generic plan after the fifth execution
+            await execute_fast(
+                build_schema()._schema,
+                parse(FRONT_PAGE),
+                None,
+                {"n": 20},
+                db=db,
+                locale=Locale.EN,
+                visibility=PUBLIC,
+            )
+        await db.close()
+        assert all("LIMIT 21" in statement for statement in statements), statements[-1]
+        if engine.dialect.name != "postgresql":
+            return
+        async with engine.connect() as conn:  # the pool's one connection: its prepared statements
+            plans = await conn.exec_driver_sql(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE '%node_json%' AND statement NOT LIKE '%pg_prepared%'"
+            )
+            [(generic, custom)] = [tuple(row) for row in plans.all()]
+        assert generic >= 3 and custom <= 5, (generic, custom)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_burst_of_readers_keeps_its_connections(synthetic_url: str) -> None:
+    """More requests at once than the pool holds wait for a connection, and the connections stay
+    open afterwards: a pool that opened extra connections for a burst and closed them on return
+    made PostgreSQL start a backend (and plan every statement again) every few requests."""
+    if not synthetic_url.startswith("postgresql"):
+        pytest.skip("SQLite opens no server connections")
+    app = create_app(Settings(database_url=synthetic_url, rate_limit=False))
+    services: Services = app.state.services
+    opened: list[object] = []
+    event.listen(services.engine.sync_engine, "connect", lambda *args: opened.append(args[0]))
+
+    async def burst(client: httpx.AsyncClient, round_: int) -> None:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/graphql",
+                    json={"query": FRONT_PAGE, "variables": {"n": 5, "nonce": f"{round_}-{n}"}},
+                    headers={"Cache-Control": "no-cache"},
+                )
+                for n in range(48)
+            )
+        )
+        assert all(a.status_code == 200 and "errors" not in a.json() for a in answers)
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://accord.test") as client:
+            await burst(client, 0)
+            first = len(opened)
+            assert 0 < first <= 20
+            for round_ in range(1, 4):
+                await burst(client, round_)
+            assert len(opened) == first, f"{len(opened) - first} connections opened after the first burst"

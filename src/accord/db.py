@@ -54,7 +54,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 def _engine_options(url: URL) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         return {}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+    return {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 0, "pool_recycle": 1800}
 
 
 def create_sync_engine(url: str | URL, **overrides: Any) -> Engine:
