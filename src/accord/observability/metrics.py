@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,36 +29,61 @@ MAX_OPERATION_LABELS = 200
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,60}$")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
+M = TypeVar("M", Counter, Histogram)
+
+
+class Labelled(Generic[M]):
+    """A labelled metric whose children are looked up once per set of label values: ``labels()``
+    converts, locks and hashes on every call, a few microseconds several times per request, where a
+    cached answer costs a hundred or so in all. The label values are bounded already (routes, status
+    codes, outcomes, at most MAX_OPERATION_LABELS operation names), and so is this dict."""
+
+    def __init__(self, metric: M) -> None:
+        self.metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def labels(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.metric.labels(*values)
+        return child
+
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         registry = None if self.multiprocess else self.registry
-        self.graphql_requests = Counter(
-            "accord_graphql_requests",
-            "GraphQL operations answered over HTTP, by operation name and outcome.",
-            ["operation", "outcome"],
-            registry=registry,
+        self.graphql_requests = Labelled(
+            Counter(
+                "accord_graphql_requests",
+                "GraphQL operations answered over HTTP, by operation name and outcome.",
+                ["operation", "outcome"],
+                registry=registry,
+            )
         )
-        self.graphql_seconds = Histogram(
-            "accord_graphql_request_seconds",
-            "Time to answer a GraphQL operation over HTTP.",
-            ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+        self.graphql_seconds = Labelled(
+            Histogram(
+                "accord_graphql_request_seconds",
+                "Time to answer a GraphQL operation over HTTP.",
+                ["operation"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            )
         )
-        self.http_requests = Counter(
-            "accord_http_requests",
-            "HTTP requests by route and status code.",
-            ["route", "status"],
-            registry=registry,
+        self.http_requests = Labelled(
+            Counter(
+                "accord_http_requests",
+                "HTTP requests by route and status code.",
+                ["route", "status"],
+                registry=registry,
+            )
         )
-        self.cache = Counter(
-            "accord_response_cache", "Response cache lookups.", ["result"], registry=registry
+        self.cache = Labelled(
+            Counter("accord_response_cache", "Response cache lookups.", ["result"], registry=registry)
         )
-        self.fast_path = Counter(
-            "accord_fast_path", "Reads answered by the compiled path.", ["result"], registry=registry
+        self.fast_path = Labelled(
+            Counter("accord_fast_path", "Reads answered by the compiled path.", ["result"], registry=registry)
         )
         # Each worker reports its own; the multiprocess collector adds the live workers' values up.
         self.websocket_connections = Gauge(

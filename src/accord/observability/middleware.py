@@ -39,8 +39,8 @@ class RequestObservability:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        request_id = request_id_from(headers.get(b"x-request-id", b"").decode("latin-1") or None)
+        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"")
+        request_id = request_id_from(given.decode("latin-1") or None)
         id_token = REQUEST_ID.set(request_id)
         operation_token = OPERATION.set(None)
         started = time.perf_counter()
@@ -64,7 +64,7 @@ class RequestObservability:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 route = route_of(scope["path"])
                 self.metrics.http_requests.labels(route, str(status)).inc()
-                if route not in ("/healthz", "/readyz", "/metrics"):
+                if route not in ("/healthz", "/readyz", "/metrics") and access.isEnabledFor(logging.INFO):
                     access.info(
                         "%s %s %s %.1fms",
                         scope["method"],
