@@ -272,7 +272,7 @@ class Run:
 
     # -- connections ---------------------------------------------------------------------------
 
-    async def connection(self, content: ContentType, page: Page[Any], details: Any) -> dict[str, Any]:
+    async def connection(self, content: ContentType, page: Page, details: Any) -> dict[str, Any]:
         type_name = f"{content.name}Connection"
         out: dict[str, Any] = {}
         for key, field_details in self.grouped(type_name, details).items():
@@ -289,7 +289,7 @@ class Run:
                 raise Unsupported(f"{type_name}.{name}")
         return out
 
-    def _edges(self, content: ContentType, page: Page[Any], details: Any) -> list[dict[str, Any]]:
+    def _edges(self, content: ContentType, page: Page, details: Any) -> list[dict[str, Any]]:
         edge_type = f"{content.name}Edge"
         edges: list[dict[str, Any]] = [{} for _ in page.items]
         for key, field_details in self.grouped(edge_type, details).items():
@@ -307,7 +307,7 @@ class Run:
                 raise Unsupported(f"{edge_type}.{name}")
         return edges
 
-    def _page_info(self, page: Page[Any], details: Any) -> dict[str, Any]:
+    def _page_info(self, page: Page, details: Any) -> dict[str, Any]:
         values = {
             "hasNextPage": page.has_next_page,
             "hasPreviousPage": page.has_previous_page,

@@ -128,7 +128,7 @@ class Connection(Generic[T]):
         return await self.counter()
 
 
-def connection_of(content: ContentType, page: Page[Any]) -> Connection[Any]:
+def connection_of(content: ContentType, page: Page) -> Connection[Any]:
     edges = [Edge(cursor=c, node=Item(content, row)) for c, row in zip(page.cursors, page.items, strict=True)]
     info = PageInfo(
         has_next_page=page.has_next_page,
