@@ -35,6 +35,7 @@ from accord.content.fields import (
     Text,
 )
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
+from accord.content.row_types import ContentRow
 from accord.core.dates import DatePrecision, period_label
 from accord.core.dates import PartialDate as PartialDateValue
 from accord.core.ids import to_global_id
@@ -106,7 +107,7 @@ class Item:
     """A row of a content type, as the GraphQL types receive it."""
 
     content: ContentType
-    row: Any
+    row: ContentRow
 
 
 @strawberry.type
