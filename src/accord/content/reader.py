@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 from accord.content.document import DOCUMENT_TYPE, ContentDocument, ContentRecord
 from accord.content.fields import Images, Linked, Origin, Tags
 from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
-from accord.content.row_types import AnyRow
+from accord.content.row_types import ResultRow
 from accord.content.rows import record_of
 from accord.core.tables import images
 from accord.media.exchange import export_images
@@ -29,11 +29,11 @@ def slug_map(conn: Connection, content: ContentType) -> dict[str, int]:
     return {slug: id_ for id_, slug in conn.execute(select(table.c.id, table.c.slug))}
 
 
-def _rows(conn: Connection, content: ContentType, ids: Sequence[int] | None) -> list[AnyRow]:
+def _rows(conn: Connection, content: ContentType, ids: Sequence[int] | None) -> list[ResultRow]:
     table = content.table
     if ids is None:
         return list(conn.execute(select(table).order_by(table.c.slug)))
-    rows: list[AnyRow] = []
+    rows: list[ResultRow] = []
     for part in chunks(ids):
         rows.extend(conn.execute(select(table).where(table.c.id.in_(part))))
     return sorted(rows, key=lambda row: row.slug)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row
 
 # A row of any columns, as a statement returns it: a select of a whole table, or of chosen columns.
-AnyRow = Row[*tuple[Any, ...]]
+ResultRow = Row[*tuple[Any, ...]]
 
 
 class ContentRow(Protocol):
@@ -75,6 +75,8 @@ class RevisionRow(Protocol):
     """A row of ``revision`` (accord.models.audit.Revision)."""
 
     id: int
+    content_type: str  # a content type's name, or Image
+    content_id: int
     action: str
     token_name: str
     at: datetime

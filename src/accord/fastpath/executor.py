@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, BY_PLURAL, BY_SINGULAR, EVENT, ContentType
-from accord.content.row_types import AnyRow
+from accord.content.row_types import ResultRow
 from accord.core.lru import ByteLRU
 from accord.core.tables import changes
 from accord.core.visibility import Visibility
@@ -174,7 +174,7 @@ class Run:
         self.want_version = False
         return [*columns, VERSION]
 
-    def _saw(self, row: AnyRow) -> None:
+    def _saw(self, row: ResultRow) -> None:
         if self.version is None and "content_version" in row._fields:
             self.version = int(row.content_version)
 

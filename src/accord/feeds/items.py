@@ -9,7 +9,7 @@ from datetime import datetime
 
 from accord.content.fields import Images
 from accord.content.model import EVENT, PARTNER, ContentType
-from accord.content.row_types import AnyRow, EventRow, ImageRow, PartnerRow
+from accord.content.row_types import EventRow, ImageRow, PartnerRow, ResultRow
 from accord.core.dates import PartialDate, optional_date, period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
@@ -92,9 +92,9 @@ async def _listed(
     order: str,
     limit: int | None = None,
     item_filter: Filter | None = None,
-) -> list[AnyRow]:
+) -> list[ResultRow]:
     """The first ``limit`` items of a list (None: all of them), read page by page."""
-    rows: list[AnyRow] = []
+    rows: list[ResultRow] = []
     after: str | None = None
     while limit is None or len(rows) < limit:
         first = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit - len(rows))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import FrozenResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.content.row_types import AnyRow
+from accord.content.row_types import ResultRow
 from accord.db import create_sync_engine
 
 _SQLITE_TWINS: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()
@@ -97,11 +97,11 @@ class Reader:
                 await conn.close()
 
 
-async def fetch_all(db: Reader, statement: Executable) -> list[AnyRow]:
+async def fetch_all(db: Reader, statement: Executable) -> list[ResultRow]:
     return list((await db.execute(statement)).all())
 
 
-async def fetch_one(db: Reader, statement: Executable) -> AnyRow | None:
+async def fetch_one(db: Reader, statement: Executable) -> ResultRow | None:
     return (await db.execute(statement)).first()
 
 

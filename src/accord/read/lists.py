@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, EVENT, ContentType
-from accord.content.row_types import AnyRow
+from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.ids import from_global_id
 from accord.core.text import check_argument
@@ -31,7 +31,7 @@ def _selected(content: ContentType, columns: Columns) -> Select[Any]:
 
 async def get_by_id(
     db: Reader, content: ContentType, id_: int, visibility: Visibility, columns: Columns = None
-) -> AnyRow | None:
+) -> ResultRow | None:
     table = content.table
     return await fetch_one(
         db, _selected(content, columns).where(table.c.id == id_, table.c.status.in_(visibility.statuses))
@@ -40,7 +40,7 @@ async def get_by_id(
 
 async def get_by_slug(
     db: Reader, content: ContentType, slug: str, visibility: Visibility, columns: Columns = None
-) -> AnyRow | None:
+) -> ResultRow | None:
     table = content.table
     return await fetch_one(
         db,
@@ -48,7 +48,9 @@ async def get_by_slug(
     )
 
 
-async def get_node(db: Reader, global_id: str, visibility: Visibility) -> tuple[ContentType, AnyRow] | None:
+async def get_node(
+    db: Reader, global_id: str, visibility: Visibility
+) -> tuple[ContentType, ResultRow] | None:
     type_name, id_ = from_global_id(global_id)
     content = BY_NAME.get(type_name)
     if content is None:  # an id of something that is not a Node (an Image)
@@ -65,7 +67,7 @@ async def lookup(
     global_id: str | None,
     slug: str | None,
     columns: Columns = None,
-) -> AnyRow | None:
+) -> ResultRow | None:
     """``event(id:, slug:)`` and its siblings: exactly one of the two arguments."""
     if (global_id is None) == (slug is None):
         raise BadInput("give exactly one of id or slug", field="id")
@@ -88,7 +90,7 @@ async def _page(
     page: PageRequest,
     columns: Columns,
 ) -> Page:
-    async def run(statement: Select[Any]) -> list[AnyRow]:
+    async def run(statement: Select[Any]) -> list[ResultRow]:
         return await fetch_all(db, statement)
 
     async def total() -> int:
@@ -139,7 +141,7 @@ async def list_of(
 @dataclass(frozen=True, slots=True)
 class YearGroup:
     year: int
-    events: list[AnyRow]
+    events: list[ResultRow]
 
 
 async def timeline(
@@ -156,7 +158,7 @@ async def timeline(
     table = EVENT.table
     query = _selected(EVENT, columns).where(*found).order_by(table.c.sort_key, table.c.id)
     rows = await fetch_all(db, query)
-    groups: dict[int, list[AnyRow]] = defaultdict(list)
+    groups: dict[int, list[ResultRow]] = defaultdict(list)
     for row in rows:
         groups[row.year].append(row)
     return [YearGroup(year=year, events=items) for year, items in groups.items()]

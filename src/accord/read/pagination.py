@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import ColumnElement, Select, and_, or_
 
 from accord.content.model import Order
-from accord.content.row_types import AnyRow
+from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.numbers import MAX_INT
 
@@ -62,7 +62,7 @@ class PageRequest:
 
 @dataclass
 class Page:
-    items: list[AnyRow]
+    items: list[ResultRow]
     sort: Order
     has_next_page: bool
     has_previous_page: bool
@@ -116,12 +116,12 @@ def _ordering(sort: Order, *, reverse: bool) -> list[ColumnElement[Any]]:
     return [column.desc() if descending else column.asc() for column in sort.columns]
 
 
-def key_of(sort: Order, row: AnyRow) -> list[Any]:
+def key_of(sort: Order, row: ResultRow) -> list[Any]:
     return [row._mapping[column] for column in sort.columns]
 
 
 async def paginate(
-    run: Callable[[Select[Any]], Awaitable[list[AnyRow]]],
+    run: Callable[[Select[Any]], Awaitable[list[ResultRow]]],
     query: Select[Any],
     sort: Order,
     page: PageRequest,

@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, select
 
 from accord.content.fields import Images, Relation
 from accord.content.model import BY_NAME, ContentType
-from accord.content.row_types import AnyRow
+from accord.content.row_types import ResultRow
 from accord.core.tables import event_tag, images
 from accord.read.db import Reader, fetch_all
 
@@ -41,10 +41,10 @@ async def load_linked(
     owners: Sequence[int],
     statuses: tuple[str, ...],
     columns: Sequence[str] | None = None,
-) -> list[list[AnyRow]]:
+) -> list[list[ResultRow]]:
     """For each owner id, its visible linked rows (all columns, or only ``columns``), in order."""
     query = linked_query(relation, None if columns is None else tuple(columns))
-    grouped: dict[int, list[AnyRow]] = defaultdict(list)
+    grouped: dict[int, list[ResultRow]] = defaultdict(list)
     result = await db.execute(query, {"owners": list(owners), "statuses": list(statuses)})
     for row in result.all():
         grouped[row.owner_id].append(row)
@@ -57,7 +57,7 @@ async def load_by_id(
     ids: Sequence[int],
     statuses: tuple[str, ...],
     columns: Sequence[str] | None = None,
-) -> list[AnyRow | None]:
+) -> list[ResultRow | None]:
     """For each id, its visible row (or None)."""
     table = content.table
     selected = [table] if columns is None else [table.c[name] for name in columns]
@@ -89,10 +89,10 @@ def _images_query(spec: Images) -> Select[Any]:
     )
 
 
-async def load_images(db: Reader, spec: Images, owners: Sequence[int]) -> list[list[AnyRow]]:
+async def load_images(db: Reader, spec: Images, owners: Sequence[int]) -> list[list[ResultRow]]:
     """For each owner id, the image rows it shows (descriptions, not bytes), in the editor's order.
     An item that is visible shows all its images: they have no status of their own."""
-    grouped: dict[int, list[AnyRow]] = defaultdict(list)
+    grouped: dict[int, list[ResultRow]] = defaultdict(list)
     for row in (await db.execute(_images_query(spec), {"owners": list(owners)})).all():
         grouped[row.owner_id].append(row)
     return [grouped.get(owner_id, []) for owner_id in owners]
