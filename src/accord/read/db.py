@@ -6,7 +6,7 @@ import asyncio
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Result, func, select
+from sqlalchemy import Engine, Executable, Result, Select, func, select
 from sqlalchemy.engine import FrozenResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -105,6 +105,6 @@ async def fetch_one(db: Reader, statement: Executable) -> ResultRow | None:
     return (await db.execute(statement)).first()
 
 
-async def count(db: Reader, statement: Any) -> int:
+async def count(db: Reader, statement: Select[Any]) -> int:
     total = (await db.execute(select(func.count()).select_from(statement.order_by(None).subquery()))).scalar()
     return int(total or 0)
