@@ -3,8 +3,9 @@
 Reads run Core statements (``select(table)``), so a row is an SQLAlchemy ``Row``, never an instance
 of the table's SQLModel class (building those would slow the hot read path). These Protocols state
 the columns their readers use, named and typed as in accord.models; a ``Row`` satisfies them
-through its attribute access, and mypy checks every attribute read against them. A field kind reads
-the columns its declaration names (``getattr``) from a ``ContentRow``.
+through its attribute access, and mypy checks every attribute read against them (not that the
+statement selected those columns: it cannot see that). A field kind reads the columns its
+declaration names (``getattr``) from a ``ContentRow``.
 """
 
 from __future__ import annotations
