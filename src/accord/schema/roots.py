@@ -16,6 +16,7 @@ import strawberry
 from strawberry.types.field import StrawberryField
 
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
+from accord.content.row_types import ContentRow
 from accord.core.auth import require
 from accord.core.errors import BadInput, NotFound
 from accord.core.ids import expect_type, from_global_id, to_global_id
@@ -248,7 +249,7 @@ async def _preview_link(
     lifetime = parse_lifetime("24h" if expiresIn is None else expiresIn)
     previews = info.context.previews
     assert previews is not None, "mutations run with preview links in the context"
-    row = await lists.get_by_id(info.context.db, EVENT, id_, EDITOR)
+    row: ContentRow | None = await lists.get_by_id(info.context.db, EVENT, id_, EDITOR)
     if row is None:
         raise NotFound("id: no event with that id", field="id")
     link = await previews.link(EVENT.name, row.id, row.slug, lifetime, utcnow())
