@@ -124,7 +124,7 @@ async def feed_items(
         db, EVENT.linked("partners").relation, ids, visibility.statuses
     )
     tag_lists = await load_tags(db, ids)
-    pictures: Images = EVENT.field("images")  # type: ignore[assignment]
+    [pictures] = EVENT.of_kind(Images)
     image_lists: Sequence[Sequence[ImageRow]] = await load_images(db, pictures, ids)
     items = []
     for row, partners, tags, images in zip(rows, partner_lists, tag_lists, image_lists, strict=True):
