@@ -169,7 +169,7 @@ def _expected(values: list[dict[str, Any]], order: Order) -> list[int]:
     return [row["id"] for row in ordered]
 
 
-def _page(conn: Connection, order: Order, request: PageRequest) -> Page[Any]:
+def _page(conn: Connection, order: Order, request: PageRequest) -> Page:
     async def run(statement: Select[Any]) -> list[Any]:
         return list(conn.execute(statement))
 

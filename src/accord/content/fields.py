@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 
+from accord.content.row_types import ContentRow
 from accord.core.dates import PartialDate, optional_date
 
 
@@ -60,7 +61,7 @@ class Field:
         """Column values for the record's value of this field (links are written apart)."""
         return {}
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         """The record's value of this field, from a row."""
         return None
 
@@ -78,7 +79,7 @@ class InColumn(Field):
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: value}
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         return getattr(row, self.column)
 
 
@@ -101,7 +102,7 @@ class Flag(InColumn):
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: bool(value)}
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         return bool(getattr(row, self.column))
 
 
@@ -115,7 +116,7 @@ class Choice(InColumn):
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: self.enum(value).value}
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         return self.enum(getattr(row, self.column))
 
 
@@ -140,7 +141,7 @@ class Localized(Field):
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.en: value.en, self.zh: value.zh_tw}
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         return {"en": getattr(row, self.en), "zh_tw": getattr(row, self.zh)}
 
 
@@ -169,11 +170,11 @@ class Date(Field):
             row[self.sort_column] = value.to_partial().sort_key
         return row
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         year, month, day = (getattr(row, column) for column in self.columns)
         return None if year is None else {"year": year, "month": month, "day": day}
 
-    def value(self, row: Any) -> PartialDate | None:
+    def value(self, row: ContentRow) -> PartialDate | None:
         return optional_date(*(getattr(row, column) for column in self.columns))
 
 
@@ -190,7 +191,7 @@ class Places(InColumn):
     def to_row(self, value: Any) -> dict[str, Any]:
         return {self.column: [place.model_dump() for place in value]}
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: ContentRow) -> object:
         return list(getattr(row, self.column))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Table
 
@@ -49,6 +49,8 @@ from accord.core.tables import (
     partners,
 )
 from accord.models.enums import AgreementKind, EventKind, ExhibitKind, PartnerKind
+
+F = TypeVar("F", bound=Field)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class ContentType:
     def field_by_record(self, record: str) -> Field:
         return next(field for field in self.fields if field.record == record)
 
-    def of_kind(self, kind: type[Field]) -> Iterator[Any]:
+    def of_kind(self, kind: type[F]) -> Iterator[F]:
         return (field for field in self.fields if isinstance(field, kind))
 
     @property

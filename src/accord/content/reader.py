@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, select
 
 from accord.content.document import DOCUMENT_TYPE, ContentDocument, ContentRecord
 from accord.content.fields import Images, Linked, Origin, Tags
 from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
+from accord.content.row_types import ContentRow
 from accord.content.rows import record_of
 from accord.core.tables import images
 from accord.media.exchange import export_images
@@ -28,17 +29,19 @@ def slug_map(conn: Connection, content: ContentType) -> dict[str, int]:
     return {slug: id_ for id_, slug in conn.execute(select(table.c.id, table.c.slug))}
 
 
-def _rows(conn: Connection, content: ContentType, ids: Sequence[int] | None) -> list[Any]:
+def _rows(conn: Connection, content: ContentType, ids: Sequence[int] | None) -> list[ContentRow]:
     table = content.table
     if ids is None:
         return list(conn.execute(select(table).order_by(table.c.slug)))
-    rows: list[Any] = []
+    rows: list[ContentRow] = []
     for part in chunks(ids):
         rows.extend(conn.execute(select(table).where(table.c.id.in_(part))))
     return sorted(rows, key=lambda row: row.slug)
 
 
-def _grouped(conn: Connection, query: Any, column: Any, ids: Sequence[int] | None) -> dict[int, list[str]]:
+def _grouped(
+    conn: Connection, query: Select[Any], column: ColumnElement[int], ids: Sequence[int] | None
+) -> dict[int, list[str]]:
     """(owner id, value) rows of ``query``, grouped by owner (all owners, or those in ``ids``)."""
     result: dict[int, list[str]] = defaultdict(list)
     parts: Iterable[Sequence[int] | None] = [None] if ids is None else chunks(ids)
@@ -83,7 +86,7 @@ def read_records(
 ) -> list[ContentRecord]:
     """Records of one content type (all of them, or those with ``ids``), sorted by slug."""
     rows = _rows(conn, content, ids)
-    related: dict[str, dict[int, Any]] = {}
+    related: dict[str, Mapping[int, object]] = {}
     for spec in content.fields:
         if isinstance(spec, Linked) and spec.record:
             related[spec.record] = _linked_slugs(conn, spec, ids)

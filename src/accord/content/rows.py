@@ -3,11 +3,13 @@ as the content model declares them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from accord.content.document import RECORD_TYPES, STORED, ContentRecord
 from accord.content.model import ContentType
+from accord.content.row_types import ContentRow
 from accord.models.enums import Status
 
 # The columns every content table has, named as in the records.
@@ -41,7 +43,7 @@ def full_row(content: ContentType, record: ContentRecord, now: datetime) -> dict
     return {**content_row(content, record), **_timestamps(record, now)}
 
 
-def record_of(content: ContentType, row: Any, related: dict[str, Any]) -> ContentRecord:
+def record_of(content: ContentType, row: ContentRow, related: Mapping[str, object]) -> ContentRecord:
     """The record of a row, given the values the row does not hold itself, by record field: the
     slugs of what it links to, its origin's slug, its tags."""
     values: dict[str, Any] = {name: getattr(row, name) for name in COMMON}

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from accord.content.fields import Localized, Places, Text
 from accord.content.model import CONTENT_TYPES, ContentType
+from accord.content.row_types import ContentRow
 from accord.core.tables import search_documents
 
 CHUNK = 500
@@ -22,7 +23,7 @@ def _join(*parts: Any) -> str:
     return " ".join(str(part) for part in parts if part)
 
 
-def bodies(content: ContentType, row: Any) -> tuple[str, str]:
+def bodies(content: ContentType, row: ContentRow) -> tuple[str, str]:
     """The English and Chinese text of a row, from its searchable fields in declaration order
     (titles first: ranking prefers early matches)."""
     en: list[Any] = []
@@ -58,7 +59,7 @@ def refresh(conn: Connection, content: ContentType, ids: Sequence[int]) -> None:
         _insert(conn, content, rows)
 
 
-def _insert(conn: Connection, content: ContentType, rows: Iterable[Any]) -> None:
+def _insert(conn: Connection, content: ContentType, rows: Iterable[ContentRow]) -> None:
     kind = content.singular
     values = []
     for row in rows:

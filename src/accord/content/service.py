@@ -14,7 +14,7 @@ from accord.content.files import FileFormat, dump_document, read_document
 from accord.content.loader import ContentLoader, LoadReport, Progress
 from accord.content.model import CONTENT_TYPES
 from accord.content.reader import read_document as read_stored_document
-from accord.models import ChangeLog
+from accord.core.tables import changes
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
 
@@ -43,9 +43,8 @@ def load_document(
             # Running servers see a new content version (their response caches drop what they hold).
             if conn.dialect.name == "postgresql":  # see accord.write.content.lock_change_log
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
-            change_log = ChangeLog.__table__  # type: ignore[attr-defined]
             change_id = conn.execute(
-                insert(change_log)
+                insert(changes)
                 .values(
                     at=utcnow(),
                     content_type="content",
@@ -53,7 +52,7 @@ def load_document(
                     action="load",
                     milestone_published=False,
                 )
-                .returning(change_log.c.id)
+                .returning(changes.c.id)
             ).scalar_one()
             if after_load is not None:
                 after_load(conn, change_id)

@@ -17,13 +17,20 @@ from graphql import (
     OperationType,
     get_operation_ast,
 )
-from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
+from graphql.execution.collect_fields import FieldDetailsList as Details
+from graphql.execution.collect_fields import (
+    FragmentDetails,
+    GroupedFieldSet,
+    collect_fields,
+    collect_subfields,
+)
 from graphql.execution.values import get_argument_values, get_variable_values
 from orjson import Fragment
 from sqlalchemy import ColumnElement, func, literal_column, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, BY_PLURAL, BY_SINGULAR, EVENT, ContentType
+from accord.content.row_types import ResultRow
 from accord.core.lru import ByteLRU
 from accord.core.tables import changes
 from accord.core.visibility import Visibility
@@ -88,10 +95,10 @@ class Run:
         assert isinstance(found, GraphQLObjectType)
         return found
 
-    def arguments(self, type_name: str, name: str, details: Any) -> dict[str, Any]:
+    def arguments(self, type_name: str, name: str, details: Details) -> dict[str, Any]:
         return get_argument_values(self._type(type_name).fields[name], details[0].node, self.variables)
 
-    def grouped(self, type_name: str, details: Any) -> Any:
+    def grouped(self, type_name: str, details: Details) -> GroupedFieldSet:
         return collect_subfields(
             self.schema, self.fragments, self.variables, self.operation, self._type(type_name), details
         ).grouped_field_set
@@ -145,7 +152,7 @@ class Run:
         except sql_json.Unsupported:
             return UNSUPPORTED
 
-    def _nodes(self, key: str, content: ContentType, details: Any) -> list[ColumnElement[Any]]:
+    def _nodes(self, key: str, content: ContentType, details: Details) -> list[ColumnElement[Any]]:
         """The ``node_json`` column of a connection's nodes (its ``edges { node { ... } }``); none
         when the connection does not select them (``{ events { totalCount } }``)."""
         edges = [
@@ -173,13 +180,13 @@ class Run:
         self.want_version = False
         return [*columns, VERSION]
 
-    def _saw(self, row: Any) -> None:
+    def _saw(self, row: ResultRow) -> None:
         if self.version is None and "content_version" in row._fields:
             self.version = int(row.content_version)
 
     # -- root fields ---------------------------------------------------------------------------
 
-    async def _list(self, content: ContentType, key: str, args: dict[str, Any], details: Any) -> Any:
+    async def _list(self, content: ContentType, key: str, args: dict[str, Any], details: Details) -> Any:
         page = await lists.list_items(
             self.db,
             content,
@@ -193,7 +200,7 @@ class Run:
             self._saw(page.items[0])
         return await self.connection(content, page, details)
 
-    async def _lookup(self, content: ContentType, key: str, args: dict[str, Any], details: Any) -> Any:
+    async def _lookup(self, content: ContentType, key: str, args: dict[str, Any], details: Details) -> Any:
         compiled = self._compiled(key, lambda: sql_json.node_json(self, content, details, top=True))
         columns = self._versioned([content.table.c.id, literal_column(compiled.sql).label("node_json")])
         row = await lists.lookup(
@@ -220,7 +227,7 @@ class Run:
         return built
 
     async def _nested(
-        self, owner: ContentType, owner_id: int, listing: Listing, details: Any, key: str
+        self, owner: ContentType, owner_id: int, listing: Listing, details: Details, key: str
     ) -> Any:
         target = BY_NAME[listing.target]
         args = self.arguments(owner.name, listing.name, details)
@@ -236,7 +243,7 @@ class Run:
         )
         return await self.connection(target, page, details)
 
-    async def _timeline(self, key: str, args: dict[str, Any], details: Any) -> Any:
+    async def _timeline(self, key: str, args: dict[str, Any], details: Details) -> Any:
         groups: list[dict[str, Any]] = []
         grouped = self.grouped("YearGroup", details)
         events = [d for d in grouped.values() if d[0].node.name.value == "events"]
@@ -272,7 +279,7 @@ class Run:
 
     # -- connections ---------------------------------------------------------------------------
 
-    async def connection(self, content: ContentType, page: Page[Any], details: Any) -> dict[str, Any]:
+    async def connection(self, content: ContentType, page: Page, details: Details) -> dict[str, Any]:
         type_name = f"{content.name}Connection"
         out: dict[str, Any] = {}
         for key, field_details in self.grouped(type_name, details).items():
@@ -289,7 +296,7 @@ class Run:
                 raise Unsupported(f"{type_name}.{name}")
         return out
 
-    def _edges(self, content: ContentType, page: Page[Any], details: Any) -> list[dict[str, Any]]:
+    def _edges(self, content: ContentType, page: Page, details: Details) -> list[dict[str, Any]]:
         edge_type = f"{content.name}Edge"
         edges: list[dict[str, Any]] = [{} for _ in page.items]
         for key, field_details in self.grouped(edge_type, details).items():
@@ -307,7 +314,7 @@ class Run:
                 raise Unsupported(f"{edge_type}.{name}")
         return edges
 
-    def _page_info(self, page: Page[Any], details: Any) -> dict[str, Any]:
+    def _page_info(self, page: Page, details: Details) -> dict[str, Any]:
         values = {
             "hasNextPage": page.has_next_page,
             "hasPreviousPage": page.has_previous_page,

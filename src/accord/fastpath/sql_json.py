@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graphql.execution.collect_fields import FieldDetailsList as Details
+
 from accord.content.fields import (
     Choice,
     Date,
@@ -240,13 +242,13 @@ class Compiler:
         self.aliases += 1
         return f"j{self.aliases}"
 
-    def locale_of(self, type_name: str, name: str, details: Any) -> Locale:
+    def locale_of(self, type_name: str, name: str, details: Details) -> Locale:
         if not details[0].node.arguments:
             return self.run.locale
         locale = self.run.arguments(type_name, name, details).get("locale")
         return locale if isinstance(locale, Locale) else self.run.locale
 
-    def content(self, content: ContentType, row: str, details: Any, *, top: bool = False) -> str:
+    def content(self, content: ContentType, row: str, details: Details, *, top: bool = False) -> str:
         """The JSON object of the selection ``details`` on the ``content`` row aliased ``row``."""
         d = self.dialect
         common: dict[str, Callable[[], str]] = {
@@ -282,7 +284,7 @@ class Compiler:
         return self.dialect.json_object(pairs)
 
     def partial_date(
-        self, details: Any, start: tuple[str, str, str], end: tuple[str, str, str] | None
+        self, details: Details, start: tuple[str, str, str], end: tuple[str, str, str] | None
     ) -> str:
         _year, month, day = start
         pairs: list[tuple[str, str]] = []
@@ -315,17 +317,17 @@ class Compiler:
 
     # -- one renderer per kind ----------------------------------------------------------------
 
-    def text(self, content: ContentType, spec: Text, row: str, details: Any) -> str:
+    def text(self, content: ContentType, spec: Text, row: str, details: Details) -> str:
         return f"{row}.{spec.column}"
 
-    def flag(self, content: ContentType, spec: Flag, row: str, details: Any) -> str:
+    def flag(self, content: ContentType, spec: Flag, row: str, details: Details) -> str:
         return self.dialect.boolean(f"{row}.{spec.column}")
 
-    def localized(self, content: ContentType, spec: Localized, row: str, details: Any) -> str:
+    def localized(self, content: ContentType, spec: Localized, row: str, details: Details) -> str:
         locale = self.locale_of(content.name, spec.name, details)
         return self.dialect.pick(f"{row}.{spec.en}", f"{row}.{spec.zh}", locale)
 
-    def date(self, content: ContentType, spec: Date, row: str, details: Any) -> str:
+    def date(self, content: ContentType, spec: Date, row: str, details: Details) -> str:
         start = tuple(f"{row}.{column}" for column in spec.columns)
         end_spec = content.field(spec.period_end) if spec.period_end else None
         end = None
@@ -336,7 +338,7 @@ class Compiler:
             return built
         return self.dialect.nested(f"CASE WHEN {start[0]} IS NULL THEN NULL ELSE {built} END")
 
-    def places(self, content: ContentType, spec: Places, row: str, details: Any) -> str:
+    def places(self, content: ContentType, spec: Places, row: str, details: Details) -> str:
         locale = self.locale_of(content.name, spec.name, details)
         place = self.alias()
         d = self.dialect
@@ -350,12 +352,12 @@ class Compiler:
         )
         return d.array(d.pick(en, zh, locale), from_where, f"{place}.position", json_elements=False)
 
-    def tags(self, content: ContentType, spec: Tags, row: str, details: Any) -> str:
+    def tags(self, content: ContentType, spec: Tags, row: str, details: Details) -> str:
         tag = self.alias()
         from_where = f"FROM {spec.table.name} {tag} WHERE {tag}.event_id = {row}.id"
         return self.dialect.array(f"{tag}.tag", from_where, f"{tag}.position, {tag}.tag", json_elements=False)
 
-    def linked(self, content: ContentType, spec: Linked, row: str, details: Any) -> str:
+    def linked(self, content: ContentType, spec: Linked, row: str, details: Details) -> str:
         relation, target = spec.relation, BY_NAME[spec.target]
         link, child = self.alias(), self.alias()
         order_table = link if relation.order.table is relation.link else child
@@ -367,7 +369,7 @@ class Compiler:
         )
         return self.dialect.array(self.content(target, child, details), from_where, order)
 
-    def origin(self, content: ContentType, spec: Origin, row: str, details: Any) -> str:
+    def origin(self, content: ContentType, spec: Origin, row: str, details: Details) -> str:
         target = BY_NAME[spec.target]
         child = self.alias()
         built = self.content(target, child, details)
@@ -376,7 +378,7 @@ class Compiler:
             f"WHERE {child}.id = {row}.{spec.column} AND {child}.status IN ({self.statuses}))"
         )
 
-    def images(self, content: ContentType, spec: Images, row: str, details: Any) -> str:
+    def images(self, content: ContentType, spec: Images, row: str, details: Details) -> str:
         link, image = self.alias(), self.alias()
         from_where = (
             f"FROM {spec.link.name} {link} JOIN {images.name} {image} ON {image}.id = {link}.image_id "
@@ -385,7 +387,7 @@ class Compiler:
         order = f"{link}.position, {link}.image_id"
         return self.dialect.array(self.image(image, details), from_where, order)
 
-    def image(self, image: str, details: Any) -> str:
+    def image(self, image: str, details: Details) -> str:
         """The JSON object of an ``Image`` selection on the image row aliased ``image``."""
         pairs: list[tuple[str, str]] = []
         for key, field_details in self.run.grouped("Image", details).items():
@@ -462,7 +464,7 @@ RENDERERS: dict[type[Field], Callable[[Compiler, ContentType, Any, str, Any], st
 }
 
 
-def node_json(run: Run, content: ContentType, details: Any, *, top: bool = False) -> Compiled:
+def node_json(run: Run, content: ContentType, details: Details, *, top: bool = False) -> Compiled:
     """SQL building the JSON of ``details`` on a row of ``content`` in the statement's own table.
     With ``top``, nested connections are left ``null`` and listed for the caller to fill in."""
     compiler = Compiler(run, [] if top else None)

@@ -15,7 +15,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from accord.content.document import SLUG_RE
+from accord.content.row_types import PartnerRow
 from accord.core.auth import Viewer
 from accord.core.errors import BadInput, Unauthenticated
 from accord.core.locale import ALLOWED_TAGS, LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag, pick
@@ -378,7 +378,7 @@ class FeedEndpoints:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _partner(self, db: Reader, slug: str, visibility: Visibility) -> Any:
+    async def _partner(self, db: Reader, slug: str, visibility: Visibility) -> PartnerRow:
         row = None if not SLUG_RE.fullmatch(slug) else await published_partner(db, slug, visibility)
         if row is None:
             raise not_found(f"no published partner {_shown(slug)}")

@@ -3,12 +3,13 @@ for a request with a token, what that token sees over GraphQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from accord.content.fields import Images
 from accord.content.model import EVENT, PARTNER, ContentType
+from accord.content.row_types import EventRow, ImageRow, PartnerRow, ResultRow
 from accord.core.dates import PartialDate, optional_date, period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
@@ -78,7 +79,7 @@ def event_urn(event_id: int) -> str:
 
 async def published_events(
     db: Reader, event_filter: Filter, limit: int, visibility: Visibility = PUBLIC
-) -> list[Any]:
+) -> Sequence[EventRow]:
     """The first ``limit`` events matching the filter (published ones, unless ``visibility`` shows
     more), newest event date first."""
     return await _listed(db, EVENT, visibility, "DATE_DESC", limit, event_filter)
@@ -91,9 +92,9 @@ async def _listed(
     order: str,
     limit: int | None = None,
     item_filter: Filter | None = None,
-) -> list[Any]:
+) -> list[ResultRow]:
     """The first ``limit`` items of a list (None: all of them), read page by page."""
-    rows: list[Any] = []
+    rows: list[ResultRow] = []
     after: str | None = None
     while limit is None or len(rows) < limit:
         first = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit - len(rows))
@@ -113,16 +114,18 @@ async def _listed(
 
 
 async def feed_items(
-    db: Reader, rows: list[Any], *, locale: Locale, public_url: str, visibility: Visibility = PUBLIC
+    db: Reader, rows: Sequence[EventRow], *, locale: Locale, public_url: str, visibility: Visibility = PUBLIC
 ) -> list[FeedItem]:
     """Entries for event rows, in their order, with their tags and (published) partners."""
     if not rows:
         return []
     ids = [row.id for row in rows]
-    partner_lists = await load_linked(db, EVENT.linked("partners").relation, ids, visibility.statuses)
+    partner_lists: Sequence[Sequence[PartnerRow]] = await load_linked(
+        db, EVENT.linked("partners").relation, ids, visibility.statuses
+    )
     tag_lists = await load_tags(db, ids)
-    pictures: Images = EVENT.field("images")  # type: ignore[assignment]
-    image_lists = await load_images(db, pictures, ids)
+    [pictures] = EVENT.of_kind(Images)
+    image_lists: Sequence[Sequence[ImageRow]] = await load_images(db, pictures, ids)
     items = []
     for row, partners, tags, images in zip(rows, partner_lists, tag_lists, image_lists, strict=True):
         start = PartialDate(row.year, row.month, row.day)
@@ -152,15 +155,15 @@ async def feed_items(
     return items
 
 
-def _feed_image(image: Any, public_url: str, locale: Locale) -> FeedImage:
+def _feed_image(image: ImageRow, public_url: str, locale: Locale) -> FeedImage:
     url = media_url(public_url, image.content_hash, image.width, ENCLOSURE_WIDTH, ENCLOSURE_FORMAT)
     return FeedImage(url, ENCLOSURE_FORMAT.media_type, pick(image.alt_en, image.alt_zh, locale))
 
 
-async def published_partner(db: Reader, slug: str, visibility: Visibility = PUBLIC) -> Any | None:
+async def published_partner(db: Reader, slug: str, visibility: Visibility = PUBLIC) -> PartnerRow | None:
     return await lists.get_by_slug(db, PARTNER, slug, visibility)
 
 
-async def published_partners(db: Reader, visibility: Visibility = PUBLIC) -> list[Any]:
+async def published_partners(db: Reader, visibility: Visibility = PUBLIC) -> Sequence[PartnerRow]:
     """Every published partner (every partner ``visibility`` shows), by English name."""
     return await _listed(db, PARTNER, visibility, "NAME_ASC")

@@ -16,9 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Exists, Select, Table, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from accord.content.row_types import ImageRow
 from accord.core.errors import BadInput, NotFound
 from accord.core.ids import to_global_id
 from accord.core.tables import event_image, events, exhibit_image, exhibits, image_data, images
@@ -93,7 +94,7 @@ class StoredImage:
         }
 
     @classmethod
-    def from_row(cls, row: Any) -> StoredImage:
+    def from_row(cls, row: ImageRow) -> StoredImage:
         return cls(
             id=row.id,
             content_hash=row.content_hash,
@@ -126,7 +127,7 @@ def images_query(kind: OwnerKind, owner_ids: Sequence[int]) -> Select[Any]:
     )
 
 
-def _shown_in(kind: OwnerKind, visibility: Visibility) -> Any:
+def _shown_in(kind: OwnerKind, visibility: Visibility) -> Exists:
     link, owner = kind.link, kind.table
     return exists().where(
         link.c.image_id == images.c.id,

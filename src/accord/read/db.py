@@ -6,11 +6,12 @@ import asyncio
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Result, func, select
+from sqlalchemy import Engine, Executable, Result, Select, func, select
 from sqlalchemy.engine import FrozenResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from accord.content.row_types import ResultRow
 from accord.db import create_sync_engine
 
 _SQLITE_TWINS: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()
@@ -41,7 +42,9 @@ def statement_engines(engine: AsyncEngine) -> list[Engine]:
     return [engine.sync_engine] if twin is None else [engine.sync_engine, twin]
 
 
-def _run_whole(engine: Engine, statement: Executable, parameters: dict[str, Any] | None) -> FrozenResult[Any]:
+def _run_whole(
+    engine: Engine, statement: Executable, parameters: dict[str, Any] | None
+) -> FrozenResult[*tuple[Any, ...]]:
     with engine.connect() as conn:
         return conn.execute(statement, parameters).freeze()
 
@@ -66,7 +69,9 @@ class Reader:
     def dialect(self) -> str:
         return self._engine.dialect.name
 
-    async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> Result[Any]:
+    async def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Result[*tuple[Any, ...]]:
         async with self._lock:
             self.statements += 1
             if self._twin is not None:
@@ -92,14 +97,14 @@ class Reader:
                 await conn.close()
 
 
-async def fetch_all(db: Reader, statement: Executable) -> list[Any]:
+async def fetch_all(db: Reader, statement: Executable) -> list[ResultRow]:
     return list((await db.execute(statement)).all())
 
 
-async def fetch_one(db: Reader, statement: Executable) -> Any | None:
+async def fetch_one(db: Reader, statement: Executable) -> ResultRow | None:
     return (await db.execute(statement)).first()
 
 
-async def count(db: Reader, statement: Any) -> int:
+async def count(db: Reader, statement: Select[Any]) -> int:
     total = (await db.execute(select(func.count()).select_from(statement.order_by(None).subquery()))).scalar()
     return int(total or 0)

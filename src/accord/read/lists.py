@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, EVENT, ContentType
+from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.ids import from_global_id
 from accord.core.text import check_argument
@@ -30,7 +31,7 @@ def _selected(content: ContentType, columns: Columns) -> Select[Any]:
 
 async def get_by_id(
     db: Reader, content: ContentType, id_: int, visibility: Visibility, columns: Columns = None
-) -> Any | None:
+) -> ResultRow | None:
     table = content.table
     return await fetch_one(
         db, _selected(content, columns).where(table.c.id == id_, table.c.status.in_(visibility.statuses))
@@ -39,7 +40,7 @@ async def get_by_id(
 
 async def get_by_slug(
     db: Reader, content: ContentType, slug: str, visibility: Visibility, columns: Columns = None
-) -> Any | None:
+) -> ResultRow | None:
     table = content.table
     return await fetch_one(
         db,
@@ -47,7 +48,9 @@ async def get_by_slug(
     )
 
 
-async def get_node(db: Reader, global_id: str, visibility: Visibility) -> tuple[ContentType, Any] | None:
+async def get_node(
+    db: Reader, global_id: str, visibility: Visibility
+) -> tuple[ContentType, ResultRow] | None:
     type_name, id_ = from_global_id(global_id)
     content = BY_NAME.get(type_name)
     if content is None:  # an id of something that is not a Node (an Image)
@@ -64,7 +67,7 @@ async def lookup(
     global_id: str | None,
     slug: str | None,
     columns: Columns = None,
-) -> Any | None:
+) -> ResultRow | None:
     """``event(id:, slug:)`` and its siblings: exactly one of the two arguments."""
     if (global_id is None) == (slug is None):
         raise BadInput("give exactly one of id or slug", field="id")
@@ -86,8 +89,8 @@ async def _page(
     order: str | None,
     page: PageRequest,
     columns: Columns,
-) -> Page[Any]:
-    async def run(statement: Select[Any]) -> list[Any]:
+) -> Page:
+    async def run(statement: Select[Any]) -> list[ResultRow]:
         return await fetch_all(db, statement)
 
     async def total() -> int:
@@ -105,7 +108,7 @@ async def list_items(
     order: str | None = None,
     page: PageRequest,
     columns: Columns = None,
-) -> Page[Any]:
+) -> Page:
     """One page of a content type's list (``events(...)`` and its siblings)."""
     found = conditions(content, filter, visibility.statuses, db.dialect)
     return await _page(db, content, select(content.table).where(*found), order, page, columns)
@@ -121,7 +124,7 @@ async def list_of(
     order: str | None = None,
     page: PageRequest,
     columns: Columns = None,
-) -> Page[Any]:
+) -> Page:
     """One page of the list restricted to one owner (``Partner.events``)."""
     relation = listing.relation
     content = BY_NAME[relation.target]
@@ -138,7 +141,7 @@ async def list_of(
 @dataclass(frozen=True, slots=True)
 class YearGroup:
     year: int
-    events: list[Any]
+    events: list[ResultRow]
 
 
 async def timeline(
@@ -155,7 +158,7 @@ async def timeline(
     table = EVENT.table
     query = _selected(EVENT, columns).where(*found).order_by(table.c.sort_key, table.c.id)
     rows = await fetch_all(db, query)
-    groups: dict[int, list[Any]] = defaultdict(list)
+    groups: dict[int, list[ResultRow]] = defaultdict(list)
     for row in rows:
         groups[row.year].append(row)
     return [YearGroup(year=year, events=items) for year, items in groups.items()]

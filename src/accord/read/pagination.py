@@ -11,19 +11,18 @@ import binascii
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, or_
 
 from accord.content.model import Order
+from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.numbers import MAX_INT
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +61,8 @@ class PageRequest:
 
 
 @dataclass
-class Page(Generic[T]):
-    items: list[T]
+class Page:
+    items: list[ResultRow]
     sort: Order
     has_next_page: bool
     has_previous_page: bool
@@ -117,18 +116,18 @@ def _ordering(sort: Order, *, reverse: bool) -> list[ColumnElement[Any]]:
     return [column.desc() if descending else column.asc() for column in sort.columns]
 
 
-def key_of(sort: Order, row: Any) -> list[Any]:
+def key_of(sort: Order, row: ResultRow) -> list[Any]:
     return [row._mapping[column] for column in sort.columns]
 
 
 async def paginate(
-    run: Callable[[Select[Any]], Awaitable[list[Any]]],
+    run: Callable[[Select[Any]], Awaitable[list[ResultRow]]],
     query: Select[Any],
     sort: Order,
     page: PageRequest,
     count: Callable[[], Awaitable[int]],
     columns: Sequence[ColumnElement[Any]] | None = None,
-) -> Page[Any]:
+) -> Page:
     """Run ``query`` (already filtered) for one page; ``count`` is only awaited if asked for.
 
     ``columns``: select these (and the sort columns, for the cursors) instead of the whole rows.

@@ -1,5 +1,6 @@
 """Batch loads of every relation: one query for all the parents of a request (DataLoader targets,
-the compiled path, feeds and the live hub). Relations are declared in accord.content.model."""
+the preview page, feeds, push payloads and the live hub). Relations are declared in
+accord.content.model."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Select, bindparam, select
 
 from accord.content.fields import Images, Relation
 from accord.content.model import BY_NAME, ContentType
+from accord.content.row_types import ResultRow
 from accord.core.tables import event_tag, images
 from accord.read.db import Reader, fetch_all
 
@@ -35,15 +37,11 @@ def linked_query(relation: Relation, columns: tuple[str, ...] | None) -> Select[
 
 
 async def load_linked(
-    db: Reader,
-    relation: Relation,
-    owners: Sequence[int],
-    statuses: tuple[str, ...],
-    columns: Sequence[str] | None = None,
-) -> list[list[Any]]:
-    """For each owner id, its visible linked rows (all columns, or only ``columns``), in order."""
-    query = linked_query(relation, None if columns is None else tuple(columns))
-    grouped: dict[int, list[Any]] = defaultdict(list)
+    db: Reader, relation: Relation, owners: Sequence[int], statuses: tuple[str, ...]
+) -> list[list[ResultRow]]:
+    """For each owner id, its visible linked rows, in order."""
+    query = linked_query(relation, None)
+    grouped: dict[int, list[ResultRow]] = defaultdict(list)
     result = await db.execute(query, {"owners": list(owners), "statuses": list(statuses)})
     for row in result.all():
         grouped[row.owner_id].append(row)
@@ -51,16 +49,11 @@ async def load_linked(
 
 
 async def load_by_id(
-    db: Reader,
-    content: ContentType,
-    ids: Sequence[int],
-    statuses: tuple[str, ...],
-    columns: Sequence[str] | None = None,
-) -> list[Any | None]:
+    db: Reader, content: ContentType, ids: Sequence[int], statuses: tuple[str, ...]
+) -> list[ResultRow | None]:
     """For each id, its visible row (or None)."""
     table = content.table
-    selected = [table] if columns is None else [table.c[name] for name in columns]
-    rows = await fetch_all(db, select(*selected).where(table.c.id.in_(ids), table.c.status.in_(statuses)))
+    rows = await fetch_all(db, select(table).where(table.c.id.in_(ids), table.c.status.in_(statuses)))
     by_id = {row.id: row for row in rows}
     return [by_id.get(id_) for id_ in ids]
 
@@ -88,10 +81,10 @@ def _images_query(spec: Images) -> Select[Any]:
     )
 
 
-async def load_images(db: Reader, spec: Images, owners: Sequence[int]) -> list[list[Any]]:
+async def load_images(db: Reader, spec: Images, owners: Sequence[int]) -> list[list[ResultRow]]:
     """For each owner id, the image rows it shows (descriptions, not bytes), in the editor's order.
     An item that is visible shows all its images: they have no status of their own."""
-    grouped: dict[int, list[Any]] = defaultdict(list)
+    grouped: dict[int, list[ResultRow]] = defaultdict(list)
     for row in (await db.execute(_images_query(spec), {"owners": list(owners)})).all():
         grouped[row.owner_id].append(row)
     return [grouped.get(owner_id, []) for owner_id in owners]

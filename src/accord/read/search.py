@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from accord.content.model import BY_SINGULAR, ContentType
+from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.visibility import Visibility
 from accord.read.db import Reader, fetch_all
@@ -16,7 +15,7 @@ from accord.search.query import matching
 
 async def search(
     db: Reader, *, query: str, first: int, visibility: Visibility
-) -> list[tuple[ContentType, Any]]:
+) -> list[tuple[ContentType, ResultRow]]:
     """(content type, row) pairs, best match first."""
     if first < 0 or first > MAX_PAGE_SIZE:
         raise BadInput(f"first must be between 0 and {MAX_PAGE_SIZE} (asked for {first})", field="first")
@@ -24,7 +23,7 @@ async def search(
     wanted: dict[str, list[int]] = {}
     for kind, ref_id, _rank in ranked:
         wanted.setdefault(kind, []).append(ref_id)
-    rows: dict[tuple[str, int], Any] = {}
+    rows: dict[tuple[str, int], ResultRow] = {}
     for kind, ids in wanted.items():
         table = BY_SINGULAR[kind].table
         for row in await fetch_all(

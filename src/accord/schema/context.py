@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from accord.content.fields import Images, Relation
 from accord.content.model import ContentType
+from accord.content.row_types import ResultRow
 from accord.core.auth import Viewer, authenticate, bearer_token
 from accord.core.locale import locale_from_accept_language
 from accord.core.preview import PreviewLinks
@@ -49,14 +50,14 @@ class Loaders:
             found = self._loaders[key] = DataLoader(load_fn=load)
         return found
 
-    def linked(self, relation: Relation) -> DataLoader[int, list[Any]]:
+    def linked(self, relation: Relation) -> DataLoader[int, list[ResultRow]]:
         statuses = self.visibility.statuses
         return self._loader(relation, lambda owners: load_linked(self.db, relation, owners, statuses))
 
-    def images(self, spec: Images) -> DataLoader[int, list[Any]]:
+    def images(self, spec: Images) -> DataLoader[int, list[ResultRow]]:
         return self._loader(("images", spec.link.name), lambda owners: load_images(self.db, spec, owners))
 
-    def by_id(self, content: ContentType) -> DataLoader[int, Any | None]:
+    def by_id(self, content: ContentType) -> DataLoader[int, ResultRow | None]:
         statuses = self.visibility.statuses
         return self._loader(("by_id", content.name), lambda ids: load_by_id(self.db, content, ids, statuses))
 

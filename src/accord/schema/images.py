@@ -18,12 +18,14 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from accord.content.model import EVENT, EXHIBIT
+from accord.content.row_types import ImageRow
 from accord.core.errors import BadInput
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.media import (
     IMAGE_TYPE,
     MediaLimits,
+    StoredImage,
     VariantFormat,
     check_upload_size,
     describe_image,
@@ -70,8 +72,8 @@ class Image:
     content_hash: strawberry.Private[str]
 
     @classmethod
-    def of(cls, row: Any) -> Image:
-        """From an image row (or a stored image: the same attribute names)."""
+    def of(cls, row: ImageRow | StoredImage) -> Image:
+        """From an image row, or a stored image (the same attribute names)."""
         return cls(
             id=strawberry.ID(to_global_id(IMAGE_TYPE, row.id)),
             width=row.width,

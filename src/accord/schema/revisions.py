@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
+from accord.content.row_types import RevisionRow
 from accord.core.auth import require
 from accord.core.ids import from_global_id, to_global_id
-from accord.models import Revision as RevisionModel
+from accord.core.tables import revisions as revisions_table
 from accord.read.db import fetch_all
 from accord.schema.types import Info
-
-revisions_table = RevisionModel.__table__  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="One write to one piece of content: who, when, and the record before and after.")
@@ -39,7 +38,7 @@ class Revision:
 async def revisions_of(info: Info, id: strawberry.ID) -> list[Revision]:
     require(info.context.viewer, "read_drafts")
     type_name, number = from_global_id(id)
-    rows: list[Any] = await fetch_all(
+    rows: Sequence[RevisionRow] = await fetch_all(
         info.context.db,
         select(revisions_table)
         .where(revisions_table.c.content_type == type_name, revisions_table.c.content_id == number)
@@ -52,8 +51,8 @@ async def revisions_of(info: Info, id: strawberry.ID) -> list[Revision]:
             token_name=row.token_name,
             at=row.at,
             content_id=strawberry.ID(to_global_id(type_name, number)),
-            before=row.before,
-            after=row.after,
+            before=JSON(row.before),
+            after=JSON(row.after),
         )
         for row in rows
     ]

@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.types.field import StrawberryField
 
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
+from accord.content.row_types import ContentRow
 from accord.core.auth import require
 from accord.core.errors import BadInput, NotFound
 from accord.core.ids import expect_type, from_global_id, to_global_id
@@ -38,9 +40,9 @@ from accord.schema.types import (
     YearGroup,
     connection_of,
     connection_type,
-    field,
     list_arguments,
     list_options,
+    query_field,
     resolver,
 )
 from accord.write.content import ContentWriter, WriteResult
@@ -66,24 +68,24 @@ class PreviewLink:
     expires_at: datetime
 
 
-def _lookup_field(content: ContentType) -> Any:
+def _lookup_field(content: ContentType) -> StrawberryField:
     async def resolve(root: Any, info: Info, id: str | None = None, slug: str | None = None) -> Item | None:
         context = info.context
         row = await lists.lookup(context.db, content, context.visibility, global_id=id, slug=slug)
         return None if row is None else Item(content, row)
 
     arguments = [("id", strawberry.ID | None, None), ("slug", str | None, None)]
-    return field(resolve, OBJECT_TYPES[content.name] | None, arguments=arguments)
+    return query_field(resolve, OBJECT_TYPES[content.name] | None, arguments=arguments)
 
 
-def _list_field(content: ContentType) -> Any:
+def _list_field(content: ContentType) -> StrawberryField:
     async def resolve(root: Any, info: Info, **arguments: Any) -> Connection[Any]:
         context = info.context
         options = list_options(arguments)
         page = await lists.list_items(context.db, content, visibility=context.visibility, **options)
         return connection_of(content, page)
 
-    return field(resolve, connection_type(content), arguments=list_arguments(content, backwards=True))
+    return query_field(resolve, connection_type(content), arguments=list_arguments(content, backwards=True))
 
 
 async def _node(root: Any, info: Info, id: strawberry.ID) -> Item | None:
@@ -116,24 +118,24 @@ def build_query(extra: Mapping[str, Any] | None = None) -> type:
     """The Query root derived from the model, then the ``extra`` fields other packages contribute
     (the webhook admin fields of accord.push, handed over by accord.services)."""
     namespace: dict[str, Any] = {
-        "node": field(_node, Node | None, arguments=[("id", strawberry.ID, REQUIRED)]),
+        "node": query_field(_node, Node | None, arguments=[("id", strawberry.ID, REQUIRED)]),
     }
     for content in ROOT_ORDER:
         namespace[content.singular] = _lookup_field(content)
         namespace[content.plural] = _list_field(content)
-    namespace["search"] = field(
+    namespace["search"] = query_field(
         _search,
         list[SearchResult],
         "Ranked full-text search across all content types and both locales.",
         arguments=[("query", str, REQUIRED), ("first", int | None, 20)],
     )
-    namespace["timeline"] = field(
+    namespace["timeline"] = query_field(
         _timeline,
         list[YearGroup],
         "Published events grouped by year, oldest first.",
         arguments=[("yearFrom", int | None, None), ("yearTo", int | None, None)],
     )
-    namespace["revisions"] = field(
+    namespace["revisions"] = query_field(
         _revisions,
         list[Revision],
         "Every recorded write to one piece of content, newest first (token holders).",
@@ -247,7 +249,7 @@ async def _preview_link(
     lifetime = parse_lifetime("24h" if expiresIn is None else expiresIn)
     previews = info.context.previews
     assert previews is not None, "mutations run with preview links in the context"
-    row = await lists.get_by_id(info.context.db, EVENT, id_, EDITOR)
+    row: ContentRow | None = await lists.get_by_id(info.context.db, EVENT, id_, EDITOR)
     if row is None:
         raise NotFound("id: no event with that id", field="id")
     link = await previews.link(EVENT.name, row.id, row.slug, lifetime, utcnow())

@@ -35,6 +35,7 @@ from accord.content.fields import (
     Text,
 )
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
+from accord.content.row_types import ContentRow
 from accord.core.dates import DatePrecision, period_label
 from accord.core.dates import PartialDate as PartialDateValue
 from accord.core.ids import to_global_id
@@ -106,7 +107,7 @@ class Item:
     """A row of a content type, as the GraphQL types receive it."""
 
     content: ContentType
-    row: Any
+    row: ContentRow
 
 
 @strawberry.type
@@ -128,7 +129,7 @@ class Connection(Generic[T]):
         return await self.counter()
 
 
-def connection_of(content: ContentType, page: Page[Any]) -> Connection[Any]:
+def connection_of(content: ContentType, page: Page) -> Connection[Any]:
     edges = [Edge(cursor=c, node=Item(content, row)) for c, row in zip(page.cursors, page.items, strict=True)]
     info = PageInfo(
         has_next_page=page.has_next_page,
@@ -160,13 +161,20 @@ def resolver(function: Callable[..., Any], returns: Any, arguments: Sequence[Arg
     return function
 
 
-def field(
+def query_field(
     function: Callable[..., Any], returns: Any, description: str | None = None, **arguments: Any
-) -> Any:
+) -> StrawberryField:
     built: StrawberryField = strawberry.field(
         resolver=resolver(function, returns, arguments.pop("arguments", ())), description=description
     )
     return built
+
+
+def field(
+    function: Callable[[Item, Info], object], returns: Any, description: str | None = None, **arguments: Any
+) -> StrawberryField:
+    """A content type's field: mypy checks what its resolver reads of the Item against ContentRow."""
+    return query_field(function, returns, description, **arguments)
 
 
 def _optional(annotation: Any, nullable: bool) -> Any:
@@ -230,9 +238,9 @@ class TypeBuilder:
             strawberry.type(cls, description=content.description)
         return self.types
 
-    def _fields(self, content: ContentType) -> list[tuple[str, Any]]:
+    def _fields(self, content: ContentType) -> list[tuple[str, StrawberryField]]:
         name = content.name
-        built: list[tuple[str, Any]] = [
+        built: list[tuple[str, StrawberryField]] = [
             (
                 "id",
                 field(
@@ -254,27 +262,27 @@ class TypeBuilder:
         built += [(f.name, self.render(content, f)) for f in computed]
         return built
 
-    def render(self, content: ContentType, spec: Field) -> Any:
+    def render(self, content: ContentType, spec: Field) -> StrawberryField:
         renderer = FIELD_RENDERERS[type(spec)]
         return renderer(self, content, spec)
 
     # -- one renderer per kind ----------------------------------------------------------------
 
-    def text(self, content: ContentType, spec: Text) -> Any:
+    def text(self, content: ContentType, spec: Text) -> StrawberryField:
         column = spec.column
         return field(
             lambda root, info: getattr(root.row, column), _optional(str, spec.nullable), spec.description
         )
 
-    def flag(self, content: ContentType, spec: Flag) -> Any:
+    def flag(self, content: ContentType, spec: Flag) -> StrawberryField:
         column = spec.column
         return field(lambda root, info: getattr(root.row, column), bool, spec.description)
 
-    def choice(self, content: ContentType, spec: Choice) -> Any:
+    def choice(self, content: ContentType, spec: Choice) -> StrawberryField:
         column, enum = spec.column, spec.enum
         return field(lambda root, info: enum(getattr(root.row, column)), enum, spec.description)
 
-    def localized(self, content: ContentType, spec: Localized) -> Any:
+    def localized(self, content: ContentType, spec: Localized) -> StrawberryField:
         en, zh = spec.en, spec.zh
 
         def resolve(root: Item, info: Info, locale: Locale | None = None) -> str:
@@ -282,7 +290,7 @@ class TypeBuilder:
 
         return field(resolve, str, spec.description, arguments=[LOCALE])
 
-    def date(self, content: ContentType, spec: Date) -> Any:
+    def date(self, content: ContentType, spec: Date) -> StrawberryField:
         end = content.field(spec.period_end) if spec.period_end else None
         assert end is None or isinstance(end, Date)
 
@@ -291,7 +299,7 @@ class TypeBuilder:
 
         return field(resolve, _optional(PartialDate, not spec.required), spec.description)
 
-    def places(self, content: ContentType, spec: Places) -> Any:
+    def places(self, content: ContentType, spec: Places) -> StrawberryField:
         column = spec.column
 
         def resolve(root: Item, info: Info, locale: Locale | None = None) -> list[str]:
@@ -300,13 +308,13 @@ class TypeBuilder:
 
         return field(resolve, list[str], spec.description, arguments=[LOCALE])
 
-    def tags(self, content: ContentType, spec: Tags) -> Any:
+    def tags(self, content: ContentType, spec: Tags) -> StrawberryField:
         async def resolve(root: Item, info: Info) -> list[str]:
             return await info.context.loaders.tags.load(root.row.id)
 
         return field(resolve, list[str], spec.description)
 
-    def linked(self, content: ContentType, spec: Linked) -> Any:
+    def linked(self, content: ContentType, spec: Linked) -> StrawberryField:
         relation, target = spec.relation, BY_NAME[spec.target]
 
         async def resolve(root: Item, info: Info) -> list[Item]:
@@ -316,14 +324,14 @@ class TypeBuilder:
         returns: Any = list[self.types[target.name]]  # type: ignore[name-defined]
         return field(resolve, returns, spec.description)
 
-    def images(self, content: ContentType, spec: Images) -> Any:
+    def images(self, content: ContentType, spec: Images) -> StrawberryField:
         async def resolve(root: Item, info: Info) -> list[Image]:
             rows = await info.context.loaders.images(spec).load(root.row.id)
             return [Image.of(row) for row in rows]
 
         return field(resolve, list[Image], spec.description)
 
-    def origin(self, content: ContentType, spec: Origin) -> Any:
+    def origin(self, content: ContentType, spec: Origin) -> StrawberryField:
         column, target = spec.column, BY_NAME[spec.target]
 
         async def resolve(root: Item, info: Info) -> Item | None:
@@ -333,7 +341,7 @@ class TypeBuilder:
 
         return field(resolve, self.types[target.name] | None, spec.description)
 
-    def listing(self, content: ContentType, spec: Listing) -> Any:
+    def listing(self, content: ContentType, spec: Listing) -> StrawberryField:
         target = BY_NAME[spec.target]
 
         async def resolve(root: Item, info: Info, **arguments: Any) -> Connection[Any]:
@@ -347,7 +355,7 @@ class TypeBuilder:
         return field(resolve, returns, spec.description, arguments=list_arguments(target, backwards=False))
 
 
-FIELD_RENDERERS: dict[type[Field], Callable[[TypeBuilder, ContentType, Any], Any]] = {
+FIELD_RENDERERS: dict[type[Field], Callable[[TypeBuilder, ContentType, Any], StrawberryField]] = {
     Text: TypeBuilder.text,
     Flag: TypeBuilder.flag,
     Choice: TypeBuilder.choice,

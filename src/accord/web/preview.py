@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from html import escape
 from importlib.resources import files
-from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 from accord.content.document import SLUG_RE
 from accord.content.fields import Images
 from accord.content.model import EVENT
+from accord.content.row_types import EventRow, ImageRow
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
@@ -123,7 +123,7 @@ class PreviewPages:
             )
         db = Reader(self.engine)
         try:
-            row = None
+            row: EventRow | None = None
             if len(slug) <= 120 and SLUG_RE.match(slug):
                 row = await lists.get_by_slug(db, EVENT, slug, EDITOR)
             if row is None or to_global_id(EVENT.name, row.id) != grant.global_id:
@@ -160,12 +160,12 @@ class PreviewPages:
         return HTMLResponse(page, status_code=403, headers=self.headers)
 
     @staticmethod
-    def _date(row: Any, locale: Locale) -> str:
+    def _date(row: EventRow, locale: Locale) -> str:
         start = EVENT.field("date").value(row)  # type: ignore[attr-defined]
         end = EVENT.field("endDate").value(row)  # type: ignore[attr-defined]
         return period_label(start, end, locale)
 
-    async def _body(self, db: Reader, row: Any, locale: Locale, text: dict[str, str], value: str) -> str:
+    async def _body(self, db: Reader, row: EventRow, locale: Locale, text: dict[str, str], value: str) -> str:
         """The event's pictures, summary, places, tags and links, as the editors' view has them."""
         parts: list[str] = []
         [pictures] = await load_images(db, PICTURES, [row.id])
@@ -195,7 +195,7 @@ class PreviewPages:
         return "\n        ".join(parts)
 
 
-def _picture(image: Any, locale: Locale, value: str) -> str:
+def _picture(image: ImageRow, locale: Locale, value: str) -> str:
     """One picture of the event, loaded with the preview value: a draft's pictures are not public."""
     src = f"{media_url('', image.content_hash, image.width, PICTURE_WIDTH)}?{urlencode({'preview': value})}"
     alt = pick(image.alt_en, image.alt_zh, locale)

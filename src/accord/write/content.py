@@ -35,6 +35,7 @@ from accord.content.fields import Images, Origin, Tags
 from accord.content.loader import ContentLoader, unchanged
 from accord.content.model import BY_NAME, ContentType
 from accord.content.reader import read_records
+from accord.content.row_types import RevisionRow
 from accord.content.rows import content_row, full_row
 from accord.content.search_index import refresh as refresh_search
 from accord.core.auth import Role, Viewer, require
@@ -242,7 +243,8 @@ class ContentWriter:
         """Put a piece of content back as a revision left it (a deletion: as it was before)."""
         actor = require(viewer, "restore")
         async with self.transaction() as conn:
-            revision = (await conn.execute(select(revisions).where(revisions.c.id == revision_id))).first()
+            found = await conn.execute(select(revisions).where(revisions.c.id == revision_id))
+            revision: RevisionRow | None = found.first()
             if revision is None:
                 raise NotFound(f"revisionId: no revision {revision_id}", field="revisionId")
             if revision.content_type not in BY_NAME:  # an image's: its bytes are not in the revision

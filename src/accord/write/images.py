@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from accord.content.document import ContentRecord
 from accord.content.model import BY_SINGULAR, ContentType
 from accord.core.auth import Viewer, require
 from accord.core.errors import NotFound
@@ -56,7 +57,7 @@ class OwnerRef:
 class _Locked:
     content: ContentType
     id: int
-    before: Any  # the item's record before the write
+    before: ContentRecord  # before the write
 
     @property
     def owner(self) -> Owner:
