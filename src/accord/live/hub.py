@@ -9,12 +9,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.content.model import EVENT
+from accord.content.row_types import EventRow, ResultRow
 from accord.core.tables import changes, events
 from accord.core.tasks import cancel_and_wait
 from accord.core.visibility import PUBLIC
@@ -35,7 +36,7 @@ class Milestone:
 
     change_id: int
     at: datetime
-    row: Any
+    row: EventRow
     partners: frozenset[str]
     tags: frozenset[str]
 
@@ -57,7 +58,7 @@ class Listener(Protocol):
     async def deliver(self, milestone: Milestone) -> None: ...
 
 
-async def load_milestones(db: Reader, rows: Iterable[Any]) -> list[Milestone]:
+async def load_milestones(db: Reader, rows: Iterable[ResultRow]) -> list[Milestone]:
     """The change rows' events that are still published milestones, with partners and tags."""
     wanted = {row.content_id: row for row in rows}
     if not wanted:

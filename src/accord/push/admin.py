@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.content.document import SLUG_RE
+from accord.content.row_types import ResultRow
 from accord.core.auth import Viewer, require
 from accord.core.errors import BadInput, NotFound
 from accord.models.columns import utcnow
@@ -69,20 +70,8 @@ class WebhookView:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Any) -> WebhookView:
-        return cls(
-            id=row.id,
-            url=row.url,
-            events=list(row.events),
-            partner=row.partner,
-            tag=row.tag,
-            description=row.description,
-            enabled=row.enabled,
-            consecutive_failures=row.consecutive_failures,
-            disabled_reason=row.disabled_reason,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+    def of(cls, row: ResultRow) -> WebhookView:
+        return cls(**_columns(cls, row, events=list(row.events)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +97,9 @@ class DeliveryView:
     delivered_at: datetime | None
 
     @classmethod
-    def of(cls, row: Any) -> DeliveryView:
-        return cls(
-            id=row.id,
-            webhook_id=row.webhook_id,
-            endpoint_id=row.endpoint_id,
-            subscription_id=row.subscription_id,
-            event_type=row.event_type,
-            change_id=row.change_id,
-            status=row.status,
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at if row.status == PENDING else None,
-            last_status_code=row.last_status_code,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            delivered_at=row.delivered_at,
-        )
+    def of(cls, row: ResultRow) -> DeliveryView:
+        pending = row.status == PENDING
+        return cls(**_columns(cls, row, next_attempt_at=row.next_attempt_at if pending else None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +113,13 @@ class SubscriptionView:
     signed: bool
 
     @classmethod
-    def of(cls, row: Any) -> SubscriptionView:
-        return cls(
-            id=row.id,
-            topic=row.topic,
-            callback=row.callback,
-            state=row.state,
-            state_reason=row.state_reason,
-            lease_expires_at=row.lease_expires_at,
-            signed=row.secret is not None,
-        )
+    def of(cls, row: ResultRow) -> SubscriptionView:
+        return cls(**_columns(cls, row, signed=row.secret is not None))
+
+
+def _columns(view: type[Any], row: ResultRow, **computed: object) -> dict[str, Any]:
+    """A view's fields read from the row's columns of the same name, except those ``computed``."""
+    return {f.name: computed[f.name] if f.name in computed else row._mapping[f.name] for f in fields(view)}
 
 
 # ---------------------------------------------------------------------- validation

@@ -35,6 +35,7 @@ from accord.content.fields import (
     Text,
 )
 from accord.content.model import BY_NAME, EVENT, ContentType
+from accord.content.row_types import ContentRow
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import LANGUAGE_TAGS, pick
@@ -107,7 +108,9 @@ class _Renderer:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def render(self, content: ContentType, row: Any, selection: Selection, locale: Locale) -> dict[str, Any]:
+    def render(
+        self, content: ContentType, row: ContentRow, selection: Selection, locale: Locale
+    ) -> dict[str, Any]:
         rendered: dict[str, Any] = {}
         for name, inner in selection.items():
             if name == "id":
@@ -121,7 +124,7 @@ class _Renderer:
         return rendered
 
     def value(
-        self, content: ContentType, spec: Field, row: Any, inner: Selection | None, locale: Locale
+        self, content: ContentType, spec: Field, row: ContentRow, inner: Selection | None, locale: Locale
     ) -> Any:
         if isinstance(spec, Localized):
             return pick(getattr(row, spec.en), getattr(row, spec.zh), locale)
@@ -161,7 +164,7 @@ class _Renderer:
         raise TypeError(f"no webhook rendering for {type(spec).__name__} fields")
 
     def date(
-        self, content: ContentType, spec: Date, row: Any, selection: Selection, locale: Locale
+        self, content: ContentType, spec: Date, row: ContentRow, selection: Selection, locale: Locale
     ) -> dict[str, Any] | None:
         start = spec.value(row)
         if start is None:
