@@ -26,6 +26,7 @@ from accord.core.locale import locale_from_accept_language
 from accord.core.lru import ByteLRU
 from accord.core.numbers import DECIMAL
 from accord.core.ratelimit import RateLimits, retry_after, token_key
+from accord.feeds.caching import is_not_modified
 from accord.http.apq import PersistedQueries, PersistedQueryError
 from accord.http.multipart import (
     MultipartError,
@@ -287,7 +288,7 @@ class GraphQLHTTPEndpoint:
             headers["Cache-Control"] = "private, no-store"
         else:
             headers["Cache-Control"] = "no-cache"
-        if answer.status == 200 and etag in _etags(request.headers.get("if-none-match")):
+        if answer.status == 200 and is_not_modified(request.headers, etag, None):
             return Response(status_code=304, headers=headers)
         return Response(answer.body, answer.status, headers, media_type=f"{media_type}; charset=utf-8")
 
@@ -446,12 +447,6 @@ def _operation_name(prepared: Prepared, params: GraphQLParams) -> str | None:
         return params.operation_name
     operation = prepared.operation(None)
     return operation.name.value if operation is not None and operation.name is not None else None
-
-
-def _etags(header: str | None) -> set[str]:
-    if not header:
-        return set()
-    return {part.strip().removeprefix("W/") for part in header.split(",")}
 
 
 def _rate_limited(wait: float) -> RequestError:

@@ -31,6 +31,7 @@ from accord.content.model import EVENT
 from accord.core.locale import LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag
 from accord.core.preview import PreviewSecret
 from accord.core.visibility import PUBLIC
+from accord.feeds.caching import is_not_modified
 from accord.feeds.links import alternate_links_html
 from accord.models.enums import Locale
 from accord.read import lists
@@ -109,7 +110,7 @@ class TimelinePage:
     async def respond(self, request: Request) -> Response:
         lang = page_language(request.query_params.get("lang")) or DEFAULT_LANGUAGE
         headers = {"ETag": self.etags[lang], **self.headers}
-        if self.etags[lang] in request.headers.get("if-none-match", ""):
+        if is_not_modified(request.headers, self.etags[lang], None):
             return Response(status_code=304, headers=headers)
         return HTMLResponse(self.bodies[lang], headers=headers)
 
