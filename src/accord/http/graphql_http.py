@@ -24,15 +24,16 @@ from accord.core.auth import Viewer
 from accord.core.errors import Unauthenticated
 from accord.core.locale import locale_from_accept_language
 from accord.core.lru import ByteLRU
-from accord.core.numbers import DECIMAL
 from accord.core.ratelimit import RateLimits, retry_after, token_key
 from accord.feeds.caching import is_not_modified
 from accord.http.apq import PersistedQueries, PersistedQueryError
 from accord.http.multipart import (
+    MULTIPART,
     MultipartError,
     MultipartRequest,
     Path,
-    is_multipart,
+    limited_body,
+    media_type_of,
     read_multipart,
     with_files,
 )
@@ -81,15 +82,16 @@ def params_from_query_string(raw: bytes) -> GraphQLParams:
         return found
     qp = QueryParams(raw)
     try:
-        data = {
-            "query": qp.get("query"),
-            "variables": json_param(qp.get("variables"), "variables"),
-            "operationName": qp.get("operationName") or None,
-            "extensions": json_param(qp.get("extensions"), "extensions"),
-        }
+        params = params_from_mapping(
+            {
+                "query": qp.get("query"),
+                "variables": json_param(qp.get("variables"), "variables"),
+                "operationName": qp.get("operationName") or None,
+                "extensions": json_param(qp.get("extensions"), "extensions"),
+            }
+        )
     except BadParams as exc:
         raise RequestError(400, str(exc)) from None
-    params = _params(data)
     _get_params.put(raw, params, 3 * len(raw) + 500)
     return params
 
@@ -99,17 +101,10 @@ async def read_params(
 ) -> GraphQLParams | list[GraphQLParams]:
     if request.method == "GET":
         return params_from_query_string(request.scope["query_string"])
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
+    if media_type_of(request) != JSON:
         raise RequestError(415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE")
-    declared = request.headers.get("content-length")
-    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_body:
-        raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_body:
-            raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
+    too_large = RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
+    body = b"".join([chunk async for chunk in limited_body(request, max_body, too_large)])
     if not body:
         raise RequestError(400, "the request body is empty: send a JSON object with a query")
     try:
@@ -117,12 +112,17 @@ async def read_params(
     except orjson.JSONDecodeError:
         raise RequestError(400, "the request body is not valid JSON") from None
     if isinstance(data, list):
-        if batch_max == 0:
-            raise RequestError(400, "batched requests are not enabled on this server: send one operation")
-        if not data or len(data) > batch_max:
-            raise RequestError(400, f"a batch holds 1 to {batch_max} operations")
+        check_batch(len(data), batch_max)
         return [_params(item) for item in data]
     return _params(data)
+
+
+def check_batch(size: int, batch_max: int) -> None:
+    """A batch (of JSON requests or of multipart operations) against ACCORD_BATCH_MAX (0: none)."""
+    if batch_max == 0:
+        raise RequestError(400, "batched requests are not enabled on this server: send one operation")
+    if not 1 <= size <= batch_max:
+        raise RequestError(400, f"a batch holds 1 to {batch_max} operations")
 
 
 def json_response(
@@ -182,7 +182,7 @@ class GraphQLHTTPEndpoint:
             )
         settings = self.settings
         metrics = self.metrics
-        if request.method == "POST" and is_multipart(request):
+        if request.method == "POST" and media_type_of(request) == MULTIPART:
             return await self.handle_multipart(request, media_type)
         started = time.perf_counter()
         operation = "anonymous"
@@ -194,12 +194,12 @@ class GraphQLHTTPEndpoint:
             prepared = self.prepare(params)
             operation = metrics.operation_label(_operation_name(prepared, params))
             OPERATION.set(operation)
-            if self.pipeline.tracing is None:
+            # Opened before the response cache is asked, so a cached answer has its span too.
+            with self.pipeline.operation_span(prepared, params.operation_name):
                 answer = await self.answer(request, params, prepared, media_type)
-            else:
-                # Opened before the response cache is asked, so a cached answer has its span too.
-                with self.pipeline.operation_span(prepared, params.operation_name):
-                    answer = await self.answer(request, params, prepared, media_type)
+            if answer.status == 200 and not prepared.errors:
+                # Only documents that ran are kept: the store is not a place to park arbitrary text.
+                self.persisted_queries.remember(params)
         except RequestError as error:
             metrics.graphql_requests.labels(operation, "refused" if error.status < 500 else "failed").inc()
             if error.status == 200:
@@ -271,11 +271,12 @@ class GraphQLHTTPEndpoint:
             if exc.too_large:
                 raise RequestError(413, str(exc), code="PAYLOAD_TOO_LARGE") from None
             raise RequestError(400, str(exc)) from None
-        if body.batch and (settings.batch_max == 0 or len(body.operations) > settings.batch_max):
-            await body.close()
-            if settings.batch_max == 0:
-                raise RequestError(400, "batched requests are not enabled on this server: send one operation")
-            raise RequestError(400, f"a batch holds 1 to {settings.batch_max} operations")
+        if body.batch:
+            try:
+                check_batch(len(body.operations), settings.batch_max)
+            except RequestError:
+                await body.close()
+                raise
         return body
 
     def respond(self, request: Request, answer: Answer, media_type: str) -> Response:
@@ -318,15 +319,6 @@ class GraphQLHTTPEndpoint:
     async def answer(
         self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
     ) -> Answer:
-        answer = await self._answer(request, params, prepared, media_type)
-        if answer.status == 200 and params.query is not None and not prepared.errors:
-            # Only documents that ran are kept: the store is not a place to park arbitrary text.
-            self.persisted_queries.remember(params)
-        return answer
-
-    async def _answer(
-        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
-    ) -> Answer:
         cache = self.response_cache
         if (
             cache is None
@@ -348,32 +340,29 @@ class GraphQLHTTPEndpoint:
         if self.version_in_statement and (fresh or not cache.holds(key)):
             # Nothing kept to compare with: run, and keep the answer under the version the query
             # read itself (accord.operation.pipeline), one round trip instead of two.
-            self.metrics.cache.labels("miss").inc()
-            span = OPERATION_SPAN.get()
-            if span is not None:
-                span.set_attribute(CACHE_HIT, False)
+            self._count_cache(hit=False)
             answer = await self.execute(request, params, prepared, media_type, with_version=True)
-            if answer.cacheable and answer.version is not None:
-                cache.put(
-                    key, CachedResponse(answer.version, answer.status, answer.body, etag_of(answer.body))
-                )
-            return answer
-        # The version is read before the query runs: see accord.http.response_cache.
-        try:
-            version = await self.content_version()
-        except Exception:
-            return await self.execute(request, params, prepared, media_type)
-        hit = None if fresh else cache.get(key, version)
-        self.metrics.cache.labels("hit" if hit is not None else "miss").inc()
-        span = OPERATION_SPAN.get()
-        if span is not None:
-            span.set_attribute(CACHE_HIT, hit is not None)
-        if hit is not None:
-            return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
-        answer = await self.execute(request, params, prepared, media_type)
-        if answer.cacheable:
+            version = answer.version
+        else:
+            # The version is read before the query runs: see accord.http.response_cache.
+            try:
+                version = await self.content_version()
+            except Exception:
+                return await self.execute(request, params, prepared, media_type)
+            hit = None if fresh else cache.get(key, version)
+            self._count_cache(hit=hit is not None)
+            if hit is not None:
+                return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
+            answer = await self.execute(request, params, prepared, media_type)
+        if answer.cacheable and version is not None:
             cache.put(key, CachedResponse(version, answer.status, answer.body, etag_of(answer.body)))
         return answer
+
+    def _count_cache(self, *, hit: bool) -> None:
+        self.metrics.cache.labels("hit" if hit else "miss").inc()
+        span = OPERATION_SPAN.get()
+        if span is not None:
+            span.set_attribute(CACHE_HIT, hit)
 
     async def execute(
         self,

@@ -65,20 +65,17 @@ class MultipartRequest:
         await self.form.close()
 
 
-def is_multipart(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type == MULTIPART
+def media_type_of(request: Request) -> str:
+    """The request body's media type, from Content-Type without its parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def read_multipart(request: Request, *, max_bytes: int, max_field_bytes: int) -> MultipartRequest:
     """The operations and their files; MultipartError when the body breaks the specification's
     structure or a limit."""
-    declared = request.headers.get("content-length")
-    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
     parser = MultiPartParser(
         request.headers,
-        _limited(request, max_bytes),
+        limited_body(request, max_bytes, _too_large(max_bytes)),
         max_files=MAX_FILES,
         max_fields=2,
         max_part_size=max_field_bytes,
@@ -94,12 +91,23 @@ async def read_multipart(request: Request, *, max_bytes: int, max_field_bytes: i
         raise
 
 
-async def _limited(request: Request, max_bytes: int) -> AsyncGenerator[bytes, None]:
+def limited_body(request: Request, max_bytes: int, too_large: Exception) -> AsyncGenerator[bytes, None]:
+    """The request body as it arrives (a JSON body or a multipart one): ``too_large`` is raised at
+    once when Content-Length declares more than ``max_bytes``, else as soon as more has arrived."""
+    declared = request.headers.get("content-length")
+    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_bytes:
+        raise too_large
+    return _limited(request.stream(), max_bytes, too_large)
+
+
+async def _limited(
+    stream: AsyncGenerator[bytes, None], max_bytes: int, too_large: Exception
+) -> AsyncGenerator[bytes, None]:
     received = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         received += len(chunk)
         if received > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large
         yield chunk
 
 

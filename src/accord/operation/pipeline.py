@@ -109,12 +109,14 @@ class Pipeline:
             span.set_attribute(COST, cost)
         return cost, [] if too_costly is None else [too_costly]
 
-    def operation_span(self, prepared: Prepared, operation_name: str | None) -> AbstractContextManager[Span]:
-        """The operation's span (tracing on only): the one a transport opened already (HTTP opens it
-        before its response cache is asked), else a new one, current while the operation runs."""
-        assert self.tracing is not None
+    def operation_span(
+        self, prepared: Prepared, operation_name: str | None
+    ) -> AbstractContextManager[Span | None]:
+        """The operation's span, current while the operation runs: the one a transport opened
+        already (HTTP opens it before its response cache is asked), else a new one; None when
+        tracing is off."""
         current = OPERATION_SPAN.get()
-        if current is not None:
+        if self.tracing is None or current is not None:
             return nullcontext(current)
         operation = prepared.operation(operation_name)
         if operation is None:
@@ -144,10 +146,9 @@ class Pipeline:
         work = self._run(
             prepared, context, operation_name, variables, extensions, cost, root_value, content_version
         )
-        if self.tracing is None:
-            return await self._in_time(work, context)
         with self.operation_span(prepared, operation_name) as span:
-            span.set_attribute(COST, cost)
+            if span is not None:
+                span.set_attribute(COST, cost)
             result = await self._in_time(work, context)
             _describe(span, result)
             return result
@@ -251,8 +252,6 @@ class Pipeline:
         """One event of a subscription: the operation's selection on ``root_value``, under the
         execution timeout. The database reader is closed when it returns."""
         work = self._run_event(prepared, context, operation_name, variables, root_value)
-        if self.tracing is None:
-            return await self._in_time(work, context)
         with self.operation_span(prepared, operation_name) as span:
             result = await self._in_time(work, context)
             _describe(span, result)
@@ -284,8 +283,10 @@ class Pipeline:
         return Result(result.data, errors)
 
 
-def _describe(span: Span, result: Result) -> None:
+def _describe(span: Span | None, result: Result) -> None:
     """What the operation's span says of how it was answered."""
+    if span is None:
+        return
     span.set_attribute(COMPILED_PATH, result.compiled)
     if result.errors:
         span.set_attribute(ERRORS, len(result.errors))
