@@ -31,7 +31,7 @@ from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
-from accord.core.visibility import EDITOR
+from accord.core.visibility import EDITOR, Visibility
 from accord.media.formats import media_url
 from accord.models.columns import utcnow
 from accord.models.enums import Locale
@@ -94,6 +94,14 @@ LOCALES = {"en": Locale.EN, "zh-TW": Locale.ZH_TW}
 PICTURE_WIDTH = 1280
 
 
+async def event_by_slug(db: Reader, slug: str, visibility: Visibility) -> Any | None:
+    """The event, when ``visibility`` sees it. A slug that could never be stored is not looked up
+    (and never reaches SQL as anything odd)."""
+    if len(slug) > 120 or not SLUG_RE.match(slug):
+        return None
+    return await lists.get_by_slug(db, EVENT, slug, visibility)
+
+
 def _moment(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -123,9 +131,7 @@ class PreviewPages:
             )
         db = Reader(self.engine)
         try:
-            row = None
-            if len(slug) <= 120 and SLUG_RE.match(slug):
-                row = await lists.get_by_slug(db, EVENT, slug, EDITOR)
+            row = await event_by_slug(db, slug, EDITOR)
             if row is None or to_global_id(EVENT.name, row.id) != grant.global_id:
                 return self._refused(text, lang, html_lang, "other")
             body = await self._body(db, row, LOCALES[lang], text, value)
