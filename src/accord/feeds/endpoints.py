@@ -15,10 +15,12 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException  # answered as a short plain-text 4xx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -65,25 +67,12 @@ def _conditional(request: Request, kept: Response) -> Response:
     return Response(kept.body, status_code=200, headers=headers)
 
 
-class FeedProblem(Exception):
-    """A request accord answers with a short plain-text message and a 4xx status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def not_found(message: str) -> FeedProblem:
-    return FeedProblem(404, message)
-
-
 def _feed_file(request: Request) -> tuple[str, FeedFormat]:
     """The feed's name and format from its file name (``milestones.atom``)."""
     file_name: str = request.path_params["file"]
     parts = split_file_name(file_name)
     if parts is None:
-        raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
+        raise HTTPException(404, f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
     return parts
 
 
@@ -123,7 +112,7 @@ def chosen_locale(request: Request, fixed: Locale | None = None) -> tuple[Locale
     if raw is not None:
         locale = locale_of_tag(raw)
         if locale is None:
-            raise FeedProblem(400, f"locale must be {ALLOWED_TAGS} (got {_shown(raw)})")
+            raise HTTPException(400, f"locale must be {ALLOWED_TAGS} (got {_shown(raw)})")
     elif fixed is not None:
         locale = fixed
     else:
@@ -137,12 +126,12 @@ def feed_parameters(
     query = request.query_params
     for name in ("partner", "tag"):
         if name in query and name not in takes:
-            raise FeedProblem(400, f"this feed does not take {name}; it takes {', '.join(takes)}")
+            raise HTTPException(400, f"this feed does not take {name}; it takes {', '.join(takes)}")
     limit = DEFAULT_LIMIT
     raw_limit = query.get("limit")
     if raw_limit is not None:
         if not LIMIT_RE.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise FeedProblem(
+            raise HTTPException(
                 400,
                 f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); "
                 f"got {_shown(raw_limit)}",
@@ -151,10 +140,10 @@ def feed_parameters(
     locale, url_locale = chosen_locale(request, fixed)
     partner = query.get("partner")
     if partner is not None and not SLUG_RE.fullmatch(partner):
-        raise not_found(f"no published partner {_shown(partner)}")
+        raise HTTPException(404, f"no published partner {_shown(partner)}")
     tag = query.get("tag")
     if tag is not None and not SLUG_RE.fullmatch(tag):
-        raise FeedProblem(
+        raise HTTPException(
             400,
             "tag must be lowercase letters, digits and single hyphens, like trade-facilitation; "
             f"got {_shown(tag)}",
@@ -241,23 +230,15 @@ class FeedEndpoints:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/feeds.opml", self.opml, methods=["GET"]),
-            Route("/feeds/partners/{file}", self.partner_feed, methods=["GET"]),
-            Route("/feeds/{file}", self.named_feed, methods=["GET"]),
+            Route("/feeds.opml", partial(self._answer, build=self._opml), methods=["GET"]),
+            Route("/feeds/partners/{file}", partial(self._answer, build=self._partner_feed), methods=["GET"]),
+            Route("/feeds/{file}", partial(self._answer, build=self._named_feed), methods=["GET"]),
         ]
 
     # -- handlers -------------------------------------------------------------------------------
 
-    async def named_feed(self, request: Request) -> Response:
-        return await self._answer(request, self._named_feed)
-
-    async def partner_feed(self, request: Request) -> Response:
-        return await self._answer(request, self._partner_feed)
-
-    async def opml(self, request: Request) -> Response:
-        return await self._answer(request, self._opml)
-
     async def _answer(self, request: Request, build: Build) -> Response:
+        """``build``'s answer, as the token of the request sees content; kept for anonymous readers."""
         viewer = None
         authorization = request.headers.get("authorization")
         if authorization is not None and self.authenticate is not None:
@@ -276,8 +257,6 @@ class FeedEndpoints:
         db = Reader(self.engine)
         try:
             response = await build(request, db, visibility_of(viewer))
-        except FeedProblem as problem:
-            return PlainTextResponse(problem.message, status_code=problem.status)
         except BadInput as exc:
             return PlainTextResponse(str(exc), status_code=400)
         finally:
@@ -294,7 +273,7 @@ class FeedEndpoints:
             return await self._milestones(request, db, fmt, visibility)
         saved = self.saved.get(name)
         if saved is None:
-            raise not_found(f"no feed named {_shown(name)}; /feeds.opml lists them all")
+            raise HTTPException(404, f"no feed named {_shown(name)}; /feeds.opml lists them all")
         return await self._saved(request, db, fmt, saved, visibility)
 
     async def _milestones(
@@ -313,15 +292,13 @@ class FeedEndpoints:
         if slug is not None:
             partner = await self._partner(db, slug, visibility)
             partner_name = pick(partner.name_en, partner.name_zh, params.locale)
-        if partner_slug is None:
-            url = feed_url(self.public_url, MILESTONES, fmt)
-        else:
-            url = partner_feed_url(self.public_url, partner_slug, fmt)
         return await self._feed(
             request,
             db,
             fmt,
-            url=url,
+            url=feed_url(self.public_url, MILESTONES, fmt)
+            if partner_slug is None
+            else partner_feed_url(self.public_url, partner_slug, fmt),
             params=params,
             event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
             heading=milestones_heading(params.locale, partner_name, params.tag),
@@ -381,7 +358,7 @@ class FeedEndpoints:
     async def _partner(self, db: Reader, slug: str, visibility: Visibility) -> Any:
         row = None if not SLUG_RE.fullmatch(slug) else await published_partner(db, slug, visibility)
         if row is None:
-            raise not_found(f"no published partner {_shown(slug)}")
+            raise HTTPException(404, f"no published partner {_shown(slug)}")
         return row
 
     async def _feed(
