@@ -8,8 +8,8 @@ arrives.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -149,15 +149,17 @@ class Pipeline:
         with self.operation_span(prepared, operation_name) as span:
             if span is not None:
                 span.set_attribute(COST, cost)
-            result = await self._in_time(work, context)
+            async with self._in_time(context):
+                result = await work
             _describe(span, result)
             return result
 
-    async def _in_time(self, work: Awaitable[Result], context: Context) -> Result:
-        """``work`` under the execution timeout; the request's database reader is closed after."""
+    @asynccontextmanager
+    async def _in_time(self, context: Context) -> AsyncIterator[None]:
+        """The execution timeout around an operation; the request's database reader is closed after."""
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                return await work
+                yield
         except TimeoutError:
             raise OperationTimeout(self.timeout_seconds) from None
         finally:
@@ -251,36 +253,26 @@ class Pipeline:
     ) -> Result:
         """One event of a subscription: the operation's selection on ``root_value``, under the
         execution timeout. The database reader is closed when it returns."""
-        work = self._run_event(prepared, context, operation_name, variables, root_value)
         with self.operation_span(prepared, operation_name) as span:
-            result = await self._in_time(work, context)
+            async with self._in_time(context):
+                built = Executor.build(
+                    self.schema._schema,
+                    prepared.document,  # type: ignore[arg-type]
+                    root_value=root_value,
+                    context_value=context,
+                    raw_variable_values=variables,
+                    operation_name=operation_name,
+                )
+                if isinstance(built, list):
+                    executed = ExecutionResult(data=None, errors=built)
+                else:
+                    outcome = execute_subscription_event(built)
+                    executed = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
+            errors = list(executed.errors or [])
+            self.schema._process_errors(errors)
+            result = Result(executed.data, errors)
             _describe(span, result)
             return result
-
-    async def _run_event(
-        self,
-        prepared: Prepared,
-        context: Context,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
-        root_value: Any,
-    ) -> Result:
-        built = Executor.build(
-            self.schema._schema,
-            prepared.document,  # type: ignore[arg-type]
-            root_value=root_value,
-            context_value=context,
-            raw_variable_values=variables,
-            operation_name=operation_name,
-        )
-        if isinstance(built, list):
-            result = ExecutionResult(data=None, errors=built)
-        else:
-            outcome = execute_subscription_event(built)
-            result = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
-        errors = list(result.errors or [])
-        self.schema._process_errors(errors)
-        return Result(result.data, errors)
 
 
 def _describe(span: Span | None, result: Result) -> None:
