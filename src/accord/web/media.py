@@ -38,7 +38,7 @@ from accord.core.ids import from_global_id
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
 from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.feeds.caching import is_not_modified
-from accord.http.negotiation import media_ranges
+from accord.http.negotiation import preferred
 from accord.media.cache import VariantCache, VariantKey, cache_directory
 from accord.media.formats import (
     LARGEST_WIDTH_DIGITS,
@@ -66,19 +66,10 @@ def negotiate_format(accept: str | None) -> VariantFormat:
     either, and JPEG is what every client shows. Among the named ones the higher q wins, then AVIF
     (smaller at the same quality). ``q=0`` refuses a format.
     """
-    if not accept:
-        return VariantFormat.JPEG
-    best: tuple[float, int, VariantFormat] | None = None
-    preference = {fmt: rank for rank, fmt in enumerate(served_formats())}
-    for media, quality in media_ranges(accept):
-        if quality <= 0:
-            continue
-        for fmt in (VariantFormat.AVIF, VariantFormat.WEBP):
-            if media == fmt.media_type and fmt in preference:
-                key = (-quality, preference[fmt], fmt)
-                if best is None or key < best:
-                    best = key
-    return VariantFormat.JPEG if best is None else best[2]
+    served = served_formats()
+    offers = {fmt.media_type: fmt for fmt in (VariantFormat.AVIF, VariantFormat.WEBP) if fmt in served}
+    found = preferred(accept, offers, lambda _, fmt: served.index(fmt)) if accept else None
+    return found or VariantFormat.JPEG
 
 
 @dataclass(frozen=True, slots=True)
