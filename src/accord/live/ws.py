@@ -182,14 +182,12 @@ class GraphQLWebSocket:
     async def _subscribe(self, message: dict[str, Any]) -> None:
         if not self.acknowledged:
             raise ProtocolClose(4401, "Unauthorized")
-        op_id, payload = message.get("id"), message.get("payload")
-        if not isinstance(op_id, str) or not op_id:
-            raise ProtocolClose(4400, "Invalid message received")
+        op_id = message.get("id")
         try:
-            params = params_from_mapping(payload)
+            params = params_from_mapping(message.get("payload"))
         except BadParams:
-            raise ProtocolClose(4400, "Invalid message received") from None
-        if params.query is None:
+            params = None
+        if not isinstance(op_id, str) or not op_id or params is None or params.query is None:
             raise ProtocolClose(4400, "Invalid message received")
         if op_id in self.operations:
             raise ProtocolClose(4409, f"Subscriber for {op_id} already exists")
@@ -213,11 +211,16 @@ class GraphQLWebSocket:
         else:
             operation.task = asyncio.create_task(self._execute_once(op_id, params, prepared, cost))
 
+    async def _fail(self, op_id: str, errors: list[GraphQLError]) -> None:
+        """End the operation with an ``error`` message."""
+        self.operations.pop(op_id, None)
+        await self._error(op_id, errors)
+
     async def _error(self, op_id: str, errors: list[GraphQLError]) -> None:
         self.live.pipeline.schema._process_errors(errors)
         await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
 
-    async def _context(self, *, writes: bool = False) -> Context:
+    def _context(self, *, writes: bool = False) -> Context:
         return self.live.contexts.for_connection(self.websocket, self.viewer, writes=writes)
 
     async def _start_subscription(
@@ -228,10 +231,9 @@ class GraphQLWebSocket:
                 self.live.pipeline, prepared, params.operation_name, params.variables
             )
         except GraphQLError as error:
-            self.operations.pop(op_id, None)
-            await self._error(op_id, [error])
+            await self._fail(op_id, [error])
             return
-        context = await self._context()
+        context = self._context()
         key = group_key(prepared, params.operation_name, params.variables, context.locale, context.visibility)
         group = self.live.groups.group(
             key, prepared, params.variables, milestone_filter, params.operation_name
@@ -255,10 +257,8 @@ class GraphQLWebSocket:
                 f"the replay failed (incident {incident}); subscribe again",
                 extensions={"code": INTERNAL, "incident": incident},
             )
-            operation = self.operations.pop(op_id, None)
-            if operation is not None and operation.group is not None:
-                operation.group.leave(member)
-            await self._error(op_id, [error])
+            group.leave(member)
+            await self._fail(op_id, [error])
 
     async def _next(self, op_id: str, payload: str) -> None:
         """A ``next`` message around a payload that is JSON text already."""
@@ -271,10 +271,9 @@ class GraphQLWebSocket:
             wait = limits.check(limits.writes, self.websocket, token_key(self.viewer.name))
             if wait:
                 message = f"too many requests: try again in {retry_after(wait)} s"
-                await self._error(op_id, [GraphQLError(message, extensions={"code": "RATE_LIMITED"})])
-                self.operations.pop(op_id, None)
+                await self._fail(op_id, [GraphQLError(message, extensions={"code": "RATE_LIMITED"})])
                 return
-        context = await self._context(writes=is_write)
+        context = self._context(writes=is_write)
         try:
             result = await self.live.pipeline.run(
                 prepared,
@@ -285,17 +284,15 @@ class GraphQLWebSocket:
                 cost=cost,
             )
         except OperationTimeout as exc:
-            await self._error(op_id, [GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
-            self.operations.pop(op_id, None)
+            await self._fail(op_id, [GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
             return
-        if op_id not in self.operations:
-            return
+        if self.operations.pop(op_id, None) is None:
+            return  # the client completed it meanwhile
         if not result.executed:
             await self._error(op_id, result.errors)
         else:
             await self._next(op_id, orjson.dumps(result.body()).decode())
             await self.send({"id": op_id, "type": "complete"})
-        self.operations.pop(op_id, None)
 
 
 def _authorization(payload: Any, header: str | None) -> str | None:
