@@ -185,15 +185,8 @@ class PreviewPages:
         sections.append(("tags", tags))
         for name, naming in (("partners", "name"), ("agreements", "title"), ("exhibits", "title")):
             [linked] = await load_linked(db, EVENT.linked(name).relation, [row.id], EDITOR.statuses)
-            sections.append(
-                (
-                    name,
-                    [
-                        pick(getattr(item, f"{naming}_en"), getattr(item, f"{naming}_zh"), locale)
-                        for item in linked
-                    ],
-                )
-            )
+            names = [pick(getattr(i, f"{naming}_en"), getattr(i, f"{naming}_zh"), locale) for i in linked]
+            sections.append((name, names))
         for name, items in sections:
             if items:
                 listed = "".join(f"<li>{escape(item)}</li>" for item in items)
