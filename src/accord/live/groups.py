@@ -60,23 +60,15 @@ def group_key(
     return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale, visibility)
 
 
+@dataclass(eq=False)  # a hub's listener, told apart by identity
 class SubscriptionGroup:
-    def __init__(
-        self,
-        registry: GroupRegistry,
-        key: GroupKey,
-        prepared: Prepared,
-        variables: dict[str, Any] | None,
-        milestone_filter: MilestoneFilter,
-        operation_name: str | None,
-    ) -> None:
-        self.registry = registry
-        self.operation_name = operation_name
-        self.key = key
-        self.prepared = prepared
-        self.variables = variables
-        self.filter = milestone_filter
-        self.members: set[Member] = set()
+    registry: GroupRegistry
+    key: GroupKey
+    prepared: Prepared
+    variables: dict[str, Any] | None
+    filter: MilestoneFilter
+    operation_name: str | None
+    members: set[Member] = field(default_factory=set)
 
     async def execute(self, milestone: Milestone) -> str:
         """The ``payload`` of a ``next`` message for this milestone, as JSON text."""
@@ -158,15 +150,13 @@ class SubscriptionGroup:
             self.registry.drop(self)
 
 
+@dataclass(eq=False)
 class GroupRegistry:
-    def __init__(
-        self, pipeline: Pipeline, engine: AsyncEngine, hub: MilestoneHub, media_base: str = ""
-    ) -> None:
-        self.pipeline = pipeline
-        self.engine = engine  # reads (a replica when configured)
-        self.hub = hub
-        self.media_base = media_base  # what image URLs start with (the public URL)
-        self.groups: dict[GroupKey, SubscriptionGroup] = {}
+    pipeline: Pipeline
+    engine: AsyncEngine  # reads (a replica when configured)
+    hub: MilestoneHub
+    media_base: str = ""  # what image URLs start with (the public URL)
+    groups: dict[GroupKey, SubscriptionGroup] = field(default_factory=dict)
 
     def group(
         self,

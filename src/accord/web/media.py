@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Executable
@@ -107,19 +107,13 @@ class _VisibleImages:
         self.entries[image.content_hash] = image
 
 
+@dataclass(eq=False)
 class MediaEndpoints:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        cache: VariantCache,
-        content_version: Callable[[], Awaitable[int]] | None = None,
-        preview_secret: PreviewSecret | None = None,
-    ) -> None:
-        self.engine = engine
-        self.cache = cache
-        self.content_version = content_version
-        self.preview_secret = preview_secret  # None: ``?preview=`` opens nothing
-        self.visible = _VisibleImages()
+    engine: AsyncEngine
+    cache: VariantCache
+    content_version: Callable[[], Awaitable[int]] | None = None
+    preview_secret: PreviewSecret | None = None  # None: ``?preview=`` opens nothing
+    visible: _VisibleImages = field(default_factory=_VisibleImages)
 
     @classmethod
     def from_settings(
