@@ -179,20 +179,10 @@ def milestones_heading(locale: Locale, partner_name: str | None, tag: str | None
     return Heading(title, description)
 
 
-def opml_texts(locale: Locale) -> dict[str, str]:
-    if locale is Locale.ZH_TW:
-        return {
-            "title": "accord 的所有訂閱",
-            "milestones": "里程碑",
-            "partners": "合作夥伴",
-            "saved": "自訂訂閱",
-        }
-    return {
-        "title": "accord feeds",
-        "milestones": "Milestones",
-        "partners": "Partners",
-        "saved": "Saved feeds",
-    }
+OPML_TEXTS = {
+    Locale.EN: dict(title="accord feeds", milestones="Milestones", partners="Partners", saved="Saved feeds"),
+    Locale.ZH_TW: dict(title="accord 的所有訂閱", milestones="里程碑", partners="合作夥伴", saved="自訂訂閱"),
+}
 
 
 class FeedEndpoints:
@@ -329,7 +319,7 @@ class FeedEndpoints:
 
     async def _opml(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         locale, url_locale = chosen_locale(request)
-        texts = opml_texts(locale)
+        texts = OPML_TEXTS[locale]
         query = "" if url_locale is None else f"?{urlencode({'locale': LANGUAGE_TAGS[url_locale]})}"
 
         def subscription(text: str, xml_url: str, language: Locale) -> Subscription:

@@ -400,7 +400,8 @@ class GraphQLHTTPEndpoint:
             key = token_key(viewer.name) if viewer is not None else None
             wait = limits.check(limits.writes, request, key)
             if wait:
-                raise _rate_limited(wait)
+                message = f"too many requests: try again in {retry_after(wait)} s"
+                raise RequestError(429, message, "RATE_LIMITED", {"Retry-After": retry_after(wait)})
         context = self.contexts.for_connection(request, viewer, writes=is_write)
         try:
             result = await self.pipeline.run(
@@ -436,12 +437,3 @@ def _operation_name(prepared: Prepared, params: GraphQLParams) -> str | None:
         return params.operation_name
     operation = prepared.operation(None)
     return operation.name.value if operation is not None and operation.name is not None else None
-
-
-def _rate_limited(wait: float) -> RequestError:
-    return RequestError(
-        429,
-        f"too many requests: try again in {retry_after(wait)} s",
-        "RATE_LIMITED",
-        {"Retry-After": retry_after(wait)},
-    )

@@ -122,18 +122,16 @@ class PreviewPages:
         text = TEXT[lang]
         value = request.query_params.get("preview", "")
         if not well_formed(value):
-            return self._refused(text, lang, html_lang, "invalid")
+            return self._refused(lang, html_lang, "invalid")
         try:
             grant = verify(await self.secret.value(), value, now=utcnow())
         except PreviewRefused as refused:
-            return self._refused(
-                text, lang, html_lang, "expired" if refused.reason == "expired" else "invalid"
-            )
+            return self._refused(lang, html_lang, "expired" if refused.reason == "expired" else "invalid")
         db = Reader(self.engine)
         try:
             row = await event_by_slug(db, slug, EDITOR)
             if row is None or to_global_id(EVENT.name, row.id) != grant.global_id:
-                return self._refused(text, lang, html_lang, "other")
+                return self._refused(lang, html_lang, "other")
             body = await self._body(db, row, LOCALES[lang], text, value)
         finally:
             await db.close()
@@ -154,7 +152,8 @@ class PreviewPages:
         )
         return HTMLResponse(page, headers=self.headers)
 
-    def _refused(self, text: dict[str, str], lang: str, html_lang: str, reason: str) -> Response:
+    def _refused(self, lang: str, html_lang: str, reason: str) -> Response:
+        text = TEXT[lang]
         page = message_page(
             html_lang=html_lang,
             title=escape(text["expired_title" if reason == "expired" else "refused"]),
