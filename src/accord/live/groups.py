@@ -171,13 +171,13 @@ class GroupRegistry:
             return existing
         created = SubscriptionGroup(self, key, prepared, variables, milestone_filter, operation_name)
         self.groups[key] = created
-        self.hub.add(created)
+        self.hub.listeners.add(created)
         return created
 
     def drop(self, group: SubscriptionGroup) -> None:
         if self.groups.get(group.key) is group:
             del self.groups[group.key]
-        self.hub.remove(group)
+        self.hub.listeners.discard(group)
 
     @property
     def subscriber_count(self) -> int:
