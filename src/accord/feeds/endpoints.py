@@ -138,9 +138,6 @@ def feed_parameters(
             )
         limit = int(raw_limit)
     locale, url_locale = chosen_locale(request, fixed)
-    partner = query.get("partner")
-    if partner is not None and not SLUG_RE.fullmatch(partner):
-        raise HTTPException(404, f"no published partner {_shown(partner)}")
     tag = query.get("tag")
     if tag is not None and not SLUG_RE.fullmatch(tag):
         raise HTTPException(
@@ -148,7 +145,8 @@ def feed_parameters(
             "tag must be lowercase letters, digits and single hyphens, like trade-facilitation; "
             f"got {_shown(tag)}",
         )
-    return FeedParameters(limit, raw_limit is not None, locale, url_locale, partner, tag)
+    # A partner is looked up (and its slug checked) by the feed that takes it.
+    return FeedParameters(limit, raw_limit is not None, locale, url_locale, query.get("partner"), tag)
 
 
 @dataclass(frozen=True, slots=True)
