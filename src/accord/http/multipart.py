@@ -17,7 +17,6 @@ what was sent.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,6 @@ from accord.operation.params import BadParams, check_json
 MULTIPART = "multipart/form-data"
 MAX_FILES = 10  # file parts in one request
 MAX_PATHS = 100  # operations paths in one map
-PART_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 Path = tuple[str | int, ...]  # inside one operation, from its top: ("variables", "files", 1)
 
@@ -143,8 +141,7 @@ def _structure(form: FormData) -> MultipartRequest:
         raise MultipartError("'operations' must be a JSON object, or a list of them for a batch")
     if not isinstance(mapping, dict):
         raise MultipartError("'map' must be a JSON object: file field name -> list of operations paths")
-    requests = [copy.deepcopy(item) for item in (operations if batch else [operations])]
-    uploads = [Upload(item) for item in requests]
+    uploads = [Upload(copy.deepcopy(item)) for item in (operations if batch else [operations])]
     files = {name: value for name, value in form.multi_items() if name not in ("operations", "map")}
     paths = 0
     for name, targets in mapping.items():
