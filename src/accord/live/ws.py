@@ -64,7 +64,8 @@ class GraphQLWebSocket:
         self.websocket = websocket
         self.live = live
         self.settings = live.settings
-        self.acknowledged = False
+        # connection_init received (and acknowledged: messages are handled one at a time, so nothing
+        # is read while its token is checked, and a refused one closes the socket).
         self.initialised = False
         self.operations: dict[str, Operation] = {}
         self.closed = False
@@ -108,7 +109,9 @@ class GraphQLWebSocket:
             if timer is not None:
                 timer.cancel()
             self.live.connections -= 1
-            self._cleanup()
+            for operation in self.operations.values():
+                self._stop(operation)
+            self.operations.clear()
 
     async def _init_timeout(self) -> None:
         await asyncio.sleep(self.settings.ws_init_timeout_seconds)
@@ -122,11 +125,6 @@ class GraphQLWebSocket:
         with contextlib.suppress(Exception):
             if self.websocket.application_state is WebSocketState.CONNECTED:
                 await self.websocket.close(code, reason)
-
-    def _cleanup(self) -> None:
-        for operation in self.operations.values():
-            self._stop(operation)
-        self.operations.clear()
 
     def _stop(self, operation: Operation) -> None:
         if operation.group is not None and operation.member is not None:
@@ -164,7 +162,6 @@ class GraphQLWebSocket:
                 self.viewer = await self.live.contexts.viewer_for(authorization)
             except Unauthenticated as exc:
                 raise ProtocolClose(4403, f"Forbidden: {exc}") from None
-            self.acknowledged = True
             await self.send({"type": "connection_ack", "payload": {"instance": self.live.instance}})
         elif kind == "ping":
             await self.send({"type": "pong"})
@@ -180,7 +177,7 @@ class GraphQLWebSocket:
             raise ProtocolClose(4400, f"Unknown message type {kind!r}")
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
-        if not self.acknowledged:
+        if not self.initialised:
             raise ProtocolClose(4401, "Unauthorized")
         op_id = message.get("id")
         try:
