@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -418,8 +418,7 @@ class GraphQLHTTPEndpoint:
         if not result.executed:
             return answer_of(refusal, result.body())
         cacheable = not result.errors and viewer is None and not is_write
-        answer = answer_of(200, result.body(), cacheable=cacheable)
-        return replace(answer, version=result.version) if result.version is not None else answer
+        return Answer(200, orjson.dumps(result.body()), cacheable, version=result.version)
 
 
 def _outcome(answer: Answer) -> str:
