@@ -106,16 +106,12 @@ def _moment(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _template(name: str) -> str:
-    return (files("accord.web") / "templates" / name).read_text(encoding="utf-8")
-
-
 class PreviewPages:
     def __init__(self, engine: AsyncEngine, secret: PreviewSecret, headers: Mapping[str, str]) -> None:
         self.engine = engine
         self.secret = secret
         self.headers = {**headers, **PREVIEW_HEADERS}
-        self.page = _template("preview.html")
+        self.page = (files("accord.web") / "templates" / "preview.html").read_text(encoding="utf-8")
 
     async def respond(self, request: Request, slug: str, lang: str, html_lang: str) -> Response:
         """The page for ``?preview=``; ``lang`` is the page's language tag (``en``, ``zh-TW``)."""
