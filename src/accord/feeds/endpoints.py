@@ -280,18 +280,14 @@ class FeedEndpoints:
         if slug is not None:
             partner = await self._partner(db, slug, visibility)
             partner_name = pick(partner.name_en, partner.name_zh, params.locale)
-        return await self._feed(
-            request,
-            db,
-            fmt,
-            url=feed_url(self.public_url, MILESTONES, fmt)
+        url = (
+            feed_url(self.public_url, MILESTONES, fmt)
             if partner_slug is None
-            else partner_feed_url(self.public_url, partner_slug, fmt),
-            params=params,
-            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
-            heading=milestones_heading(params.locale, partner_name, params.tag),
-            visibility=visibility,
+            else partner_feed_url(self.public_url, partner_slug, fmt)
         )
+        event_filter: Filter = {"partner": slug, "tag": params.tag, "milestonesOnly": True}
+        heading = milestones_heading(params.locale, partner_name, params.tag)
+        return await self._feed(request, db, fmt, visibility, url, params, event_filter, heading)
 
     async def _partner_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         slug, fmt = _feed_file(request)
@@ -304,16 +300,10 @@ class FeedEndpoints:
         partner = saved.filter.partner
         # A partner that is not (or no longer) published: the feed exists, and is empty.
         shown = partner is None or await published_partner(db, partner, visibility) is not None
-        return await self._feed(
-            request,
-            db,
-            fmt,
-            url=feed_url(self.public_url, saved.name, fmt),
-            params=params,
-            event_filter=saved.filter.event_filter() if shown else None,
-            heading=Heading(saved.title, saved.description or saved.title),
-            visibility=visibility,
-        )
+        url = feed_url(self.public_url, saved.name, fmt)
+        event_filter = saved.filter.event_filter() if shown else None
+        heading = Heading(saved.title, saved.description or saved.title)
+        return await self._feed(request, db, fmt, visibility, url, params, event_filter, heading)
 
     async def _opml(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         locale, url_locale = chosen_locale(request)
@@ -354,12 +344,11 @@ class FeedEndpoints:
         request: Request,
         db: Reader,
         fmt: FeedFormat,
-        *,
+        visibility: Visibility,
         url: str,
         params: FeedParameters,
         event_filter: Filter | None,
         heading: Heading,
-        visibility: Visibility,
     ) -> Response:
         """The feed of the events ``event_filter`` selects (None: no events)."""
         rows = (
