@@ -143,14 +143,55 @@ class Pipeline:
         the compiled path's first statement in the same snapshot as the data (one round trip), or
         through ``content_version`` before strawberry runs."""
         PREPARED_DOCUMENT.set(prepared.document)
-        work = self._run(
-            prepared, context, operation_name, variables, extensions, cost, root_value, content_version
-        )
+
+        async def work() -> Result:
+            kind = prepared.operation_type(operation_name)
+            viewer = context.viewer
+            if kind is OperationType.MUTATION and viewer is not None and viewer.reads_only:
+                # Refused whole, whatever its fields: a read-only token writes nothing, ever.
+                message = f"the {viewer.role.value} role reads only: it may not run mutations"
+                return Result(None, [GraphQLError(message, extensions={"code": "FORBIDDEN"})], {"cost": cost})
+            if self.fast_path is not None and kind is OperationType.QUERY:
+                assert prepared.document is not None
+                document_key = prepared.digest + prepared.variables_key(variables)
+                answered = await self.fast_path.answer(
+                    prepared.document,
+                    document_key,
+                    operation_name,
+                    variables,
+                    context,
+                    want_version=content_version is not None,
+                )
+                if self.metrics is not None:
+                    self.metrics.fast_path.labels("answered" if answered is not None else "declined").inc()
+                if answered is not None:
+                    data, version = answered
+                    return Result(data, extensions={"cost": cost}, version=version, compiled=True)
+            # Read before strawberry runs: an answer is never kept under a version newer than its data.
+            version = None if content_version is None else await content_version()
+            result = await self.schema.execute(
+                None,
+                variable_values=variables,
+                context_value=context,
+                root_value=root_value,
+                operation_name=operation_name,
+                # Which operations a transport allows was decided before: strawberry runs any.
+                allowed_operation_types=tuple(StrawberryOperationType),
+                operation_extensions=extensions,
+            )
+            errors = list(result.errors or [])
+            # Errors without a path never reached a field: the variables did not coerce.
+            executed = not (result.data is None and errors and all(error.path is None for error in errors))
+            told: dict[str, Any] = {"cost": cost} if executed else {}
+            if executed and context.warnings:
+                told["warnings"] = context.warnings
+            return Result(result.data, errors, told, executed, version)
+
         with self.operation_span(prepared, operation_name) as span:
             if span is not None:
                 span.set_attribute(COST, cost)
             async with self._in_time(context):
-                result = await work
+                result = await work()
             _describe(span, result)
             return result
 
@@ -164,59 +205,6 @@ class Pipeline:
             raise OperationTimeout(self.timeout_seconds) from None
         finally:
             await context.db.close()
-
-    async def _run(
-        self,
-        prepared: Prepared,
-        context: Context,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
-        extensions: dict[str, Any] | None,
-        cost: int,
-        root_value: Any,
-        content_version: Callable[[], Awaitable[int]] | None,
-    ) -> Result:
-        kind = prepared.operation_type(operation_name)
-        viewer = context.viewer
-        if kind is OperationType.MUTATION and viewer is not None and viewer.reads_only:
-            # Refused whole, whatever its fields: a read-only token writes nothing, ever.
-            message = f"the {viewer.role.value} role reads only: it may not run mutations"
-            return Result(None, [GraphQLError(message, extensions={"code": "FORBIDDEN"})], {"cost": cost})
-        if self.fast_path is not None and kind is OperationType.QUERY:
-            assert prepared.document is not None
-            document_key = prepared.digest + prepared.variables_key(variables)
-            answered = await self.fast_path.answer(
-                prepared.document,
-                document_key,
-                operation_name,
-                variables,
-                context,
-                want_version=content_version is not None,
-            )
-            if self.metrics is not None:
-                self.metrics.fast_path.labels("answered" if answered is not None else "declined").inc()
-            if answered is not None:
-                data, version = answered
-                return Result(data, extensions={"cost": cost}, version=version, compiled=True)
-        # Read before strawberry runs: an answer is never kept under a version newer than its data.
-        version = None if content_version is None else await content_version()
-        result = await self.schema.execute(
-            None,
-            variable_values=variables,
-            context_value=context,
-            root_value=root_value,
-            operation_name=operation_name,
-            # Which operations a transport allows was decided before: strawberry runs any.
-            allowed_operation_types=tuple(StrawberryOperationType),
-            operation_extensions=extensions,
-        )
-        errors = list(result.errors or [])
-        # Errors without a path never reached a field: the variables did not coerce.
-        executed = not (result.data is None and errors and all(error.path is None for error in errors))
-        told: dict[str, Any] = {"cost": cost} if executed else {}
-        if executed and context.warnings:
-            told["warnings"] = context.warnings
-        return Result(result.data, errors, told, executed, version)
 
     def root_arguments(
         self, prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None
