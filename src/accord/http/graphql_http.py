@@ -37,7 +37,7 @@ from accord.http.multipart import (
     read_multipart,
     with_files,
 )
-from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
+from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 from accord.http.response_cache import CachedResponse, ResponseCache, cache_key, etag_of
 from accord.observability.metrics import Metrics
 from accord.observability.request_id import OPERATION
@@ -173,7 +173,7 @@ class GraphQLHTTPEndpoint:
 
     async def handle(self, request: Request) -> Response:
         accept = request.headers.get("accept")
-        if request.method == "GET" and wants_html(accept) and "query" not in request.query_params:
+        if request.method == "GET" and "text/html" in (accept or "") and "query" not in request.query_params:
             return await self.graphiql(request)
         media_type = response_media_type(accept)
         if media_type is None:

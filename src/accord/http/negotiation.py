@@ -56,7 +56,3 @@ def preferred(accept: str, offers: Mapping[str, T], order: Callable[[int, T], in
             if best is None or key < best[0]:
                 best = (key, offer)
     return None if best is None else best[1]
-
-
-def wants_html(accept: str | None) -> bool:
-    return bool(accept) and "text/html" in (accept or "")
