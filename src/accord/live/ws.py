@@ -28,10 +28,11 @@ from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from accord.core.auth import Viewer
-from accord.core.errors import Unauthenticated
+from accord.core.errors import ClientError, Unauthenticated
+from accord.core.moments import replay_start
 from accord.core.ratelimit import retry_after, token_key
 from accord.live.groups import Member, SubscriptionGroup, group_key
-from accord.live.milestones import milestone_arguments
+from accord.live.hub import MilestoneFilter
 from accord.operation.params import BadParams, GraphQLParams, params_from_mapping
 from accord.operation.pipeline import OperationTimeout
 from accord.operation.prepare import Prepared
@@ -223,13 +224,21 @@ class GraphQLWebSocket:
     async def _start_subscription(
         self, op_id: str, operation: Operation, params: GraphQLParams, prepared: Prepared
     ) -> None:
+        # milestoneAdded (the only subscription field): its filter, and where to replay from.
         try:
-            milestone_filter, since = milestone_arguments(
-                self.live.pipeline, prepared, params.operation_name, params.variables
+            _, arguments = self.live.pipeline.root_arguments(
+                prepared, params.operation_name, params.variables
             )
+            since = replay_start(arguments.get("since"))
         except GraphQLError as error:
             await self._fail(op_id, [error])
             return
+        except ClientError as error:
+            await self._fail(
+                op_id, [GraphQLError(str(error), extensions={"code": error.code, "field": "since"})]
+            )
+            return
+        milestone_filter = MilestoneFilter(partner=arguments.get("partner"), tag=arguments.get("tag"))
         context = self._context()
         key = group_key(prepared, params.operation_name, params.variables, context.locale, context.visibility)
         group = self.live.groups.group(
