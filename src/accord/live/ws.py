@@ -36,7 +36,6 @@ from accord.live.hub import MilestoneFilter
 from accord.operation.params import BadParams, GraphQLParams, params_from_mapping
 from accord.operation.pipeline import OperationTimeout
 from accord.operation.prepare import Prepared
-from accord.schema.context import Context
 from accord.schema.errors import INTERNAL
 
 if TYPE_CHECKING:
@@ -218,9 +217,6 @@ class GraphQLWebSocket:
         self.live.pipeline.schema._process_errors(errors)
         await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
 
-    def _context(self, *, writes: bool = False) -> Context:
-        return self.live.contexts.for_connection(self.websocket, self.viewer, writes=writes)
-
     async def _start_subscription(
         self, op_id: str, operation: Operation, params: GraphQLParams, prepared: Prepared
     ) -> None:
@@ -239,7 +235,7 @@ class GraphQLWebSocket:
             )
             return
         milestone_filter = MilestoneFilter(partner=arguments.get("partner"), tag=arguments.get("tag"))
-        context = self._context()
+        context = self.live.contexts.for_connection(self.websocket, self.viewer)
         key = group_key(prepared, params.operation_name, params.variables, context.locale, context.visibility)
         group = self.live.groups.group(
             key, prepared, params.variables, milestone_filter, params.operation_name
@@ -279,7 +275,7 @@ class GraphQLWebSocket:
                 message = f"too many requests: try again in {retry_after(wait)} s"
                 await self._fail(op_id, [GraphQLError(message, extensions={"code": "RATE_LIMITED"})])
                 return
-        context = self._context(writes=is_write)
+        context = self.live.contexts.for_connection(self.websocket, self.viewer, writes=is_write)
         try:
             result = await self.live.pipeline.run(
                 prepared,
