@@ -180,14 +180,13 @@ class GraphQLHTTPEndpoint:
             return error_response(
                 RequestError(406, f"accept {GRAPHQL_RESPONSE_JSON} or {JSON}", code="NOT_ACCEPTABLE"), JSON
             )
-        settings = self.settings
         metrics = self.metrics
         if request.method == "POST" and media_type_of(request) == MULTIPART:
             return await self.handle_multipart(request, media_type)
         started = time.perf_counter()
         operation = "anonymous"
         try:
-            params = await read_params(request, settings.max_body_bytes, settings.batch_max)
+            params = await read_params(request, self.settings.max_body_bytes, self.settings.batch_max)
             if isinstance(params, list):
                 return await self.execute_batch(request, params, media_type)
             params = self.resolve_persisted(params)

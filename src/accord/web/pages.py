@@ -132,7 +132,12 @@ class EventPages:
         lang = asked or LANGUAGE_TAGS[locale_from_accept_language(request.headers.get("accept-language"))]
         if self.previews is not None and "preview" in request.query_params:
             return await self.previews.respond(request, slug, lang, PAGE_LANGUAGES[lang])
-        if await self._published(slug):
+        db = Reader(self.engine)
+        try:
+            published = await event_by_slug(db, slug, PUBLIC) is not None
+        finally:
+            await db.close()
+        if published:
             query = {"event": slug} if asked is None else {"event": slug, "lang": asked}
             return RedirectResponse(f"/?{urlencode(query)}", status_code=302)
         title, text, back = NOT_FOUND_TEXT[lang]
@@ -146,13 +151,6 @@ class EventPages:
             robots="noindex",
         )
         return HTMLResponse(body, status_code=404, headers={**PAGE_HEADERS, "Vary": "Accept-Language"})
-
-    async def _published(self, slug: str) -> bool:
-        db = Reader(self.engine)
-        try:
-            return await event_by_slug(db, slug, PUBLIC) is not None
-        finally:
-            await db.close()
 
 
 class StaticAssets(StaticFiles):
