@@ -15,9 +15,11 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException  # answered as a short plain-text 4xx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -65,25 +67,12 @@ def _conditional(request: Request, kept: Response) -> Response:
     return Response(kept.body, status_code=200, headers=headers)
 
 
-class FeedProblem(Exception):
-    """A request accord answers with a short plain-text message and a 4xx status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def not_found(message: str) -> FeedProblem:
-    return FeedProblem(404, message)
-
-
 def _feed_file(request: Request) -> tuple[str, FeedFormat]:
     """The feed's name and format from its file name (``milestones.atom``)."""
     file_name: str = request.path_params["file"]
     parts = split_file_name(file_name)
     if parts is None:
-        raise not_found(f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
+        raise HTTPException(404, f"no feed {_shown(file_name)}: feeds end in .rss, .atom or .json")
     return parts
 
 
@@ -123,7 +112,7 @@ def chosen_locale(request: Request, fixed: Locale | None = None) -> tuple[Locale
     if raw is not None:
         locale = locale_of_tag(raw)
         if locale is None:
-            raise FeedProblem(400, f"locale must be {ALLOWED_TAGS} (got {_shown(raw)})")
+            raise HTTPException(400, f"locale must be {ALLOWED_TAGS} (got {_shown(raw)})")
     elif fixed is not None:
         locale = fixed
     else:
@@ -137,29 +126,27 @@ def feed_parameters(
     query = request.query_params
     for name in ("partner", "tag"):
         if name in query and name not in takes:
-            raise FeedProblem(400, f"this feed does not take {name}; it takes {', '.join(takes)}")
+            raise HTTPException(400, f"this feed does not take {name}; it takes {', '.join(takes)}")
     limit = DEFAULT_LIMIT
     raw_limit = query.get("limit")
     if raw_limit is not None:
         if not LIMIT_RE.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise FeedProblem(
+            raise HTTPException(
                 400,
                 f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); "
                 f"got {_shown(raw_limit)}",
             )
         limit = int(raw_limit)
     locale, url_locale = chosen_locale(request, fixed)
-    partner = query.get("partner")
-    if partner is not None and not SLUG_RE.fullmatch(partner):
-        raise not_found(f"no published partner {_shown(partner)}")
     tag = query.get("tag")
     if tag is not None and not SLUG_RE.fullmatch(tag):
-        raise FeedProblem(
+        raise HTTPException(
             400,
             "tag must be lowercase letters, digits and single hyphens, like trade-facilitation; "
             f"got {_shown(tag)}",
         )
-    return FeedParameters(limit, raw_limit is not None, locale, url_locale, partner, tag)
+    # A partner is looked up (and its slug checked) by the feed that takes it.
+    return FeedParameters(limit, raw_limit is not None, locale, url_locale, query.get("partner"), tag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,20 +177,10 @@ def milestones_heading(locale: Locale, partner_name: str | None, tag: str | None
     return Heading(title, description)
 
 
-def opml_texts(locale: Locale) -> dict[str, str]:
-    if locale is Locale.ZH_TW:
-        return {
-            "title": "accord 的所有訂閱",
-            "milestones": "里程碑",
-            "partners": "合作夥伴",
-            "saved": "自訂訂閱",
-        }
-    return {
-        "title": "accord feeds",
-        "milestones": "Milestones",
-        "partners": "Partners",
-        "saved": "Saved feeds",
-    }
+OPML_TEXTS = {
+    Locale.EN: dict(title="accord feeds", milestones="Milestones", partners="Partners", saved="Saved feeds"),
+    Locale.ZH_TW: dict(title="accord 的所有訂閱", milestones="里程碑", partners="合作夥伴", saved="自訂訂閱"),
+}
 
 
 class FeedEndpoints:
@@ -241,23 +218,15 @@ class FeedEndpoints:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/feeds.opml", self.opml, methods=["GET"]),
-            Route("/feeds/partners/{file}", self.partner_feed, methods=["GET"]),
-            Route("/feeds/{file}", self.named_feed, methods=["GET"]),
+            Route("/feeds.opml", partial(self._answer, build=self._opml), methods=["GET"]),
+            Route("/feeds/partners/{file}", partial(self._answer, build=self._partner_feed), methods=["GET"]),
+            Route("/feeds/{file}", partial(self._answer, build=self._named_feed), methods=["GET"]),
         ]
 
     # -- handlers -------------------------------------------------------------------------------
 
-    async def named_feed(self, request: Request) -> Response:
-        return await self._answer(request, self._named_feed)
-
-    async def partner_feed(self, request: Request) -> Response:
-        return await self._answer(request, self._partner_feed)
-
-    async def opml(self, request: Request) -> Response:
-        return await self._answer(request, self._opml)
-
     async def _answer(self, request: Request, build: Build) -> Response:
+        """``build``'s answer, as the token of the request sees content; kept for anonymous readers."""
         viewer = None
         authorization = request.headers.get("authorization")
         if authorization is not None and self.authenticate is not None:
@@ -276,8 +245,6 @@ class FeedEndpoints:
         db = Reader(self.engine)
         try:
             response = await build(request, db, visibility_of(viewer))
-        except FeedProblem as problem:
-            return PlainTextResponse(problem.message, status_code=problem.status)
         except BadInput as exc:
             return PlainTextResponse(str(exc), status_code=400)
         finally:
@@ -294,7 +261,7 @@ class FeedEndpoints:
             return await self._milestones(request, db, fmt, visibility)
         saved = self.saved.get(name)
         if saved is None:
-            raise not_found(f"no feed named {_shown(name)}; /feeds.opml lists them all")
+            raise HTTPException(404, f"no feed named {_shown(name)}; /feeds.opml lists them all")
         return await self._saved(request, db, fmt, saved, visibility)
 
     async def _milestones(
@@ -313,20 +280,14 @@ class FeedEndpoints:
         if slug is not None:
             partner = await self._partner(db, slug, visibility)
             partner_name = pick(partner.name_en, partner.name_zh, params.locale)
-        if partner_slug is None:
-            url = feed_url(self.public_url, MILESTONES, fmt)
-        else:
-            url = partner_feed_url(self.public_url, partner_slug, fmt)
-        return await self._feed(
-            request,
-            db,
-            fmt,
-            url=url,
-            params=params,
-            event_filter={"partner": slug, "tag": params.tag, "milestonesOnly": True},
-            heading=milestones_heading(params.locale, partner_name, params.tag),
-            visibility=visibility,
+        url = (
+            feed_url(self.public_url, MILESTONES, fmt)
+            if partner_slug is None
+            else partner_feed_url(self.public_url, partner_slug, fmt)
         )
+        event_filter: Filter = {"partner": slug, "tag": params.tag, "milestonesOnly": True}
+        heading = milestones_heading(params.locale, partner_name, params.tag)
+        return await self._feed(request, db, fmt, visibility, url, params, event_filter, heading)
 
     async def _partner_feed(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         slug, fmt = _feed_file(request)
@@ -339,20 +300,14 @@ class FeedEndpoints:
         partner = saved.filter.partner
         # A partner that is not (or no longer) published: the feed exists, and is empty.
         shown = partner is None or await published_partner(db, partner, visibility) is not None
-        return await self._feed(
-            request,
-            db,
-            fmt,
-            url=feed_url(self.public_url, saved.name, fmt),
-            params=params,
-            event_filter=saved.filter.event_filter() if shown else None,
-            heading=Heading(saved.title, saved.description or saved.title),
-            visibility=visibility,
-        )
+        url = feed_url(self.public_url, saved.name, fmt)
+        event_filter = saved.filter.event_filter() if shown else None
+        heading = Heading(saved.title, saved.description or saved.title)
+        return await self._feed(request, db, fmt, visibility, url, params, event_filter, heading)
 
     async def _opml(self, request: Request, db: Reader, visibility: Visibility) -> Response:
         locale, url_locale = chosen_locale(request)
-        texts = opml_texts(locale)
+        texts = OPML_TEXTS[locale]
         query = "" if url_locale is None else f"?{urlencode({'locale': LANGUAGE_TAGS[url_locale]})}"
 
         def subscription(text: str, xml_url: str, language: Locale) -> Subscription:
@@ -381,7 +336,7 @@ class FeedEndpoints:
     async def _partner(self, db: Reader, slug: str, visibility: Visibility) -> PartnerRow:
         row = None if not SLUG_RE.fullmatch(slug) else await published_partner(db, slug, visibility)
         if row is None:
-            raise not_found(f"no published partner {_shown(slug)}")
+            raise HTTPException(404, f"no published partner {_shown(slug)}")
         return row
 
     async def _feed(
@@ -389,12 +344,11 @@ class FeedEndpoints:
         request: Request,
         db: Reader,
         fmt: FeedFormat,
-        *,
+        visibility: Visibility,
         url: str,
         params: FeedParameters,
         event_filter: Filter | None,
         heading: Heading,
-        visibility: Visibility,
     ) -> Response:
         """The feed of the events ``event_filter`` selects (None: no events)."""
         rows = (

@@ -61,7 +61,8 @@ def render(document: FeedDocument, fmt: FeedFormat) -> bytes:
     return _atom_enclosures(generator.atom_str(pretty=True), document.items)
 
 
-ATOM = "{http://www.w3.org/2005/Atom}"
+ATOM = "http://www.w3.org/2005/Atom"
+ATOM_LINK = f"{{{ATOM}}}link"
 
 
 def _atom_enclosures(body: bytes, items: list[FeedItem]) -> bytes:
@@ -71,9 +72,10 @@ def _atom_enclosures(body: bytes, items: list[FeedItem]) -> bytes:
     if not pictures:
         return body
     root = etree.fromstring(body)
-    for link in root.iter(f"{ATOM}link"):
+    for link in root.iter(ATOM_LINK):
         media_type = pictures.get(link.get("href", ""))
-        if media_type is not None and link.getparent() is not None and link.getparent().tag == f"{ATOM}entry":
+        parent = link.getparent()
+        if media_type is not None and parent is not None and parent.tag == f"{{{ATOM}}}entry":
             link.set("rel", "enclosure")
             link.set("type", media_type)
     fixed: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
@@ -157,19 +159,17 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
 class _RssHubLink(BaseExtension):  # type: ignore[misc]
     """Adds ``<atom:link rel="hub" href="..."/>`` to an RSS channel, after its self link."""
 
-    ATOM = "http://www.w3.org/2005/Atom"
-
     def __init__(self) -> None:
         self.hub_url: str | None = None
 
     def extend_ns(self) -> dict[str, str]:
-        return {"atom": self.ATOM}
+        return {"atom": ATOM}
 
     def extend_rss(self, rss_feed: Any) -> Any:
         if self.hub_url is not None:
             channel = rss_feed[0]
-            link = channel.makeelement(f"{{{self.ATOM}}}link", {"href": self.hub_url, "rel": "hub"})
-            self_links = channel.findall(f"{{{self.ATOM}}}link")
+            link = channel.makeelement(ATOM_LINK, {"href": self.hub_url, "rel": "hub"})
+            self_links = channel.findall(ATOM_LINK)
             position = list(channel).index(self_links[-1]) + 1 if self_links else len(channel)
             channel.insert(position, link)
         return rss_feed

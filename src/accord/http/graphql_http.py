@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,18 +24,20 @@ from accord.core.auth import Viewer
 from accord.core.errors import Unauthenticated
 from accord.core.locale import locale_from_accept_language
 from accord.core.lru import ByteLRU
-from accord.core.numbers import DECIMAL
 from accord.core.ratelimit import RateLimits, retry_after, token_key
+from accord.feeds.caching import is_not_modified
 from accord.http.apq import PersistedQueries, PersistedQueryError
 from accord.http.multipart import (
+    MULTIPART,
     MultipartError,
     MultipartRequest,
     Path,
-    is_multipart,
+    limited_body,
+    media_type_of,
     read_multipart,
     with_files,
 )
-from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type, wants_html
+from accord.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 from accord.http.response_cache import CachedResponse, ResponseCache, cache_key, etag_of
 from accord.observability.metrics import Metrics
 from accord.observability.request_id import OPERATION
@@ -80,15 +82,16 @@ def params_from_query_string(raw: bytes) -> GraphQLParams:
         return found
     qp = QueryParams(raw)
     try:
-        data = {
-            "query": qp.get("query"),
-            "variables": json_param(qp.get("variables"), "variables"),
-            "operationName": qp.get("operationName") or None,
-            "extensions": json_param(qp.get("extensions"), "extensions"),
-        }
+        params = params_from_mapping(
+            {
+                "query": qp.get("query"),
+                "variables": json_param(qp.get("variables"), "variables"),
+                "operationName": qp.get("operationName") or None,
+                "extensions": json_param(qp.get("extensions"), "extensions"),
+            }
+        )
     except BadParams as exc:
         raise RequestError(400, str(exc)) from None
-    params = _params(data)
     _get_params.put(raw, params, 3 * len(raw) + 500)
     return params
 
@@ -98,17 +101,10 @@ async def read_params(
 ) -> GraphQLParams | list[GraphQLParams]:
     if request.method == "GET":
         return params_from_query_string(request.scope["query_string"])
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
+    if media_type_of(request) != JSON:
         raise RequestError(415, "send the request as application/json", code="UNSUPPORTED_MEDIA_TYPE")
-    declared = request.headers.get("content-length")
-    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_body:
-        raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_body:
-            raise RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
+    too_large = RequestError(413, f"the request body is over {max_body} bytes", code="PAYLOAD_TOO_LARGE")
+    body = b"".join([chunk async for chunk in limited_body(request, max_body, too_large)])
     if not body:
         raise RequestError(400, "the request body is empty: send a JSON object with a query")
     try:
@@ -116,12 +112,17 @@ async def read_params(
     except orjson.JSONDecodeError:
         raise RequestError(400, "the request body is not valid JSON") from None
     if isinstance(data, list):
-        if batch_max == 0:
-            raise RequestError(400, "batched requests are not enabled on this server: send one operation")
-        if not data or len(data) > batch_max:
-            raise RequestError(400, f"a batch holds 1 to {batch_max} operations")
+        check_batch(len(data), batch_max)
         return [_params(item) for item in data]
     return _params(data)
+
+
+def check_batch(size: int, batch_max: int) -> None:
+    """A batch (of JSON requests or of multipart operations) against ACCORD_BATCH_MAX (0: none)."""
+    if batch_max == 0:
+        raise RequestError(400, "batched requests are not enabled on this server: send one operation")
+    if not 1 <= size <= batch_max:
+        raise RequestError(400, f"a batch holds 1 to {batch_max} operations")
 
 
 def json_response(
@@ -172,33 +173,32 @@ class GraphQLHTTPEndpoint:
 
     async def handle(self, request: Request) -> Response:
         accept = request.headers.get("accept")
-        if request.method == "GET" and wants_html(accept) and "query" not in request.query_params:
+        if request.method == "GET" and "text/html" in (accept or "") and "query" not in request.query_params:
             return await self.graphiql(request)
         media_type = response_media_type(accept)
         if media_type is None:
             return error_response(
                 RequestError(406, f"accept {GRAPHQL_RESPONSE_JSON} or {JSON}", code="NOT_ACCEPTABLE"), JSON
             )
-        settings = self.settings
         metrics = self.metrics
-        if request.method == "POST" and is_multipart(request):
+        if request.method == "POST" and media_type_of(request) == MULTIPART:
             return await self.handle_multipart(request, media_type)
         started = time.perf_counter()
         operation = "anonymous"
         try:
-            params = await read_params(request, settings.max_body_bytes, settings.batch_max)
+            params = await read_params(request, self.settings.max_body_bytes, self.settings.batch_max)
             if isinstance(params, list):
                 return await self.execute_batch(request, params, media_type)
             params = self.resolve_persisted(params)
             prepared = self.prepare(params)
             operation = metrics.operation_label(_operation_name(prepared, params))
             OPERATION.set(operation)
-            if self.pipeline.tracing is None:
+            # Opened before the response cache is asked, so a cached answer has its span too.
+            with self.pipeline.operation_span(prepared, params.operation_name):
                 answer = await self.answer(request, params, prepared, media_type)
-            else:
-                # Opened before the response cache is asked, so a cached answer has its span too.
-                with self.pipeline.operation_span(prepared, params.operation_name):
-                    answer = await self.answer(request, params, prepared, media_type)
+            if answer.status == 200 and not prepared.errors:
+                # Only documents that ran are kept: the store is not a place to park arbitrary text.
+                self.persisted_queries.remember(params)
         except RequestError as error:
             metrics.graphql_requests.labels(operation, "refused" if error.status < 500 else "failed").inc()
             if error.status == 200:
@@ -270,11 +270,12 @@ class GraphQLHTTPEndpoint:
             if exc.too_large:
                 raise RequestError(413, str(exc), code="PAYLOAD_TOO_LARGE") from None
             raise RequestError(400, str(exc)) from None
-        if body.batch and (settings.batch_max == 0 or len(body.operations) > settings.batch_max):
-            await body.close()
-            if settings.batch_max == 0:
-                raise RequestError(400, "batched requests are not enabled on this server: send one operation")
-            raise RequestError(400, f"a batch holds 1 to {settings.batch_max} operations")
+        if body.batch:
+            try:
+                check_batch(len(body.operations), settings.batch_max)
+            except RequestError:
+                await body.close()
+                raise
         return body
 
     def respond(self, request: Request, answer: Answer, media_type: str) -> Response:
@@ -287,7 +288,7 @@ class GraphQLHTTPEndpoint:
             headers["Cache-Control"] = "private, no-store"
         else:
             headers["Cache-Control"] = "no-cache"
-        if answer.status == 200 and etag in _etags(request.headers.get("if-none-match")):
+        if answer.status == 200 and is_not_modified(request.headers, etag, None):
             return Response(status_code=304, headers=headers)
         return Response(answer.body, answer.status, headers, media_type=f"{media_type}; charset=utf-8")
 
@@ -317,15 +318,6 @@ class GraphQLHTTPEndpoint:
     async def answer(
         self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
     ) -> Answer:
-        answer = await self._answer(request, params, prepared, media_type)
-        if answer.status == 200 and params.query is not None and not prepared.errors:
-            # Only documents that ran are kept: the store is not a place to park arbitrary text.
-            self.persisted_queries.remember(params)
-        return answer
-
-    async def _answer(
-        self, request: Request, params: GraphQLParams, prepared: Prepared, media_type: str
-    ) -> Answer:
         cache = self.response_cache
         if (
             cache is None
@@ -347,32 +339,29 @@ class GraphQLHTTPEndpoint:
         if self.version_in_statement and (fresh or not cache.holds(key)):
             # Nothing kept to compare with: run, and keep the answer under the version the query
             # read itself (accord.operation.pipeline), one round trip instead of two.
-            self.metrics.cache.labels("miss").inc()
-            span = OPERATION_SPAN.get()
-            if span is not None:
-                span.set_attribute(CACHE_HIT, False)
+            self._count_cache(hit=False)
             answer = await self.execute(request, params, prepared, media_type, with_version=True)
-            if answer.cacheable and answer.version is not None:
-                cache.put(
-                    key, CachedResponse(answer.version, answer.status, answer.body, etag_of(answer.body))
-                )
-            return answer
-        # The version is read before the query runs: see accord.http.response_cache.
-        try:
-            version = await self.content_version()
-        except Exception:
-            return await self.execute(request, params, prepared, media_type)
-        hit = None if fresh else cache.get(key, version)
-        self.metrics.cache.labels("hit" if hit is not None else "miss").inc()
-        span = OPERATION_SPAN.get()
-        if span is not None:
-            span.set_attribute(CACHE_HIT, hit is not None)
-        if hit is not None:
-            return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
-        answer = await self.execute(request, params, prepared, media_type)
-        if answer.cacheable:
+            version = answer.version
+        else:
+            # The version is read before the query runs: see accord.http.response_cache.
+            try:
+                version = await self.content_version()
+            except Exception:
+                return await self.execute(request, params, prepared, media_type)
+            hit = None if fresh else cache.get(key, version)
+            self._count_cache(hit=hit is not None)
+            if hit is not None:
+                return Answer(hit.status, hit.body, cacheable=True, etag=hit.etag)
+            answer = await self.execute(request, params, prepared, media_type)
+        if answer.cacheable and version is not None:
             cache.put(key, CachedResponse(version, answer.status, answer.body, etag_of(answer.body)))
         return answer
+
+    def _count_cache(self, *, hit: bool) -> None:
+        self.metrics.cache.labels("hit" if hit else "miss").inc()
+        span = OPERATION_SPAN.get()
+        if span is not None:
+            span.set_attribute(CACHE_HIT, hit)
 
     async def execute(
         self,
@@ -410,7 +399,8 @@ class GraphQLHTTPEndpoint:
             key = token_key(viewer.name) if viewer is not None else None
             wait = limits.check(limits.writes, request, key)
             if wait:
-                raise _rate_limited(wait)
+                message = f"too many requests: try again in {retry_after(wait)} s"
+                raise RequestError(429, message, "RATE_LIMITED", {"Retry-After": retry_after(wait)})
         context = self.contexts.for_connection(request, viewer, writes=is_write)
         try:
             result = await self.pipeline.run(
@@ -427,8 +417,7 @@ class GraphQLHTTPEndpoint:
         if not result.executed:
             return answer_of(refusal, result.body())
         cacheable = not result.errors and viewer is None and not is_write
-        answer = answer_of(200, result.body(), cacheable=cacheable)
-        return replace(answer, version=result.version) if result.version is not None else answer
+        return Answer(200, orjson.dumps(result.body()), cacheable, version=result.version)
 
 
 def _outcome(answer: Answer) -> str:
@@ -446,18 +435,3 @@ def _operation_name(prepared: Prepared, params: GraphQLParams) -> str | None:
         return params.operation_name
     operation = prepared.operation(None)
     return operation.name.value if operation is not None and operation.name is not None else None
-
-
-def _etags(header: str | None) -> set[str]:
-    if not header:
-        return set()
-    return {part.strip().removeprefix("W/") for part in header.split(",")}
-
-
-def _rate_limited(wait: float) -> RequestError:
-    return RequestError(
-        429,
-        f"too many requests: try again in {retry_after(wait)} s",
-        "RATE_LIMITED",
-        {"Retry-After": retry_after(wait)},
-    )

@@ -17,7 +17,6 @@ what was sent.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,6 @@ from accord.operation.params import BadParams, check_json
 MULTIPART = "multipart/form-data"
 MAX_FILES = 10  # file parts in one request
 MAX_PATHS = 100  # operations paths in one map
-PART_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 Path = tuple[str | int, ...]  # inside one operation, from its top: ("variables", "files", 1)
 
@@ -65,20 +63,17 @@ class MultipartRequest:
         await self.form.close()
 
 
-def is_multipart(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type == MULTIPART
+def media_type_of(request: Request) -> str:
+    """The request body's media type, from Content-Type without its parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def read_multipart(request: Request, *, max_bytes: int, max_field_bytes: int) -> MultipartRequest:
     """The operations and their files; MultipartError when the body breaks the specification's
     structure or a limit."""
-    declared = request.headers.get("content-length")
-    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
     parser = MultiPartParser(
         request.headers,
-        _limited(request, max_bytes),
+        limited_body(request, max_bytes, _too_large(max_bytes)),
         max_files=MAX_FILES,
         max_fields=2,
         max_part_size=max_field_bytes,
@@ -94,12 +89,23 @@ async def read_multipart(request: Request, *, max_bytes: int, max_field_bytes: i
         raise
 
 
-async def _limited(request: Request, max_bytes: int) -> AsyncGenerator[bytes, None]:
+def limited_body(request: Request, max_bytes: int, too_large: Exception) -> AsyncGenerator[bytes, None]:
+    """The request body as it arrives (a JSON body or a multipart one): ``too_large`` is raised at
+    once when Content-Length declares more than ``max_bytes``, else as soon as more has arrived."""
+    declared = request.headers.get("content-length")
+    if declared is not None and DECIMAL.fullmatch(declared) and int(declared) > max_bytes:
+        raise too_large
+    return _limited(request.stream(), max_bytes, too_large)
+
+
+async def _limited(
+    stream: AsyncGenerator[bytes, None], max_bytes: int, too_large: Exception
+) -> AsyncGenerator[bytes, None]:
     received = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         received += len(chunk)
         if received > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large
         yield chunk
 
 
@@ -135,8 +141,7 @@ def _structure(form: FormData) -> MultipartRequest:
         raise MultipartError("'operations' must be a JSON object, or a list of them for a batch")
     if not isinstance(mapping, dict):
         raise MultipartError("'map' must be a JSON object: file field name -> list of operations paths")
-    requests = [copy.deepcopy(item) for item in (operations if batch else [operations])]
-    uploads = [Upload(item) for item in requests]
+    uploads = [Upload(copy.deepcopy(item)) for item in (operations if batch else [operations])]
     files = {name: value for name, value in form.multi_items() if name not in ("operations", "map")}
     paths = 0
     for name, targets in mapping.items():

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+RESPONSE_TYPES = {
+    GRAPHQL_RESPONSE_JSON: GRAPHQL_RESPONSE_JSON,
+    JSON: JSON,
+    "application/*": JSON,
+    "*/*": JSON,
+}
+T = TypeVar("T")
 
 
 def media_ranges(accept: str) -> list[tuple[str, float]]:
@@ -32,21 +42,17 @@ def response_media_type(accept: str | None) -> str | None:
     """
     if not accept or not accept.strip():
         return JSON
-    best: tuple[float, int, str] | None = None
+    return preferred(accept, RESPONSE_TYPES, lambda position, _: position)
+
+
+def preferred(accept: str, offers: Mapping[str, T], order: Callable[[int, T], int]) -> T | None:
+    """The offer (by media range) the Accept header prefers: the highest q, then the lowest
+    ``order(position in the header, offer)``; None when it names none of them (``q=0`` refuses)."""
+    best: tuple[tuple[float, int], T] | None = None
     for position, (media, quality) in enumerate(media_ranges(accept)):
-        if quality <= 0:
-            continue
-        if media == GRAPHQL_RESPONSE_JSON:
-            candidate = GRAPHQL_RESPONSE_JSON
-        elif media in (JSON, "application/*", "*/*"):
-            candidate = JSON
-        else:
-            continue
-        key = (-quality, position, candidate)
-        if best is None or key < best:
-            best = key
-    return None if best is None else best[2]
-
-
-def wants_html(accept: str | None) -> bool:
-    return bool(accept) and "text/html" in (accept or "")
+        offer = offers.get(media)
+        if offer is not None and quality > 0:
+            key = (-quality, order(position, offer))
+            if best is None or key < best[0]:
+                best = (key, offer)
+    return None if best is None else best[1]

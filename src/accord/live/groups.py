@@ -4,9 +4,10 @@ per milestone, and the same payload text is sent to each of them."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import GraphQLError
@@ -22,6 +23,9 @@ from accord.operation.prepare import Prepared
 from accord.read.db import Reader
 from accord.schema.context import Context
 from accord.schema.types import Item
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 Send = Callable[[int, str], Awaitable[None]]  # (change id, payload JSON text)
 
@@ -56,23 +60,15 @@ def group_key(
     return GroupKey(prepared.digest, operation_name, prepared.variables_key(variables), locale, visibility)
 
 
+@dataclass(eq=False)  # a hub's listener, told apart by identity
 class SubscriptionGroup:
-    def __init__(
-        self,
-        registry: GroupRegistry,
-        key: GroupKey,
-        prepared: Prepared,
-        variables: dict[str, Any] | None,
-        milestone_filter: MilestoneFilter,
-        operation_name: str | None,
-    ) -> None:
-        self.registry = registry
-        self.operation_name = operation_name
-        self.key = key
-        self.prepared = prepared
-        self.variables = variables
-        self.filter = milestone_filter
-        self.members: set[Member] = set()
+    registry: GroupRegistry
+    key: GroupKey
+    prepared: Prepared
+    variables: dict[str, Any] | None
+    filter: MilestoneFilter
+    operation_name: str | None
+    members: set[Member] = field(default_factory=set)
 
     async def execute(self, milestone: Milestone) -> str:
         """The ``payload`` of a ``next`` message for this milestone, as JSON text."""
@@ -93,38 +89,35 @@ class SubscriptionGroup:
             )
         except OperationTimeout as exc:
             result = Result(errors=[GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
-        return payload_text(result)
+        return orjson.dumps(result.body()).decode()
 
-    async def deliver(self, milestone: Milestone) -> None:
-        if not self.members:
-            return
+    def _span(self, milestone: Milestone, *, replay: bool) -> AbstractContextManager[Span | None]:
+        """The delivery's span (None: tracing is off)."""
         tracing = self.registry.pipeline.tracing
         if tracing is None:
-            await self._deliver(milestone)
-            return
-        with tracing.delivery(self.operation_name, milestone.change_id, replay=False) as span:
-            span.set_attribute(SUBSCRIBERS, await self._deliver(milestone))
+            return nullcontext()
+        return tracing.delivery(self.operation_name, milestone.change_id, replay=replay)
 
-    async def _deliver(self, milestone: Milestone) -> int:
-        """One execution for the milestone, sent to every member (or queued for one still replaying);
-        how many members it went to."""
-        payload = await self.execute(milestone)
-        members = list(self.members)
-        for member in members:
-            if member.replaying:
-                member.pending.append((milestone.change_id, payload))
-            else:
-                await member.send(milestone.change_id, payload)
-        return len(members)
+    async def deliver(self, milestone: Milestone) -> None:
+        """One execution for the milestone, sent to every member (or queued for one still replaying)."""
+        if not self.members:
+            return
+        with self._span(milestone, replay=False) as span:
+            payload = await self.execute(milestone)
+            members = list(self.members)
+            for member in members:
+                if member.replaying:
+                    member.pending.append((milestone.change_id, payload))
+                else:
+                    await member.send(milestone.change_id, payload)
+            if span is not None:
+                span.set_attribute(SUBSCRIBERS, len(members))
 
     async def _replay_one(self, member: Member, milestone: Milestone) -> None:
         """A milestone the member missed, executed for it alone."""
-        tracing = self.registry.pipeline.tracing
-        if tracing is None:
-            await member.send(milestone.change_id, await self.execute(milestone))
-            return
-        with tracing.delivery(self.operation_name, milestone.change_id, replay=True) as span:
-            span.set_attribute(SUBSCRIBERS, 1)
+        with self._span(milestone, replay=True) as span:
+            if span is not None:
+                span.set_attribute(SUBSCRIBERS, 1)
             await member.send(milestone.change_id, await self.execute(milestone))
 
     async def join(
@@ -157,15 +150,13 @@ class SubscriptionGroup:
             self.registry.drop(self)
 
 
+@dataclass(eq=False)
 class GroupRegistry:
-    def __init__(
-        self, pipeline: Pipeline, engine: AsyncEngine, hub: MilestoneHub, media_base: str = ""
-    ) -> None:
-        self.pipeline = pipeline
-        self.engine = engine  # reads (a replica when configured)
-        self.hub = hub
-        self.media_base = media_base  # what image URLs start with (the public URL)
-        self.groups: dict[GroupKey, SubscriptionGroup] = {}
+    pipeline: Pipeline
+    engine: AsyncEngine  # reads (a replica when configured)
+    hub: MilestoneHub
+    media_base: str = ""  # what image URLs start with (the public URL)
+    groups: dict[GroupKey, SubscriptionGroup] = field(default_factory=dict)
 
     def group(
         self,
@@ -180,22 +171,14 @@ class GroupRegistry:
             return existing
         created = SubscriptionGroup(self, key, prepared, variables, milestone_filter, operation_name)
         self.groups[key] = created
-        self.hub.add(created)
+        self.hub.listeners.add(created)
         return created
 
     def drop(self, group: SubscriptionGroup) -> None:
         if self.groups.get(group.key) is group:
             del self.groups[group.key]
-        self.hub.remove(group)
+        self.hub.listeners.discard(group)
 
     @property
     def subscriber_count(self) -> int:
         return sum(len(group.members) for group in self.groups.values())
-
-
-def payload_text(result: Result) -> str:
-    body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [error.formatted for error in result.errors]
-    body["data"] = result.data
-    return orjson.dumps(body).decode()

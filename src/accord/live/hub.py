@@ -111,18 +111,14 @@ class MilestoneHub:
     def wake(self) -> None:
         self._wake.set()
 
-    async def committed(self, change_id: int) -> None:
-        """A write of this process committed: caches see the new version before the mutation answers;
-        subscribers are served by the catch-up, and the other processes are told."""
-        self.content_version = max(self.content_version, change_id)
-        self.wake()
-        await self.signal.announce(change_id)
-
-    def add(self, listener: Listener) -> None:
-        self.listeners.add(listener)
-
-    def remove(self, listener: Listener) -> None:
-        self.listeners.discard(listener)
+    async def committed_write(self, result: WriteResult) -> None:
+        """A write hook (accord.write.content): a write of this process committed. Caches see the
+        new version before the mutation answers; subscribers are served by the catch-up, and the
+        other processes are told."""
+        if result.change_id is not None:
+            self.content_version = max(self.content_version, result.change_id)
+            self.wake()
+            await self.signal.announce(result.change_id)
 
     async def _run(self) -> None:
         while True:
@@ -180,11 +176,6 @@ class MilestoneHub:
             return await load_milestones(db, rows)
         finally:
             await db.close()
-
-    async def committed_write(self, result: WriteResult) -> None:
-        """A write hook (accord.write.content), after the commit: see ``committed``."""
-        if result.change_id is not None:
-            await self.committed(result.change_id)
 
     async def newest_change(self, engine: AsyncEngine | None = None) -> int:
         """The newest change-log id in ``engine``'s database (default: the hub's, the primary)."""

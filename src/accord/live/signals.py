@@ -90,9 +90,7 @@ class _Reconnecting:
         while True:
             try:
                 await self._listen(wake)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
+            except Exception as exc:  # not CancelledError (a BaseException): stopping ends the loop
                 self.connected.clear()
                 log.warning(
                     "%s listener lost (%s); reconnecting in %.1fs", self.name, type(exc).__name__, delay

@@ -28,14 +28,14 @@ from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from accord.core.auth import Viewer
-from accord.core.errors import Unauthenticated
+from accord.core.errors import ClientError, Unauthenticated
+from accord.core.moments import replay_start
 from accord.core.ratelimit import retry_after, token_key
 from accord.live.groups import Member, SubscriptionGroup, group_key
-from accord.live.milestones import milestone_arguments
+from accord.live.hub import MilestoneFilter
 from accord.operation.params import BadParams, GraphQLParams, params_from_mapping
 from accord.operation.pipeline import OperationTimeout
 from accord.operation.prepare import Prepared
-from accord.schema.context import Context
 from accord.schema.errors import INTERNAL
 
 if TYPE_CHECKING:
@@ -64,7 +64,8 @@ class GraphQLWebSocket:
         self.websocket = websocket
         self.live = live
         self.settings = live.settings
-        self.acknowledged = False
+        # connection_init received (and acknowledged: messages are handled one at a time, so nothing
+        # is read while its token is checked, and a refused one closes the socket).
         self.initialised = False
         self.operations: dict[str, Operation] = {}
         self.closed = False
@@ -108,7 +109,9 @@ class GraphQLWebSocket:
             if timer is not None:
                 timer.cancel()
             self.live.connections -= 1
-            self._cleanup()
+            for operation in self.operations.values():
+                self._stop(operation)
+            self.operations.clear()
 
     async def _init_timeout(self) -> None:
         await asyncio.sleep(self.settings.ws_init_timeout_seconds)
@@ -122,11 +125,6 @@ class GraphQLWebSocket:
         with contextlib.suppress(Exception):
             if self.websocket.application_state is WebSocketState.CONNECTED:
                 await self.websocket.close(code, reason)
-
-    def _cleanup(self) -> None:
-        for operation in self.operations.values():
-            self._stop(operation)
-        self.operations.clear()
 
     def _stop(self, operation: Operation) -> None:
         if operation.group is not None and operation.member is not None:
@@ -164,7 +162,6 @@ class GraphQLWebSocket:
                 self.viewer = await self.live.contexts.viewer_for(authorization)
             except Unauthenticated as exc:
                 raise ProtocolClose(4403, f"Forbidden: {exc}") from None
-            self.acknowledged = True
             await self.send({"type": "connection_ack", "payload": {"instance": self.live.instance}})
         elif kind == "ping":
             await self.send({"type": "pong"})
@@ -180,16 +177,14 @@ class GraphQLWebSocket:
             raise ProtocolClose(4400, f"Unknown message type {kind!r}")
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
-        if not self.acknowledged:
+        if not self.initialised:
             raise ProtocolClose(4401, "Unauthorized")
-        op_id, payload = message.get("id"), message.get("payload")
-        if not isinstance(op_id, str) or not op_id:
-            raise ProtocolClose(4400, "Invalid message received")
+        op_id = message.get("id")
         try:
-            params = params_from_mapping(payload)
+            params = params_from_mapping(message.get("payload"))
         except BadParams:
-            raise ProtocolClose(4400, "Invalid message received") from None
-        if params.query is None:
+            params = None
+        if not isinstance(op_id, str) or not op_id or params is None or params.query is None:
             raise ProtocolClose(4400, "Invalid message received")
         if op_id in self.operations:
             raise ProtocolClose(4409, f"Subscriber for {op_id} already exists")
@@ -213,25 +208,34 @@ class GraphQLWebSocket:
         else:
             operation.task = asyncio.create_task(self._execute_once(op_id, params, prepared, cost))
 
+    async def _fail(self, op_id: str, errors: list[GraphQLError]) -> None:
+        """End the operation with an ``error`` message."""
+        self.operations.pop(op_id, None)
+        await self._error(op_id, errors)
+
     async def _error(self, op_id: str, errors: list[GraphQLError]) -> None:
         self.live.pipeline.schema._process_errors(errors)
         await self.send({"id": op_id, "type": "error", "payload": [error.formatted for error in errors]})
 
-    async def _context(self, *, writes: bool = False) -> Context:
-        return self.live.contexts.for_connection(self.websocket, self.viewer, writes=writes)
-
     async def _start_subscription(
         self, op_id: str, operation: Operation, params: GraphQLParams, prepared: Prepared
     ) -> None:
+        # milestoneAdded (the only subscription field): its filter, and where to replay from.
         try:
-            milestone_filter, since = milestone_arguments(
-                self.live.pipeline, prepared, params.operation_name, params.variables
+            _, arguments = self.live.pipeline.root_arguments(
+                prepared, params.operation_name, params.variables
             )
+            since = replay_start(arguments.get("since"))
         except GraphQLError as error:
-            self.operations.pop(op_id, None)
-            await self._error(op_id, [error])
+            await self._fail(op_id, [error])
             return
-        context = await self._context()
+        except ClientError as error:
+            await self._fail(
+                op_id, [GraphQLError(str(error), extensions={"code": error.code, "field": "since"})]
+            )
+            return
+        milestone_filter = MilestoneFilter(partner=arguments.get("partner"), tag=arguments.get("tag"))
+        context = self.live.contexts.for_connection(self.websocket, self.viewer)
         key = group_key(prepared, params.operation_name, params.variables, context.locale, context.visibility)
         group = self.live.groups.group(
             key, prepared, params.variables, milestone_filter, params.operation_name
@@ -255,10 +259,8 @@ class GraphQLWebSocket:
                 f"the replay failed (incident {incident}); subscribe again",
                 extensions={"code": INTERNAL, "incident": incident},
             )
-            operation = self.operations.pop(op_id, None)
-            if operation is not None and operation.group is not None:
-                operation.group.leave(member)
-            await self._error(op_id, [error])
+            group.leave(member)
+            await self._fail(op_id, [error])
 
     async def _next(self, op_id: str, payload: str) -> None:
         """A ``next`` message around a payload that is JSON text already."""
@@ -271,10 +273,9 @@ class GraphQLWebSocket:
             wait = limits.check(limits.writes, self.websocket, token_key(self.viewer.name))
             if wait:
                 message = f"too many requests: try again in {retry_after(wait)} s"
-                await self._error(op_id, [GraphQLError(message, extensions={"code": "RATE_LIMITED"})])
-                self.operations.pop(op_id, None)
+                await self._fail(op_id, [GraphQLError(message, extensions={"code": "RATE_LIMITED"})])
                 return
-        context = await self._context(writes=is_write)
+        context = self.live.contexts.for_connection(self.websocket, self.viewer, writes=is_write)
         try:
             result = await self.live.pipeline.run(
                 prepared,
@@ -285,17 +286,15 @@ class GraphQLWebSocket:
                 cost=cost,
             )
         except OperationTimeout as exc:
-            await self._error(op_id, [GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
-            self.operations.pop(op_id, None)
+            await self._fail(op_id, [GraphQLError(str(exc), extensions={"code": "TIMEOUT"})])
             return
-        if op_id not in self.operations:
-            return
+        if self.operations.pop(op_id, None) is None:
+            return  # the client completed it meanwhile
         if not result.executed:
             await self._error(op_id, result.errors)
         else:
             await self._next(op_id, orjson.dumps(result.body()).decode())
             await self.send({"id": op_id, "type": "complete"})
-        self.operations.pop(op_id, None)
 
 
 def _authorization(payload: Any, header: str | None) -> str | None:

@@ -58,28 +58,6 @@ def _integral(value: Any) -> int | None:
     return None
 
 
-def _int_argument(
-    node: FieldNode, name: str, variables: dict[str, Any], defaults: dict[str, Any]
-) -> int | None:
-    """The argument's value; a variable's value, else its default. A value the cost model cannot read
-    counts as the largest page, so nothing is priced below what it may fetch."""
-    for argument in node.arguments or ():
-        if argument.name.value != name:
-            continue
-        value = argument.value
-        if isinstance(value, IntValueNode):
-            return int(value.value)
-        if isinstance(value, VariableNode):
-            variable = value.name.value
-            given = variables[variable] if variable in variables else defaults.get(variable)
-            if given is None:
-                return None
-            number = _integral(given)
-            return MAX_PAGE_SIZE if number is None else number
-        return MAX_PAGE_SIZE
-    return None
-
-
 def _page_size(size: int | None) -> int:
     return min(max(size if size is not None else DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
 
@@ -108,6 +86,25 @@ class CostCalculator:
             self.fragment_costs[name] = self._selection_cost(fragment.selection_set, target)
         root = self.schema.get_root_type(operation.operation)
         self.cost = 0 if root is None else self._selection_cost(operation.selection_set, root)
+
+    def _int_argument(self, node: FieldNode, name: str) -> int | None:
+        """The argument's value; a variable's value, else its default. A value the cost model cannot
+        read counts as the largest page, so nothing is priced below what it may fetch."""
+        for argument in node.arguments or ():
+            if argument.name.value != name:
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            if isinstance(value, VariableNode):
+                variable = value.name.value
+                given = self.variables.get(variable, self.defaults.get(variable))
+                if given is None:
+                    return None
+                number = _integral(given)
+                return MAX_PAGE_SIZE if number is None else number
+            return MAX_PAGE_SIZE
+        return None
 
     def _selection_cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         if selection_set is None or parent is None:
@@ -138,13 +135,12 @@ class CostCalculator:
 
     def _multiplier(self, node: FieldNode, parent: str, name: str, field_type: Any, type_name: str) -> int:
         if type_name.endswith("Connection"):
-            first = _int_argument(node, "first", self.variables, self.defaults)
-            return _page_size(first or _int_argument(node, "last", self.variables, self.defaults))
+            return _page_size(self._int_argument(node, "first") or self._int_argument(node, "last"))
         unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if not isinstance(unwrapped, GraphQLList) or parent.endswith("Connection"):
             return 1  # a connection's edges were counted by the connection's page size
         if (parent, name) == ("Query", "search"):
-            return _page_size(_int_argument(node, "first", self.variables, self.defaults))
+            return _page_size(self._int_argument(node, "first"))
         return LIST_ESTIMATES.get((parent, name), DEFAULT_LIST_ESTIMATE)
 
 

@@ -8,8 +8,8 @@ arrives.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,12 +109,14 @@ class Pipeline:
             span.set_attribute(COST, cost)
         return cost, [] if too_costly is None else [too_costly]
 
-    def operation_span(self, prepared: Prepared, operation_name: str | None) -> AbstractContextManager[Span]:
-        """The operation's span (tracing on only): the one a transport opened already (HTTP opens it
-        before its response cache is asked), else a new one, current while the operation runs."""
-        assert self.tracing is not None
+    def operation_span(
+        self, prepared: Prepared, operation_name: str | None
+    ) -> AbstractContextManager[Span | None]:
+        """The operation's span, current while the operation runs: the one a transport opened
+        already (HTTP opens it before its response cache is asked), else a new one; None when
+        tracing is off."""
         current = OPERATION_SPAN.get()
-        if current is not None:
+        if self.tracing is None or current is not None:
             return nullcontext(current)
         operation = prepared.operation(operation_name)
         if operation is None:
@@ -141,79 +143,68 @@ class Pipeline:
         the compiled path's first statement in the same snapshot as the data (one round trip), or
         through ``content_version`` before strawberry runs."""
         PREPARED_DOCUMENT.set(prepared.document)
-        work = self._run(
-            prepared, context, operation_name, variables, extensions, cost, root_value, content_version
-        )
-        if self.tracing is None:
-            return await self._in_time(work, context)
+
+        async def work() -> Result:
+            kind = prepared.operation_type(operation_name)
+            viewer = context.viewer
+            if kind is OperationType.MUTATION and viewer is not None and viewer.reads_only:
+                # Refused whole, whatever its fields: a read-only token writes nothing, ever.
+                message = f"the {viewer.role.value} role reads only: it may not run mutations"
+                return Result(None, [GraphQLError(message, extensions={"code": "FORBIDDEN"})], {"cost": cost})
+            if self.fast_path is not None and kind is OperationType.QUERY:
+                assert prepared.document is not None
+                document_key = prepared.digest + prepared.variables_key(variables)
+                answered = await self.fast_path.answer(
+                    prepared.document,
+                    document_key,
+                    operation_name,
+                    variables,
+                    context,
+                    want_version=content_version is not None,
+                )
+                if self.metrics is not None:
+                    self.metrics.fast_path.labels("answered" if answered is not None else "declined").inc()
+                if answered is not None:
+                    data, version = answered
+                    return Result(data, extensions={"cost": cost}, version=version, compiled=True)
+            # Read before strawberry runs: an answer is never kept under a version newer than its data.
+            version = None if content_version is None else await content_version()
+            result = await self.schema.execute(
+                None,
+                variable_values=variables,
+                context_value=context,
+                root_value=root_value,
+                operation_name=operation_name,
+                # Which operations a transport allows was decided before: strawberry runs any.
+                allowed_operation_types=tuple(StrawberryOperationType),
+                operation_extensions=extensions,
+            )
+            errors = list(result.errors or [])
+            # Errors without a path never reached a field: the variables did not coerce.
+            executed = not (result.data is None and errors and all(error.path is None for error in errors))
+            told: dict[str, Any] = {"cost": cost} if executed else {}
+            if executed and context.warnings:
+                told["warnings"] = context.warnings
+            return Result(result.data, errors, told, executed, version)
+
         with self.operation_span(prepared, operation_name) as span:
-            span.set_attribute(COST, cost)
-            result = await self._in_time(work, context)
+            if span is not None:
+                span.set_attribute(COST, cost)
+            async with self._in_time(context):
+                result = await work()
             _describe(span, result)
             return result
 
-    async def _in_time(self, work: Awaitable[Result], context: Context) -> Result:
-        """``work`` under the execution timeout; the request's database reader is closed after."""
+    @asynccontextmanager
+    async def _in_time(self, context: Context) -> AsyncIterator[None]:
+        """The execution timeout around an operation; the request's database reader is closed after."""
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                return await work
+                yield
         except TimeoutError:
             raise OperationTimeout(self.timeout_seconds) from None
         finally:
             await context.db.close()
-
-    async def _run(
-        self,
-        prepared: Prepared,
-        context: Context,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
-        extensions: dict[str, Any] | None,
-        cost: int,
-        root_value: Any,
-        content_version: Callable[[], Awaitable[int]] | None,
-    ) -> Result:
-        kind = prepared.operation_type(operation_name)
-        viewer = context.viewer
-        if kind is OperationType.MUTATION and viewer is not None and viewer.reads_only:
-            # Refused whole, whatever its fields: a read-only token writes nothing, ever.
-            message = f"the {viewer.role.value} role reads only: it may not run mutations"
-            return Result(None, [GraphQLError(message, extensions={"code": "FORBIDDEN"})], {"cost": cost})
-        if self.fast_path is not None and kind is OperationType.QUERY:
-            assert prepared.document is not None
-            document_key = prepared.digest + prepared.variables_key(variables)
-            answered = await self.fast_path.answer(
-                prepared.document,
-                document_key,
-                operation_name,
-                variables,
-                context,
-                want_version=content_version is not None,
-            )
-            if self.metrics is not None:
-                self.metrics.fast_path.labels("answered" if answered is not None else "declined").inc()
-            if answered is not None:
-                data, version = answered
-                return Result(data, extensions={"cost": cost}, version=version, compiled=True)
-        # Read before strawberry runs: an answer is never kept under a version newer than its data.
-        version = None if content_version is None else await content_version()
-        result = await self.schema.execute(
-            None,
-            variable_values=variables,
-            context_value=context,
-            root_value=root_value,
-            operation_name=operation_name,
-            # Which operations a transport allows was decided before: strawberry runs any.
-            allowed_operation_types=tuple(StrawberryOperationType),
-            operation_extensions=extensions,
-        )
-        errors = list(result.errors or [])
-        # Errors without a path never reached a field: the variables did not coerce.
-        executed = not (result.data is None and errors and all(error.path is None for error in errors))
-        told: dict[str, Any] = {"cost": cost} if executed else {}
-        if executed and context.warnings:
-            told["warnings"] = context.warnings
-        return Result(result.data, errors, told, executed, version)
 
     def root_arguments(
         self, prepared: Prepared, operation_name: str | None, variables: dict[str, Any] | None
@@ -250,42 +241,32 @@ class Pipeline:
     ) -> Result:
         """One event of a subscription: the operation's selection on ``root_value``, under the
         execution timeout. The database reader is closed when it returns."""
-        work = self._run_event(prepared, context, operation_name, variables, root_value)
-        if self.tracing is None:
-            return await self._in_time(work, context)
         with self.operation_span(prepared, operation_name) as span:
-            result = await self._in_time(work, context)
+            async with self._in_time(context):
+                built = Executor.build(
+                    self.schema._schema,
+                    prepared.document,  # type: ignore[arg-type]
+                    root_value=root_value,
+                    context_value=context,
+                    raw_variable_values=variables,
+                    operation_name=operation_name,
+                )
+                if isinstance(built, list):
+                    executed = ExecutionResult(data=None, errors=built)
+                else:
+                    outcome = execute_subscription_event(built)
+                    executed = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
+            errors = list(executed.errors or [])
+            self.schema._process_errors(errors)
+            result = Result(executed.data, errors)
             _describe(span, result)
             return result
 
-    async def _run_event(
-        self,
-        prepared: Prepared,
-        context: Context,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
-        root_value: Any,
-    ) -> Result:
-        built = Executor.build(
-            self.schema._schema,
-            prepared.document,  # type: ignore[arg-type]
-            root_value=root_value,
-            context_value=context,
-            raw_variable_values=variables,
-            operation_name=operation_name,
-        )
-        if isinstance(built, list):
-            result = ExecutionResult(data=None, errors=built)
-        else:
-            outcome = execute_subscription_event(built)
-            result = await outcome if is_awaitable(outcome) else outcome  # type: ignore[assignment]
-        errors = list(result.errors or [])
-        self.schema._process_errors(errors)
-        return Result(result.data, errors)
 
-
-def _describe(span: Span, result: Result) -> None:
+def _describe(span: Span | None, result: Result) -> None:
     """What the operation's span says of how it was answered."""
+    if span is None:
+        return
     span.set_attribute(COMPILED_PATH, result.compiled)
     if result.errors:
         span.set_attribute(ERRORS, len(result.errors))

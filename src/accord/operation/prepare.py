@@ -34,7 +34,7 @@ from graphql import (
 from strawberry.schema.schema import validate_document
 
 from accord.core.lru import ByteLRU
-from accord.operation.cost import CostCalculator
+from accord.operation.cost import operation_cost
 from accord.operation.shape import (
     FragmentCycle,
     fragment_map,
@@ -135,8 +135,7 @@ class Prepared:
         key = (operation_name, self.variables_key(variables))
         found = self.costs.get(key)
         if found is None:
-            fragments = fragment_map(self.document)
-            found = CostCalculator(schema, fragments, fragment_order(fragments), operation, variables).cost
+            found = operation_cost(schema, self.document, operation, variables)
             if len(self.costs) >= COST_ENTRIES:
                 self.costs.clear()
             self.costs[key] = found

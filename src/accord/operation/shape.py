@@ -115,14 +115,14 @@ def shape_of(selection_set: SelectionSetNode | None, fragment_shapes: dict[str, 
                 inner.directives + directives,
                 inner.selections + 1,
             )
-        elif isinstance(selection, InlineFragmentNode):
-            inner = shape_of(selection.selection_set, fragment_shapes)
-            own = Shape(inner.depth, inner.aliases, inner.directives + directives, inner.selections + 1)
-        elif isinstance(selection, FragmentSpreadNode):
-            inner = fragment_shapes.get(selection.name.value, EMPTY)
-            own = Shape(inner.depth, inner.aliases, inner.directives + directives, inner.selections + 1)
         else:
-            continue
+            if isinstance(selection, InlineFragmentNode):
+                inner = shape_of(selection.selection_set, fragment_shapes)
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = fragment_shapes.get(selection.name.value, EMPTY)
+            else:
+                continue
+            own = Shape(inner.depth, inner.aliases, inner.directives + directives, inner.selections + 1)
         total += own
     return total
 

@@ -89,16 +89,11 @@ CREATE_MILESTONE_VARIABLES = {
 TOKEN_HEADERS = {"Authorization": "Bearer acc_PUT_YOUR_EDITOR_TOKEN_HERE"}
 
 
-def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
-
-
 def _tab(query: str, variables: Any = None, headers: Any = None) -> dict[str, str]:
     tab = {"query": query.rstrip() + "\n"}
-    if variables is not None:
-        tab["variables"] = _pretty(variables)
-    if headers is not None:
-        tab["headers"] = _pretty(headers)
+    for name, value in (("variables", variables), ("headers", headers)):
+        if value is not None:
+            tab[name] = json.dumps(value, indent=2, ensure_ascii=False)
     return tab
 
 

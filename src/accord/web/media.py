@@ -1,7 +1,7 @@
 """``GET /media/{content_hash}/{width}.{format}`` and ``/media/{content_hash}/{width}``.
 
 An image is served only while an exhibit or event it is attached to is visible to the reader (for
-anonymous readers: PUBLISHED), checked on every request (``visible_image``; a positive answer is
+anonymous readers: PUBLISHED), checked on every request (``MediaEndpoints._visible``; a positive answer is
 remembered until the content version changes). Answers are immutable (the URL names the bytes), so
 they carry a year of ``Cache-Control`` and a strong ETag; an unknown width redirects, permanently, to
 the nearest variant; the URL without a format negotiates it from Accept (and says ``Vary: Accept``).
@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -36,7 +38,7 @@ from accord.core.ids import from_global_id
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
 from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.feeds.caching import is_not_modified
-from accord.http.negotiation import media_ranges
+from accord.http.negotiation import preferred
 from accord.media.cache import VariantCache, VariantKey, cache_directory
 from accord.media.formats import (
     LARGEST_WIDTH_DIGITS,
@@ -64,19 +66,10 @@ def negotiate_format(accept: str | None) -> VariantFormat:
     either, and JPEG is what every client shows. Among the named ones the higher q wins, then AVIF
     (smaller at the same quality). ``q=0`` refuses a format.
     """
-    if not accept:
-        return VariantFormat.JPEG
-    best: tuple[float, int, VariantFormat] | None = None
-    preference = {fmt: rank for rank, fmt in enumerate(served_formats())}
-    for media, quality in media_ranges(accept):
-        if quality <= 0:
-            continue
-        for fmt in (VariantFormat.AVIF, VariantFormat.WEBP):
-            if media == fmt.media_type and fmt in preference:
-                key = (-quality, preference[fmt], fmt)
-                if best is None or key < best:
-                    best = key
-    return VariantFormat.JPEG if best is None else best[2]
+    served = served_formats()
+    offers = {fmt.media_type: fmt for fmt in (VariantFormat.AVIF, VariantFormat.WEBP) if fmt in served}
+    found = preferred(accept, offers, lambda _, fmt: served.index(fmt)) if accept else None
+    return found or VariantFormat.JPEG
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +80,8 @@ class VisibleImage:
     height: int
 
 
-async def visible_image(
-    db: Reader, content_hash: str, visibility: Visibility = PUBLIC
-) -> VisibleImage | None:
-    """The image with this content hash when ``visibility`` may see it: when at least one exhibit or
-    event it is attached to has one of the visible statuses. None: do not serve it."""
-    row = await fetch_one(db, visible_image_query(content_hash, visibility))
+def _image(row: Any) -> VisibleImage | None:
     return None if row is None else VisibleImage(row.id, row.content_hash, row.width, row.height)
-
-
-async def read_original(db: Reader, content_hash: str) -> bytes | None:
-    row = await fetch_one(db, original_query(content_hash))
-    return None if row is None else bytes(row.data)
 
 
 class _VisibleImages:
@@ -124,19 +107,13 @@ class _VisibleImages:
         self.entries[image.content_hash] = image
 
 
+@dataclass(eq=False)
 class MediaEndpoints:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        cache: VariantCache,
-        content_version: Callable[[], Awaitable[int]] | None = None,
-        preview_secret: PreviewSecret | None = None,
-    ) -> None:
-        self.engine = engine
-        self.cache = cache
-        self.content_version = content_version
-        self.preview_secret = preview_secret  # None: ``?preview=`` opens nothing
-        self.visible = _VisibleImages()
+    engine: AsyncEngine
+    cache: VariantCache
+    content_version: Callable[[], Awaitable[int]] | None = None
+    preview_secret: PreviewSecret | None = None  # None: ``?preview=`` opens nothing
+    visible: _VisibleImages = field(default_factory=_VisibleImages)
 
     @classmethod
     def from_settings(
@@ -179,10 +156,12 @@ class MediaEndpoints:
             cache_headers = PREVIEW_HEADERS
         elif authorization is not None:
             try:
-                visibility = await self._visibility(authorization)
+                token = bearer_token(authorization)
+                assert token is not None
+                visibility = visibility_of(await authenticate(self.engine, token))
             except Unauthenticated as exc:
                 return _problem(401, str(exc))
-            image = await self._visible_to(content_hash, visibility)
+            image = await self._visible(content_hash, visibility)
             cache_headers = PREVIEW_HEADERS
         else:
             image = await self._visible(content_hash)
@@ -207,33 +186,19 @@ class MediaEndpoints:
             return _problem(404, "no such image")
         return Response(data, media_type=fmt.media_type, headers=headers)
 
-    async def _visible(self, content_hash: str) -> VisibleImage | None:
-        version = None if self.content_version is None else await self.content_version()
+    async def _visible(self, content_hash: str, visibility: Visibility = PUBLIC) -> VisibleImage | None:
+        """The image with this content hash when ``visibility`` may see it: when at least one exhibit
+        or event it is attached to has one of the visible statuses. None: do not serve it. Only the
+        public answer is remembered (a token holder's is not)."""
+        version = None
+        if visibility is PUBLIC and self.content_version is not None:
+            version = await self.content_version()
         image = self.visible.get(content_hash, version)
-        if image is not None:
-            return image
-        db = Reader(self.engine)
-        try:
-            image = await visible_image(db, content_hash)
-        finally:
-            await db.close()
-        if image is not None:
-            self.visible.put(image, version)
+        if image is None:
+            image = _image(await self._fetch(visible_image_query(content_hash, visibility)))
+            if image is not None:
+                self.visible.put(image, version)
         return image
-
-    async def _visibility(self, authorization: str) -> Visibility:
-        """What the token of an ``Authorization`` header sees (Unauthenticated: a bad header)."""
-        token = bearer_token(authorization)
-        assert token is not None
-        return visibility_of(await authenticate(self.engine, token))
-
-    async def _visible_to(self, content_hash: str, visibility: Visibility) -> VisibleImage | None:
-        """As ``_visible``, for a token holder: not remembered (it is not the public answer)."""
-        db = Reader(self.engine)
-        try:
-            return await visible_image(db, content_hash, visibility)
-        finally:
-            await db.close()
 
     async def _previewed(self, content_hash: str, value: str) -> VisibleImage | None:
         """The image when ``value`` is a valid preview link of an event that shows it."""
@@ -249,17 +214,17 @@ class MediaEndpoints:
             return None
         if type_name != EVENT.name:  # preview links are made for events only
             return None
-        db = Reader(self.engine)
-        try:
-            row = await fetch_one(db, shown_on_query(content_hash, OwnerKind.EVENT, event_id))
-        finally:
-            await db.close()
-        return None if row is None else VisibleImage(row.id, row.content_hash, row.width, row.height)
+        return _image(await self._fetch(shown_on_query(content_hash, OwnerKind.EVENT, event_id)))
 
     async def _original(self, content_hash: str) -> bytes | None:
+        row = await self._fetch(original_query(content_hash))
+        return None if row is None else bytes(row.data)
+
+    async def _fetch(self, statement: Executable) -> Any | None:
+        """The statement's first row, on a connection of its own."""
         db = Reader(self.engine)
         try:
-            return await read_original(db, content_hash)
+            return await fetch_one(db, statement)
         finally:
             await db.close()
 

@@ -26,17 +26,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from accord.content.document import SLUG_RE
-from accord.content.model import EVENT
 from accord.core.locale import LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag
 from accord.core.preview import PreviewSecret
 from accord.core.visibility import PUBLIC
+from accord.feeds.caching import is_not_modified
 from accord.feeds.links import alternate_links_html
-from accord.models.enums import Locale
-from accord.read import lists
 from accord.read.db import Reader
 from accord.web.message_page import message_page
-from accord.web.preview import PreviewPages
+from accord.web.preview import PreviewPages, event_by_slug
 
 # The page loads nothing from elsewhere; the browser enforces it. 'self' covers the WebSocket to
 # the same host and port in current browsers.
@@ -109,7 +106,7 @@ class TimelinePage:
     async def respond(self, request: Request) -> Response:
         lang = page_language(request.query_params.get("lang")) or DEFAULT_LANGUAGE
         headers = {"ETag": self.etags[lang], **self.headers}
-        if self.etags[lang] in request.headers.get("if-none-match", ""):
+        if is_not_modified(request.headers, self.etags[lang], None):
             return Response(status_code=304, headers=headers)
         return HTMLResponse(self.bodies[lang], headers=headers)
 
@@ -131,13 +128,18 @@ class EventPages:
     async def respond(self, request: Request) -> Response:
         slug: str = request.path_params["slug"]
         asked = page_language(request.query_params.get("lang"))
+        # Else the language the reader's Accept-Language asks for (English when it asks for neither).
+        lang = asked or LANGUAGE_TAGS[locale_from_accept_language(request.headers.get("accept-language"))]
         if self.previews is not None and "preview" in request.query_params:
-            lang = asked or _reader_language(request)
             return await self.previews.respond(request, slug, lang, PAGE_LANGUAGES[lang])
-        if await self._published(slug):
+        db = Reader(self.engine)
+        try:
+            published = await event_by_slug(db, slug, PUBLIC) is not None
+        finally:
+            await db.close()
+        if published:
             query = {"event": slug} if asked is None else {"event": slug, "lang": asked}
             return RedirectResponse(f"/?{urlencode(query)}", status_code=302)
-        lang = asked or _reader_language(request)
         title, text, back = NOT_FOUND_TEXT[lang]
         shown = escape(slug[:120] + ("…" if len(slug) > 120 else ""))
         body = message_page(
@@ -149,22 +151,6 @@ class EventPages:
             robots="noindex",
         )
         return HTMLResponse(body, status_code=404, headers={**PAGE_HEADERS, "Vary": "Accept-Language"})
-
-    async def _published(self, slug: str) -> bool:
-        # A slug that could never be stored is not looked up (and never reaches SQL as anything odd).
-        if len(slug) > 120 or not SLUG_RE.match(slug):
-            return False
-        db = Reader(self.engine)
-        try:
-            return await lists.get_by_slug(db, EVENT, slug, PUBLIC) is not None
-        finally:
-            await db.close()
-
-
-def _reader_language(request: Request) -> str:
-    """The page language the reader's Accept-Language asks for (English when it asks for neither)."""
-    header = request.headers.get("accept-language")
-    return "zh-TW" if locale_from_accept_language(header) is Locale.ZH_TW else DEFAULT_LANGUAGE
 
 
 class StaticAssets(StaticFiles):

@@ -31,7 +31,7 @@ from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
-from accord.core.visibility import EDITOR
+from accord.core.visibility import EDITOR, Visibility
 from accord.media.formats import media_url
 from accord.models.columns import utcnow
 from accord.models.enums import Locale
@@ -94,12 +94,16 @@ LOCALES = {"en": Locale.EN, "zh-TW": Locale.ZH_TW}
 PICTURE_WIDTH = 1280
 
 
+async def event_by_slug(db: Reader, slug: str, visibility: Visibility) -> EventRow | None:
+    """The event, when ``visibility`` sees it. A slug that could never be stored is not looked up
+    (and never reaches SQL as anything odd)."""
+    if len(slug) > 120 or not SLUG_RE.match(slug):
+        return None
+    return await lists.get_by_slug(db, EVENT, slug, visibility)
+
+
 def _moment(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _template(name: str) -> str:
-    return (files("accord.web") / "templates" / name).read_text(encoding="utf-8")
 
 
 class PreviewPages:
@@ -107,27 +111,23 @@ class PreviewPages:
         self.engine = engine
         self.secret = secret
         self.headers = {**headers, **PREVIEW_HEADERS}
-        self.page = _template("preview.html")
+        self.page = (files("accord.web") / "templates" / "preview.html").read_text(encoding="utf-8")
 
     async def respond(self, request: Request, slug: str, lang: str, html_lang: str) -> Response:
         """The page for ``?preview=``; ``lang`` is the page's language tag (``en``, ``zh-TW``)."""
         text = TEXT[lang]
         value = request.query_params.get("preview", "")
         if not well_formed(value):
-            return self._refused(text, lang, html_lang, "invalid")
+            return self._refused(lang, html_lang, "invalid")
         try:
             grant = verify(await self.secret.value(), value, now=utcnow())
         except PreviewRefused as refused:
-            return self._refused(
-                text, lang, html_lang, "expired" if refused.reason == "expired" else "invalid"
-            )
+            return self._refused(lang, html_lang, "expired" if refused.reason == "expired" else "invalid")
         db = Reader(self.engine)
         try:
-            row: EventRow | None = None
-            if len(slug) <= 120 and SLUG_RE.match(slug):
-                row = await lists.get_by_slug(db, EVENT, slug, EDITOR)
+            row = await event_by_slug(db, slug, EDITOR)
             if row is None or to_global_id(EVENT.name, row.id) != grant.global_id:
-                return self._refused(text, lang, html_lang, "other")
+                return self._refused(lang, html_lang, "other")
             body = await self._body(db, row, LOCALES[lang], text, value)
         finally:
             await db.close()
@@ -148,7 +148,8 @@ class PreviewPages:
         )
         return HTMLResponse(page, headers=self.headers)
 
-    def _refused(self, text: dict[str, str], lang: str, html_lang: str, reason: str) -> Response:
+    def _refused(self, lang: str, html_lang: str, reason: str) -> Response:
+        text = TEXT[lang]
         page = message_page(
             html_lang=html_lang,
             title=escape(text["expired_title" if reason == "expired" else "refused"]),
@@ -179,15 +180,8 @@ class PreviewPages:
         sections.append(("tags", tags))
         for name, naming in (("partners", "name"), ("agreements", "title"), ("exhibits", "title")):
             [linked] = await load_linked(db, EVENT.linked(name).relation, [row.id], EDITOR.statuses)
-            sections.append(
-                (
-                    name,
-                    [
-                        pick(getattr(item, f"{naming}_en"), getattr(item, f"{naming}_zh"), locale)
-                        for item in linked
-                    ],
-                )
-            )
+            names = [pick(getattr(i, f"{naming}_en"), getattr(i, f"{naming}_zh"), locale) for i in linked]
+            sections.append((name, names))
         for name, items in sections:
             if items:
                 listed = "".join(f"<li>{escape(item)}</li>" for item in items)
