@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 
-from accord.content.row_types import ContentRow
 from accord.core.dates import PartialDate, optional_date
+from accord.core.row_types import ContentRow
 
 
 def snake(name: str) -> str:

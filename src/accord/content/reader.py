@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Connection, Select, select
 from accord.content.document import DOCUMENT_TYPE, ContentDocument, ContentRecord
 from accord.content.fields import Images, Linked, Origin, Tags
 from accord.content.model import BY_NAME, CONTENT_TYPES, ContentType
-from accord.content.row_types import ContentRow
 from accord.content.rows import record_of
+from accord.core.row_types import ContentRow
 from accord.core.tables import images
 from accord.media.exchange import export_images
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from accord.content.document import RECORD_TYPES, STORED, ContentRecord
 from accord.content.model import ContentType
-from accord.content.row_types import ContentRow
+from accord.core.row_types import ContentRow
 from accord.models.enums import Status
 
 # The columns every content table has, named as in the records.

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from accord.content.fields import Localized, Places, Text
 from accord.content.model import CONTENT_TYPES, ContentType
-from accord.content.row_types import ContentRow
+from accord.core.row_types import ContentRow
 from accord.core.tables import search_documents
 
 CHUNK = 500

@@ -30,8 +30,8 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, BY_PLURAL, BY_SINGULAR, EVENT, ContentType
-from accord.content.row_types import ResultRow
 from accord.core.lru import ByteLRU
+from accord.core.row_types import ResultRow
 from accord.core.tables import changes
 from accord.core.visibility import Visibility
 from accord.fastpath import sql_json

@@ -25,11 +25,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from accord.content.document import SLUG_RE
-from accord.content.row_types import PartnerRow
 from accord.core.auth import Viewer
 from accord.core.errors import BadInput, Unauthenticated
 from accord.core.locale import ALLOWED_TAGS, LANGUAGE_TAGS, locale_from_accept_language, locale_of_tag, pick
 from accord.core.lru import ByteLRU
+from accord.core.row_types import PartnerRow
 from accord.core.visibility import Visibility, visibility_of
 from accord.feeds.caching import PRIVATE, cached_response, is_not_modified
 from accord.feeds.formats import OPML_MEDIA_TYPE, FeedFormat, split_file_name

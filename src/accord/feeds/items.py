@@ -9,10 +9,10 @@ from datetime import datetime
 
 from accord.content.fields import Images
 from accord.content.model import EVENT, PARTNER, ContentType
-from accord.content.row_types import EventRow, ImageRow, PartnerRow, ResultRow
 from accord.core.dates import PartialDate, optional_date, period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
+from accord.core.row_types import EventRow, ImageRow, PartnerRow, ResultRow
 from accord.core.visibility import PUBLIC, Visibility
 from accord.feeds.links import event_url
 from accord.media import VariantFormat, media_url

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.content.model import EVENT
-from accord.content.row_types import EventRow, ResultRow
+from accord.core.row_types import EventRow, ResultRow
 from accord.core.tables import changes, events
 from accord.core.tasks import cancel_and_wait
 from accord.core.visibility import PUBLIC

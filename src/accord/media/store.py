@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Exists, Select, Table, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from accord.content.row_types import ImageRow
 from accord.core.errors import BadInput, NotFound
 from accord.core.ids import to_global_id
+from accord.core.row_types import ImageRow
 from accord.core.tables import event_image, events, exhibit_image, exhibits, image_data, images
 from accord.core.visibility import PUBLIC, Visibility
 from accord.media.formats import OriginalFormat

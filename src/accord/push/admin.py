@@ -19,9 +19,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.content.document import SLUG_RE
-from accord.content.row_types import ResultRow
 from accord.core.auth import Viewer, require
 from accord.core.errors import BadInput, NotFound
+from accord.core.row_types import ResultRow
 from accord.models.columns import utcnow
 from accord.push.addresses import UnsafeURL, check_url
 from accord.push.events import CATALOGUE, WEBHOOK_TEST

@@ -35,10 +35,10 @@ from accord.content.fields import (
     Text,
 )
 from accord.content.model import BY_NAME, EVENT, ContentType
-from accord.content.row_types import ContentRow
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import LANGUAGE_TAGS, pick
+from accord.core.row_types import ContentRow
 from accord.core.visibility import PUBLIC
 from accord.live.sse import SSE_QUERY
 from accord.models.enums import Locale

@@ -11,7 +11,7 @@ from sqlalchemy.engine import FrozenResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.content.row_types import ResultRow
+from accord.core.row_types import ResultRow
 from accord.db import create_sync_engine
 
 _SQLITE_TWINS: weakref.WeakKeyDictionary[AsyncEngine, Engine] = weakref.WeakKeyDictionary()

@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, Select, select
 
 from accord.content.fields import Listing
 from accord.content.model import BY_NAME, EVENT, ContentType
-from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.ids import from_global_id
+from accord.core.row_types import ResultRow
 from accord.core.text import check_argument
 from accord.core.visibility import Visibility
 from accord.read.db import Reader, count, fetch_all, fetch_one

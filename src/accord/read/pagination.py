@@ -17,9 +17,9 @@ import orjson
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, or_
 
 from accord.content.model import Order
-from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
 from accord.core.numbers import MAX_INT
+from accord.core.row_types import ResultRow
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

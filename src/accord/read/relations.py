@@ -13,7 +13,7 @@ from sqlalchemy import Select, bindparam, select
 
 from accord.content.fields import Images, Relation
 from accord.content.model import BY_NAME, ContentType
-from accord.content.row_types import ResultRow
+from accord.core.row_types import ResultRow
 from accord.core.tables import event_tag, images
 from accord.read.db import Reader, fetch_all
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from accord.content.model import BY_SINGULAR, ContentType
-from accord.content.row_types import ResultRow
 from accord.core.errors import BadInput
+from accord.core.row_types import ResultRow
 from accord.core.visibility import Visibility
 from accord.read.db import Reader, fetch_all
 from accord.read.pagination import MAX_PAGE_SIZE

@@ -14,10 +14,10 @@ from strawberry.dataloader import DataLoader
 
 from accord.content.fields import Images, Relation
 from accord.content.model import ContentType
-from accord.content.row_types import ResultRow
 from accord.core.auth import Viewer, authenticate, bearer_token
 from accord.core.locale import locale_from_accept_language
 from accord.core.preview import PreviewLinks
+from accord.core.row_types import ResultRow
 from accord.core.visibility import PUBLIC, Visibility, visibility_of
 from accord.models.enums import Locale
 from accord.read.db import Reader

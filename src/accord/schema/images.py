@@ -18,10 +18,10 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from accord.content.model import EVENT, EXHIBIT
-from accord.content.row_types import ImageRow
 from accord.core.errors import BadInput
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
+from accord.core.row_types import ImageRow
 from accord.media import (
     IMAGE_TYPE,
     MediaLimits,

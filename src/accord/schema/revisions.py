@@ -9,9 +9,9 @@ import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
-from accord.content.row_types import RevisionRow
 from accord.core.auth import require
 from accord.core.ids import from_global_id, to_global_id
+from accord.core.row_types import RevisionRow
 from accord.core.tables import revisions as revisions_table
 from accord.read.db import fetch_all
 from accord.schema.types import Info

@@ -16,12 +16,12 @@ import strawberry
 from strawberry.types.field import StrawberryField
 
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
-from accord.content.row_types import ContentRow
 from accord.core.auth import require
 from accord.core.errors import BadInput, NotFound
 from accord.core.ids import expect_type, from_global_id, to_global_id
 from accord.core.moments import parse_lifetime
 from accord.core.numbers import parse_natural
+from accord.core.row_types import ContentRow
 from accord.core.visibility import EDITOR
 from accord.models.columns import utcnow
 from accord.models.enums import Status

@@ -35,11 +35,11 @@ from accord.content.fields import (
     Text,
 )
 from accord.content.model import BY_NAME, EVENT, ROOT_ORDER, ContentType
-from accord.content.row_types import ContentRow
 from accord.core.dates import DatePrecision, period_label
 from accord.core.dates import PartialDate as PartialDateValue
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
+from accord.core.row_types import ContentRow
 from accord.models.enums import Locale, Status
 from accord.read import lists
 from accord.read.pagination import Page, PageRequest

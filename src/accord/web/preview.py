@@ -26,11 +26,11 @@ from starlette.responses import HTMLResponse, Response
 from accord.content.document import SLUG_RE
 from accord.content.fields import Images
 from accord.content.model import EVENT
-from accord.content.row_types import EventRow, ImageRow
 from accord.core.dates import period_label
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.core.preview import PreviewRefused, PreviewSecret, verify, well_formed
+from accord.core.row_types import EventRow, ImageRow
 from accord.core.visibility import EDITOR, Visibility
 from accord.media.formats import media_url
 from accord.models.columns import utcnow

@@ -35,13 +35,13 @@ from accord.content.fields import Images, Origin, Tags
 from accord.content.loader import ContentLoader, unchanged
 from accord.content.model import BY_NAME, ContentType
 from accord.content.reader import read_records
-from accord.content.row_types import RevisionRow
 from accord.content.rows import content_row, full_row
 from accord.content.search_index import refresh as refresh_search
 from accord.core.auth import Role, Viewer, require
 from accord.core.errors import BadInput, Conflict, NotFound
 from accord.core.ids import NO_ROW, expect_type, from_global_id
 from accord.core.moments import publish_moment
+from accord.core.row_types import RevisionRow
 from accord.core.tables import changes, images, revisions
 from accord.models.audit import CHANGE_LOG_LOCK
 from accord.models.columns import utcnow
