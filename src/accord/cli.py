@@ -33,25 +33,25 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     help="accord: a GraphQL content service for a cooperation timeline.",
 )
-db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations.")
-fixtures_app = typer.Typer(no_args_is_help=True, help="Load bundled or synthetic content.")
-app.add_typer(db_app, name="db")
-app.add_typer(fixtures_app, name="fixtures")
-token_app = typer.Typer(no_args_is_help=True, help="API tokens for writes (Authorization: Bearer <token>).")
-app.add_typer(token_app, name="token")
-webhook_app = typer.Typer(
-    no_args_is_help=True,
-    help="Webhook endpoints: signed calls when published content changes (docs/webhooks.md).",
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A subcommand group of ``accord``: ``accord NAME ...``, its help shown when given no command."""
+    group = typer.Typer(no_args_is_help=True, help=help)
+    app.add_typer(group, name=name)
+    return group
+
+
+db_app = command_group("db", "Database schema migrations.")
+fixtures_app = command_group("fixtures", "Load bundled or synthetic content.")
+token_app = command_group("token", "API tokens for writes (Authorization: Bearer <token>).")
+webhook_app = command_group(
+    "webhook", "Webhook endpoints: signed calls when published content changes (docs/webhooks.md)."
 )
-app.add_typer(webhook_app, name="webhook")
-media_app = typer.Typer(no_args_is_help=True, help="Images of exhibits and events (docs/media.md).")
-app.add_typer(media_app, name="media")
-schedule_app = typer.Typer(no_args_is_help=True, help="Publishes scheduled for later.")
-app.add_typer(schedule_app, name="schedule")
-preview_app = typer.Typer(no_args_is_help=True, help="Preview links: a draft on the timeline page.")
-app.add_typer(preview_app, name="preview")
-secret_app = typer.Typer(no_args_is_help=True, help="The server's own secrets.")
-app.add_typer(secret_app, name="secret")
+media_app = command_group("media", "Images of exhibits and events (docs/media.md).")
+schedule_app = command_group("schedule", "Publishes scheduled for later.")
+preview_app = command_group("preview", "Preview links: a draft on the timeline page.")
+secret_app = command_group("secret", "The server's own secrets.")
 
 out = Console()
 err = Console(stderr=True)
