@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.content.document import ContentDocument, DocumentError
@@ -89,29 +89,34 @@ def sync_engine(settings: Settings, *, migrated: bool = True) -> Engine:
 
     engine = create_sync_engine(settings.database_url)
     if migrated:
-        try:
-            with engine.connect() as conn:
-                current = is_current(conn)
-        except SQLAlchemyError as exc:
-            database_error(settings, exc)
+        with database_errors(settings), engine.connect() as conn:
+            current = is_current(conn)
         if not current:
             fail("the database schema is not the newest: run `accord db upgrade` first")
     return engine
 
 
-def database_error(settings: Settings, exc: SQLAlchemyError) -> NoReturn:
-    from accord.startup import describe_database_error
-
-    fail(describe_database_error(settings, exc))
-
-
 @contextmanager
 def database_errors(settings: Settings) -> Iterator[None]:
     """A database failure inside exits 1 with one line for the operator."""
+    from accord.startup import describe_database_error
+
     try:
         yield
     except SQLAlchemyError as exc:
-        database_error(settings, exc)
+        fail(describe_database_error(settings, exc))
+
+
+@contextmanager
+def connected(settings: Settings, *, transaction: bool = False) -> Iterator[Connection]:
+    """A connection to the configured database, whose schema must be the newest (in one transaction
+    with ``transaction``); a database failure inside exits 1 with one line for the operator."""
+    engine = sync_engine(settings)
+    try:
+        with database_errors(settings), engine.begin() if transaction else engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def print_report(report: LoadReport) -> None:
@@ -223,7 +228,7 @@ def db_current() -> None:
     from accord.migrate import current_revision, head_revision
 
     settings = load_settings()
-    with database_errors(settings), sync_engine(settings).connect() as conn:
+    with connected(settings) as conn:
         current = current_revision(conn)
     head = head_revision()
     out.print(f"current: {current or 'none'}  newest: {head}")
@@ -374,7 +379,7 @@ def token_create(
     except ValueError:
         fail(f"--role must be editor, admin or preview, not {role!r}", 2)
     try:
-        with database_errors(settings), sync_engine(settings).begin() as conn:
+        with connected(settings, transaction=True) as conn:
             token = create_token(conn, name=name, role=chosen)
     except TokenError as exc:
         fail(str(exc))
@@ -388,7 +393,7 @@ def token_list() -> None:
     from accord.core.auth import list_tokens, token_age
 
     settings = load_settings()
-    with database_errors(settings), sync_engine(settings).connect() as conn:
+    with connected(settings) as conn:
         rows = list_tokens(conn)
     table = Table("name", "role", "created", "revoked")
     for row in rows:
@@ -405,7 +410,7 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 
     settings = load_settings()
     try:
-        with database_errors(settings), sync_engine(settings).begin() as conn:
+        with connected(settings, transaction=True) as conn:
             revoke_token(conn, name)
     except TokenError as exc:
         fail(str(exc))
@@ -433,11 +438,10 @@ def run_push_admin(settings: Settings, action: Callable[[PushAdmin], Awaitable[T
             await engine.dispose()
 
     try:
-        return asyncio.run(run())
+        with database_errors(settings):
+            return asyncio.run(run())
     except ClientError as exc:
         fail(str(exc))
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
 
 
 def local_admin() -> Viewer:
@@ -681,25 +685,18 @@ def media_add(
         fail(f"{file}: {exc.detail}")
     except OSError as exc:
         fail(f"{file}: cannot read it ({exc.strerror or exc})")
-    engine = sync_engine(settings)
-    try:
-        with engine.connect() as conn:
-            found = owner_by_slug(conn, kind, slug)
-            if found is None:
-                fail(f"--{kind.value}: no {kind.value} with slug {slug!r}")
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
-    finally:
-        engine.dispose()
+    with connected(settings) as conn:
+        found = owner_by_slug(conn, kind, slug)
+    if found is None:
+        fail(f"--{kind.value}: no {kind.value} with slug {slug!r}")
     owner = OwnerRef(content, to_global_id(content.name, found.id), f"--{kind.value}")
     try:
-        image, created = asyncio.run(_upload_with_writer(settings, data, description, owner, limits))
+        with database_errors(settings):
+            image, created = asyncio.run(_upload_with_writer(settings, data, description, owner, limits))
     except ImageRefused as exc:
         fail(f"{file}: {exc.detail}")
     except ClientError as exc:
         fail(str(exc))
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
     what = "stored" if created else "already stored"
     url = media_url(settings.public_url, image.content_hash, image.width)
     err.print(
@@ -742,11 +739,8 @@ def schedule_list() -> None:
     from accord.schedule.due import pending
 
     settings = load_settings()
-    try:
-        with sync_engine(settings).connect() as conn:
-            scheduled = pending(conn)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
+    with connected(settings) as conn:
+        scheduled = pending(conn)
     if not scheduled:
         out.print("nothing is scheduled")
         return
@@ -780,13 +774,10 @@ def preview_link(
     except BadInput as exc:
         fail(str(exc), 2)
     table = EVENT.table
-    try:
-        with sync_engine(settings).begin() as conn:
-            row = conn.execute(select(table.c.id, table.c.slug).where(table.c.slug == slug)).first()
-            configured = settings.preview_secret
-            secret = configured.get_secret_value() if configured else stored_secret(conn, PREVIEW)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
+    with connected(settings, transaction=True) as conn:
+        row = conn.execute(select(table.c.id, table.c.slug).where(table.c.slug == slug)).first()
+        configured = settings.preview_secret
+        secret = configured.get_secret_value() if configured else stored_secret(conn, PREVIEW)
     if row is None:
         fail(f"no event with the slug {slug!r}")
     page = event_url(settings.public_url, row.slug)
@@ -807,11 +798,8 @@ def secret_rotate(
         fail(f"no secret named {name!r}: the secrets are {', '.join(NAMES)}", 2)
     if settings.preview_secret is not None:
         fail("ACCORD_PREVIEW_SECRET is set: the secret is that setting; change it to rotate")
-    try:
-        with sync_engine(settings).begin() as conn:
-            rotate_secret(conn, name)
-    except SQLAlchemyError as exc:
-        database_error(settings, exc)
+    with connected(settings, transaction=True) as conn:
+        rotate_secret(conn, name)
     out.print(
         f"rotated the {name} secret: every preview link made before is refused from now on",
         highlight=False,
