@@ -236,32 +236,39 @@ def db_current() -> None:
         raise typer.Exit(1)
 
 
-def _load(
-    document: ContentDocument, engine: Engine, settings: Settings, quiet_below: int = 5_000
-) -> LoadReport:
-    """Load with a progress bar on stderr, shown from ``quiet_below`` records."""
+def load_and_report(
+    settings: Settings, read: Callable[[], ContentDocument], *, quiet_below: int = 5_000
+) -> None:
+    """Load the document ``read`` gives, with a progress bar on stderr shown from ``quiet_below``
+    records, and print what changed; a document that cannot be read or loaded exits 1."""
     from accord.content.service import bulk_mode, load_document
     from accord.push.outbox import enqueue_after_load  # WebSub subscribers get the loaded content
 
-    # Synthetic content has no images: no bar for them.
-    sections = (*SECTIONS, "images") if getattr(document, "images") else SECTIONS  # noqa: B009
-    totals = {section: len(getattr(document, section)) for section in sections}
-    with Progress(
-        TextColumn("{task.description:>10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=sum(totals.values()) < quiet_below,
-    ) as progress:
-        tasks = {section: progress.add_task(section, total=total) for section, total in totals.items()}
+    try:
+        document = read()  # read and checked before the database is touched
+        engine = sync_engine(settings)
+        # Synthetic content has no images: no bar for them.
+        sections = (*SECTIONS, "images") if getattr(document, "images") else SECTIONS  # noqa: B009
+        totals = {section: len(getattr(document, section)) for section in sections}
+        with Progress(
+            TextColumn("{task.description:>10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=sum(totals.values()) < quiet_below,
+        ) as progress:
+            tasks = {section: progress.add_task(section, total=total) for section, total in totals.items()}
 
-        def advance(section: str, done: int) -> None:
-            progress.update(tasks[section], completed=done)
+            def advance(section: str, done: int) -> None:
+                progress.update(tasks[section], completed=done)
 
-        with database_errors(settings), bulk_mode():
-            return load_document(engine, document, advance, after_load=enqueue_after_load)
+            with database_errors(settings), bulk_mode():
+                report = load_document(engine, document, advance, after_load=enqueue_after_load)
+    except DocumentError as exc:
+        fail(str(exc))
+    print_report(report)
 
 
 @fixtures_app.command("load")
@@ -275,11 +282,7 @@ def fixtures_load(
 
     settings = load_settings()
     files = paths or fixture_files(bundled_fixtures_dir())
-    try:
-        report = _load(read_documents(files), sync_engine(settings), settings)
-    except DocumentError as exc:
-        fail(str(exc))
-    print_report(report)
+    load_and_report(settings, lambda: read_documents(files))
 
 
 @fixtures_app.command("synth")
@@ -305,11 +308,7 @@ def fixtures_synth(
             exhibits=exhibits,
             seed=seed,
         )
-    try:
-        report = _load(document, sync_engine(settings), settings, quiet_below=0)
-    except DocumentError as exc:
-        fail(str(exc))
-    print_report(report)
+    load_and_report(settings, lambda: document, quiet_below=0)
 
 
 @app.command("export")
@@ -342,12 +341,7 @@ def export(
 def import_(file: Annotated[Path, typer.Argument(help="A document written by `accord export`.")]) -> None:
     """Load an exported document, timestamps and status included (upsert by slug)."""
     settings = load_settings()
-    try:
-        # The file is read and checked before the database is touched.
-        report = _load(read_document(file), sync_engine(settings), settings)
-    except DocumentError as exc:
-        fail(str(exc))
-    print_report(report)
+    load_and_report(settings, lambda: read_document(file))
 
 
 @app.command("schema")
