@@ -294,22 +294,23 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("database_url")
+    @field_validator(
+        "feeds_file", "media_cache_dir", "preview_secret", "read_database_url", "otel_endpoint", mode="before"
+    )
     @classmethod
-    def _known_database(cls, value: str) -> str:
-        return check_database_url(value)
+    def _empty_is_unset(cls, value: object) -> object:
+        """An optional setting given as an empty variable (``ACCORD_FEEDS_FILE=``) is not set."""
+        return None if value == "" else value
 
-    @field_validator("read_database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
-    def _known_read_database(cls, value: str | None) -> str | None:
-        return check_database_url(value) if value else None
+    def _known_database(cls, value: str | None) -> str | None:
+        return value if value is None else check_database_url(value)
 
-    @field_validator("preview_secret", mode="before")
+    @field_validator("preview_secret")
     @classmethod
-    def _long_secret(cls, value: object) -> object:
-        if value == "":
-            return None
-        if isinstance(value, str) and len(value) < 32:
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError(
                 "must be at least 32 characters "
                 "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'` makes one)"
@@ -326,7 +327,7 @@ class Settings(BaseSettings):
     @field_validator("otel_endpoint")
     @classmethod
     def _collector_url(cls, value: str | None) -> str | None:
-        if not value:
+        if value is None:
             return None
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError when the port is not a number from 0 to 65535)
@@ -356,11 +357,6 @@ class Settings(BaseSettings):
         if self.redis_url:
             return "redis"
         return "poll" if self.is_sqlite else "postgres"
-
-    @field_validator("media_cache_dir", "feeds_file", mode="before")
-    @classmethod
-    def _no_path(cls, value: object) -> object:
-        return None if value == "" else value
 
     @property
     def verify_content_version(self) -> bool:
