@@ -37,7 +37,7 @@ from accord.push.outbox import enqueue_for_write
 from accord.push.service import PushService
 from accord.read.db import statement_engines
 from accord.schedule.scheduler import Scheduler
-from accord.schema import AccordSchema, build_schema
+from accord.schema import build_schema
 from accord.schema.context import ContextFactory
 from accord.settings import Settings
 from accord.web.graphiql import graphiql_html
@@ -123,7 +123,16 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
     background_engine = create_async_db_engine(
         settings.database_url, statement_timeout_ms=timeout, pool_size=1, max_overflow=1
     )
-    push = build_push(settings, primary, background_engine, writer, hub, instance)
+    # Push delivery on the primary, writing through the writer's transactions (on SQLite they queue
+    # with the mutations'), woken when the hub's content version moves, polling on its own engine.
+    push = PushService(
+        settings,
+        engine=primary,
+        poll_engine=background_engine,
+        transaction=writer.transaction,
+        instance=instance,
+        version_changed=hub.version_changed,
+    )
     # The writer tells the live layer of every commit: PostgreSQL is told inside the transaction;
     # this worker's subscribers and caches, and the other processes, once it has committed.
     writer.in_transaction.append(notify_in_transaction)
@@ -131,7 +140,11 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
     # Push delivery: the deliveries a write owes are inserted in its transaction (the outbox); the
     # deliverer wakes when the hub sees the change (this worker's commits and other processes').
     writer.in_transaction.append(enqueue_for_write)
-    schema = served_schema(settings, push)
+    # The schema `accord serve` serves: the model's, with push delivery's admin fields.
+    push_fields = PushFields(push.admin, push.hub)
+    schema = build_schema(
+        settings, query_fields=push_fields.query_fields(), mutation_fields=push_fields.mutation_fields()
+    )
     metrics = Metrics()
     fast_path = FastPath(schema._schema) if settings.fast_path else None
     pipeline = Pipeline(
@@ -222,34 +235,6 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         scheduler=scheduler,
         background_engine=background_engine,
         preview_secret=preview_secret,
-    )
-
-
-def build_push(
-    settings: Settings,
-    primary: AsyncEngine,
-    background: AsyncEngine,
-    writer: ContentWriter,
-    hub: MilestoneHub,
-    instance: str,
-) -> PushService:
-    """Push delivery on the primary, writing through the writer's transactions (on SQLite they queue
-    with the mutations'), woken when the hub's content version moves, polling on ``background``."""
-    return PushService(
-        settings,
-        engine=primary,
-        poll_engine=background,
-        transaction=writer.transaction,
-        instance=instance,
-        version_changed=hub.version_changed,
-    )
-
-
-def served_schema(settings: Settings, push: PushService) -> AccordSchema:
-    """The schema ``accord serve`` serves: the model's, with push delivery's admin fields."""
-    fields = PushFields(push.admin, push.hub)
-    return build_schema(
-        settings, query_fields=fields.query_fields(), mutation_fields=fields.mutation_fields()
     )
 
 
