@@ -17,6 +17,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from accord.observability.middleware import PROBE_PATHS
+
 MAX_BUCKETS = 50_000
 
 
@@ -87,9 +89,6 @@ class RateLimits:
         return buckets.take(key if key is not None else address_key(connection))
 
 
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-
-
 class ReadRateLimit:
     """ASGI middleware: every HTTP request but health checks takes a token from the reads bucket."""
 
@@ -98,7 +97,7 @@ class ReadRateLimit:
         self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.limits.enabled or scope["path"] in UNLIMITED_PATHS:
+        if scope["type"] != "http" or not self.limits.enabled or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         wait = self.limits.check(self.limits.reads, HTTPConnection(scope))

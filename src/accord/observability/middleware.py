@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from accord.observability.metrics import Metrics
 
 access = logging.getLogger("accord.access")
-KNOWN_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/")
+# Probes and scrapes: they come every few seconds and say nothing of a request, so they are not
+# logged, traced or rate limited.
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+KNOWN_ROUTES = PROBE_PATHS | {"/graphql", "/"}
 
 
 def route_of(path: str) -> str:
@@ -64,7 +67,7 @@ class RequestObservability:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 route = route_of(scope["path"])
                 self.metrics.http_requests.labels(route, str(status)).inc()
-                if route not in ("/healthz", "/readyz", "/metrics") and access.isEnabledFor(logging.INFO):
+                if route not in PROBE_PATHS and access.isEnabledFor(logging.INFO):
                     access.info(
                         "%s %s %s %.1fms",
                         scope["method"],

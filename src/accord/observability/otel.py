@@ -38,14 +38,12 @@ from opentelemetry.util.types import Attributes
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.observability.middleware import route_of
+from accord.observability.middleware import PROBE_PATHS, route_of
 from accord.observability.request_id import REQUEST_ID
 from accord.observability.tracing import OPERATION_SPAN
 
 # Operation names are the client's: a span keeps at most this much of one.
 MAX_NAME = 100
-# Probes and scrapes are not traced: they come every few seconds and say nothing of a request.
-UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # More of accord's span attributes (those the pipeline sets are in accord.observability.tracing).
 REQUEST_ID_ATTRIBUTE = "accord.request_id"
@@ -170,7 +168,7 @@ class TracedRequests:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         path: str = scope.get("path", "")
-        if kind not in ("http", "websocket") or path in UNTRACED_PATHS:
+        if kind not in ("http", "websocket") or path in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         route = route_of(path)
