@@ -19,12 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.core.errors import Forbidden, Unauthenticated
-from accord.models import ApiToken
+from accord.core.tables import api_tokens as tokens
 from accord.models.columns import utcnow
 
 TOKEN_PREFIX = "acc_"  # noqa: S105  (a recognisable prefix, not a secret)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
-tokens = ApiToken.__table__  # type: ignore[attr-defined]
 
 
 class Role(StrEnum):

@@ -26,7 +26,8 @@ def _new_value() -> str:
 
 def stored_secret(conn: Connection, name: str) -> str:
     """The secret ``name``, created now if the database holds none yet."""
-    found = conn.execute(select(server_secrets.c.value).where(server_secrets.c.name == name)).scalar()
+    query = select(server_secrets.c.value).where(server_secrets.c.name == name)
+    found = conn.execute(query).scalar()
     if found is not None:
         return str(found)
     insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -36,7 +37,7 @@ def stored_secret(conn: Connection, name: str) -> str:
         .on_conflict_do_nothing(index_elements=["name"])
     )
     # Another instance may have written one first: everybody uses the one that was stored.
-    return str(conn.execute(select(server_secrets.c.value).where(server_secrets.c.name == name)).scalar_one())
+    return str(conn.execute(query).scalar_one())
 
 
 def rotate_secret(conn: Connection, name: str) -> None:
