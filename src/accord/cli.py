@@ -416,12 +416,13 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 T = TypeVar("T")
 
 
-def run_push_admin(settings: Settings, action: Callable[[PushAdmin], Awaitable[T]]) -> T:
+def run_push_admin(action: Callable[[PushAdmin], Awaitable[T]]) -> T:
     """Run one admin function on the configured database; a client error exits 1 with its message."""
     from accord.core.errors import ClientError
     from accord.db import create_async_db_engine
     from accord.push.admin import PushAdmin
 
+    settings = load_settings()
     sync_engine(settings).dispose()  # the schema must be the newest
 
     async def run() -> T:
@@ -436,6 +437,10 @@ def run_push_admin(settings: Settings, action: Callable[[PushAdmin], Awaitable[T
             return asyncio.run(run())
     except ClientError as exc:
         fail(str(exc))
+
+
+# The endpoint a command acts on, by the id `accord webhook list` shows.
+EndpointId = Annotated[int, typer.Argument(help="The endpoint's id.")]
 
 
 def local_admin() -> Viewer:
@@ -463,10 +468,8 @@ def webhook_add(
     """Register an endpoint and print its signing secret once, alone on the last line."""
     from accord.push.admin import create_webhook
 
-    settings = load_settings()
     names = [name.strip() for value in events for name in value.split(",") if name.strip()]
     created = run_push_admin(
-        settings,
         lambda admin: create_webhook(
             admin,
             local_admin(),
@@ -493,8 +496,7 @@ def webhook_list() -> None:
     """List endpoints: events, filters, enabled or why disabled (never the secrets)."""
     from accord.push.admin import list_webhooks
 
-    settings = load_settings()
-    hooks = run_push_admin(settings, lambda admin: list_webhooks(admin, local_admin()))
+    hooks = run_push_admin(lambda admin: list_webhooks(admin, local_admin()))
     table = Table("id", "url", "events", "filter", "state", "failures in a row")
     for hook in hooks:
         filters = ", ".join(f"{k}={v}" for k, v in (("partner", hook.partner), ("tag", hook.tag)) if v)
@@ -512,66 +514,50 @@ def webhook_remove(
     """Remove an endpoint and its delivery history."""
     from accord.push.admin import delete_webhook
 
-    settings = load_settings()
-    run_push_admin(settings, lambda admin: delete_webhook(admin, local_admin(), endpoint_id))
+    run_push_admin(lambda admin: delete_webhook(admin, local_admin(), endpoint_id))
     out.print(f"removed webhook {endpoint_id}")
 
 
 @webhook_app.command("enable")
-def webhook_enable(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
+def webhook_enable(endpoint_id: EndpointId) -> None:
     """Enable an endpoint again (its failure count starts from zero)."""
     from accord.push.admin import update_webhook
 
-    settings = load_settings()
-    run_push_admin(settings, lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=True))
+    run_push_admin(lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=True))
     out.print(f"webhook {endpoint_id} enabled")
 
 
 @webhook_app.command("disable")
-def webhook_disable(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
+def webhook_disable(endpoint_id: EndpointId) -> None:
     """Stop sending to an endpoint (what is pending for it is not sent)."""
     from accord.push.admin import update_webhook
 
-    settings = load_settings()
-    run_push_admin(settings, lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=False))
+    run_push_admin(lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=False))
     out.print(f"webhook {endpoint_id} disabled")
 
 
 @webhook_app.command("test")
-def webhook_test(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")]) -> None:
+def webhook_test(endpoint_id: EndpointId) -> None:
     """Send a signed webhook.test event now and print the answer (exit 1 unless 2xx)."""
-    from accord.feeds.endpoints import FeedEndpoints
     from accord.push.admin import send_test
-    from accord.push.deliverer import Deliverer, Outcome
-    from accord.push.sender import Sender
-    from accord.push.topics import TopicFeeds
-
-    settings = load_settings()
+    from accord.push.deliverer import Outcome
+    from accord.push.service import PushService
 
     instance = f"cli-{os.getpid()}"
 
     async def test(admin: PushAdmin) -> Outcome:
-        queued = await send_test(admin, local_admin(), endpoint_id, claimed_by=instance)
-        sender = Sender(
-            timeout=settings.webhook_timeout_seconds,
-            production=settings.is_production,
-            allow_private=settings.webhook_allow_private,
+        # Queued already claimed by this process's deliverer, which sends it at once.
+        push = PushService(
+            admin.settings, engine=admin.engine, transaction=admin.engine.begin, instance=instance
         )
         try:
-            deliverer = Deliverer(
-                settings,
-                engine=admin.engine,
-                transaction=admin.engine.begin,
-                sender=sender,
-                topics=TopicFeeds(FeedEndpoints.from_settings(settings, admin.engine)),
-                instance=instance,
-            )
-            (outcome,) = await deliverer.deliver([queued.id])
+            queued = await send_test(push.admin, local_admin(), endpoint_id, claimed_by=instance)
+            (outcome,) = await push.deliverer.deliver([queued.id])
             return outcome
         finally:
-            await sender.close()
+            await push.sender.close()
 
-    outcome = run_push_admin(settings, test)
+    outcome = run_push_admin(test)
     answer = outcome.answer
     webhook_id = outcome.claimed.webhook_id
     if answer is None:
@@ -583,7 +569,7 @@ def webhook_test(endpoint_id: Annotated[int, typer.Argument(help="The endpoint's
 
 @webhook_app.command("deliveries")
 def webhook_deliveries(
-    endpoint_id: Annotated[int, typer.Argument(help="The endpoint's id.")],
+    endpoint_id: EndpointId,
     status: Annotated[
         str | None, typer.Option(help="Only pending, delivered, failed or cancelled ones.")
     ] = None,
@@ -592,9 +578,8 @@ def webhook_deliveries(
     """An endpoint's recent deliveries: status, answer, attempts, next attempt."""
     from accord.push.admin import list_deliveries
 
-    settings = load_settings()
     rows = run_push_admin(
-        settings, lambda admin: list_deliveries(admin, local_admin(), endpoint_id, status=status, first=limit)
+        lambda admin: list_deliveries(admin, local_admin(), endpoint_id, status=status, first=limit)
     )
     table = Table("id", "webhook-id", "event", "change", "status", "attempts", "answer", "next attempt")
     for row in rows:
@@ -619,8 +604,7 @@ def webhook_replay(
     """Send a failed delivery again (same webhook-id and body); a running server picks it up."""
     from accord.push.admin import replay_delivery
 
-    settings = load_settings()
-    view = run_push_admin(settings, lambda admin: replay_delivery(admin, local_admin(), delivery_id))
+    view = run_push_admin(lambda admin: replay_delivery(admin, local_admin(), delivery_id))
     out.print(f"delivery {view.id} ({view.webhook_id}) queued again")
 
 
