@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -414,10 +414,15 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
 # -- webhooks (accord.push.admin): the same plain functions GraphQL calls, as the local admin --
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-def run_push_admin(action: Callable[[PushAdmin], Awaitable[T]]) -> T:
-    """Run one admin function on the configured database; a client error exits 1 with its message."""
+def run_push_admin(
+    action: Callable[Concatenate[PushAdmin, Viewer, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run one admin function on the configured database, as the local admin; a client error exits 1
+    with its message."""
+    from accord.core.auth import Role, Viewer
     from accord.core.errors import ClientError
     from accord.db import create_async_db_engine
     from accord.push.admin import PushAdmin
@@ -428,7 +433,9 @@ def run_push_admin(action: Callable[[PushAdmin], Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_async_db_engine(settings.database_url)
         try:
-            return await action(PushAdmin(engine, settings))
+            return await action(
+                PushAdmin(engine, settings), Viewer(name="cli", role=Role.ADMIN), *args, **kwargs
+            )
         finally:
             await engine.dispose()
 
@@ -441,12 +448,6 @@ def run_push_admin(action: Callable[[PushAdmin], Awaitable[T]]) -> T:
 
 # The endpoint a command acts on, by the id `accord webhook list` shows.
 EndpointId = Annotated[int, typer.Argument(help="The endpoint's id.")]
-
-
-def local_admin() -> Viewer:
-    from accord.core.auth import Role, Viewer
-
-    return Viewer(name="cli", role=Role.ADMIN)
 
 
 @webhook_app.command("add")
@@ -470,16 +471,13 @@ def webhook_add(
 
     names = [name.strip() for value in events for name in value.split(",") if name.strip()]
     created = run_push_admin(
-        lambda admin: create_webhook(
-            admin,
-            local_admin(),
-            url=url,
-            events=names,
-            partner=partner,
-            tag=tag,
-            description=description,
-            secret=secret,
-        ),
+        create_webhook,
+        url=url,
+        events=names,
+        partner=partner,
+        tag=tag,
+        description=description,
+        secret=secret,
     )
     hook = created.webhook
     err.print(
@@ -496,7 +494,7 @@ def webhook_list() -> None:
     """List endpoints: events, filters, enabled or why disabled (never the secrets)."""
     from accord.push.admin import list_webhooks
 
-    hooks = run_push_admin(lambda admin: list_webhooks(admin, local_admin()))
+    hooks = run_push_admin(list_webhooks)
     table = Table("id", "url", "events", "filter", "state", "failures in a row")
     for hook in hooks:
         filters = ", ".join(f"{k}={v}" for k, v in (("partner", hook.partner), ("tag", hook.tag)) if v)
@@ -514,7 +512,7 @@ def webhook_remove(
     """Remove an endpoint and its delivery history."""
     from accord.push.admin import delete_webhook
 
-    run_push_admin(lambda admin: delete_webhook(admin, local_admin(), endpoint_id))
+    run_push_admin(delete_webhook, endpoint_id)
     out.print(f"removed webhook {endpoint_id}")
 
 
@@ -523,7 +521,7 @@ def webhook_enable(endpoint_id: EndpointId) -> None:
     """Enable an endpoint again (its failure count starts from zero)."""
     from accord.push.admin import update_webhook
 
-    run_push_admin(lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=True))
+    run_push_admin(update_webhook, endpoint_id, enabled=True)
     out.print(f"webhook {endpoint_id} enabled")
 
 
@@ -532,7 +530,7 @@ def webhook_disable(endpoint_id: EndpointId) -> None:
     """Stop sending to an endpoint (what is pending for it is not sent)."""
     from accord.push.admin import update_webhook
 
-    run_push_admin(lambda admin: update_webhook(admin, local_admin(), endpoint_id, enabled=False))
+    run_push_admin(update_webhook, endpoint_id, enabled=False)
     out.print(f"webhook {endpoint_id} disabled")
 
 
@@ -545,13 +543,13 @@ def webhook_test(endpoint_id: EndpointId) -> None:
 
     instance = f"cli-{os.getpid()}"
 
-    async def test(admin: PushAdmin) -> Outcome:
+    async def test(admin: PushAdmin, viewer: Viewer) -> Outcome:
         # Queued already claimed by this process's deliverer, which sends it at once.
         push = PushService(
             admin.settings, engine=admin.engine, transaction=admin.engine.begin, instance=instance
         )
         try:
-            queued = await send_test(push.admin, local_admin(), endpoint_id, claimed_by=instance)
+            queued = await send_test(push.admin, viewer, endpoint_id, claimed_by=instance)
             (outcome,) = await push.deliverer.deliver([queued.id])
             return outcome
         finally:
@@ -578,9 +576,7 @@ def webhook_deliveries(
     """An endpoint's recent deliveries: status, answer, attempts, next attempt."""
     from accord.push.admin import list_deliveries
 
-    rows = run_push_admin(
-        lambda admin: list_deliveries(admin, local_admin(), endpoint_id, status=status, first=limit)
-    )
+    rows = run_push_admin(list_deliveries, endpoint_id, status=status, first=limit)
     table = Table("id", "webhook-id", "event", "change", "status", "attempts", "answer", "next attempt")
     for row in rows:
         answer = str(row.last_status_code or "") if row.last_error is None else row.last_error
@@ -604,7 +600,7 @@ def webhook_replay(
     """Send a failed delivery again (same webhook-id and body); a running server picks it up."""
     from accord.push.admin import replay_delivery
 
-    view = run_push_admin(lambda admin: replay_delivery(admin, local_admin(), delivery_id))
+    view = run_push_admin(replay_delivery, delivery_id)
     out.print(f"delivery {view.id} ({view.webhook_id}) queued again")
 
 
