@@ -16,18 +16,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-
-def check_database_url(value: str) -> str:
-    try:
-        url = make_url(value)
-    except ArgumentError as exc:
-        raise ValueError(f"not a database URL: {value!r}") from exc
-    backend = url.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise ValueError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
-    return value
-
-
 PubSub = Literal["auto", "memory", "poll", "postgres", "redis"]
 
 
@@ -194,7 +182,15 @@ class Settings(BaseSettings):
     @field_validator("database_url", "read_database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
-        return value if value is None else check_database_url(value)
+        if value is None:
+            return None
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+        return value
 
     @field_validator("preview_secret")
     @classmethod
