@@ -30,10 +30,10 @@ def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, int]:
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         type_name, _, number = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if type_name not in TYPE_NAMES or not number:
+            raise ValueError(type_name)
     except (binascii.Error, UnicodeError, ValueError):
         raise BadInput(f"{field}: {global_id!r} is not an accord id", field=field) from None
-    if type_name not in TYPE_NAMES or not number:
-        raise BadInput(f"{field}: {global_id!r} is not an accord id", field=field)
     id_ = parse_natural(number)
     if id_ is None or to_global_id(type_name, id_) != global_id:
         return type_name, NO_ROW
