@@ -121,13 +121,9 @@ def connected(settings: Settings, *, transaction: bool = False) -> Iterator[Conn
 
 def print_report(report: LoadReport) -> None:
     table = Table("content", "inserted", "updated", "unchanged")
+    columns = (report.inserted, report.updated, report.unchanged)
     for section in SECTIONS:
-        table.add_row(
-            section,
-            str(report.inserted[section]),
-            str(report.updated[section]),
-            str(report.unchanged[section]),
-        )
+        table.add_row(section, *(str(counts[section]) for counts in columns))
     images = (report.images_inserted, report.images_updated, report.images_unchanged)
     if any(images):
         table.add_row("images", *(str(count) for count in images))
