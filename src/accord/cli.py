@@ -64,6 +64,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+@contextmanager
+def exits_on(*errors: type[Exception], code: int = 1) -> Iterator[None]:
+    """One of ``errors`` raised inside exits ``code`` with its message."""
+    try:
+        yield
+    except errors as exc:
+        fail(str(exc), code)
+
+
 def load_settings() -> Settings:
     try:
         settings = Settings()
@@ -240,7 +249,7 @@ def load_and_report(
     from accord.content.service import bulk_mode, load_document
     from accord.push.outbox import enqueue_after_load  # WebSub subscribers get the loaded content
 
-    try:
+    with exits_on(DocumentError):
         document = read()  # read and checked before the database is touched
         engine = sync_engine(settings)
         # Synthetic content has no images: no bar for them.
@@ -262,8 +271,6 @@ def load_and_report(
 
             with database_errors(settings), bulk_mode():
                 report = load_document(engine, document, advance, after_load=enqueue_after_load)
-    except DocumentError as exc:
-        fail(str(exc))
     print_report(report)
 
 
@@ -320,10 +327,8 @@ def export(
 
     settings = load_settings()
     if fmt is None:
-        try:
+        with exits_on(DocumentError, code=2):
             fmt = format_for(file) if file is not None else FileFormat.YAML
-        except DocumentError as exc:
-            fail(str(exc), 2)
     with database_errors(settings):
         data = export_document(sync_engine(settings), fmt)
     if file is None:
@@ -368,11 +373,8 @@ def token_create(
         chosen = Role(role)
     except ValueError:
         fail(f"--role must be editor, admin or preview, not {role!r}", 2)
-    try:
-        with connected(settings, transaction=True) as conn:
-            token = create_token(conn, name=name, role=chosen)
-    except TokenError as exc:
-        fail(str(exc))
+    with exits_on(TokenError), connected(settings, transaction=True) as conn:
+        token = create_token(conn, name=name, role=chosen)
     err.print(f"token {name!r} ({chosen.value}) created; it is shown once, store it now:")
     sys.stdout.write(token + "\n")
 
@@ -399,11 +401,8 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
     from accord.core.auth import TokenError, revoke_token
 
     settings = load_settings()
-    try:
-        with connected(settings, transaction=True) as conn:
-            revoke_token(conn, name)
-    except TokenError as exc:
-        fail(str(exc))
+    with exits_on(TokenError), connected(settings, transaction=True) as conn:
+        revoke_token(conn, name)
     out.print(f"revoked {name!r}")
 
 
@@ -435,11 +434,8 @@ def run_push_admin(
         finally:
             await engine.dispose()
 
-    try:
-        with database_errors(settings):
-            return asyncio.run(run())
-    except ClientError as exc:
-        fail(str(exc))
+    with exits_on(ClientError), database_errors(settings):
+        return asyncio.run(run())
 
 
 # The endpoint a command acts on, by the id `accord webhook list` shows.
@@ -739,10 +735,8 @@ def preview_link(
     from accord.feeds.links import event_url
 
     settings = load_settings()
-    try:
+    with exits_on(BadInput, code=2):
         lifetime = parse_lifetime(expires, field="--expires")
-    except BadInput as exc:
-        fail(str(exc), 2)
     table = EVENT.table
     with connected(settings, transaction=True) as conn:
         row = conn.execute(select(table.c.id, table.c.slug).where(table.c.slug == slug)).first()
