@@ -54,13 +54,19 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         registry = None if self.multiprocess else self.registry
-        self.graphql_requests = Labelled(
-            Counter(
-                "accord_graphql_requests",
-                "GraphQL operations answered over HTTP, by operation name and outcome.",
-                ["operation", "outcome"],
-                registry=registry,
-            )
+
+        def counter(name: str, documentation: str, *labels: str) -> Labelled[Counter]:
+            return Labelled(Counter(name, documentation, labels, registry=registry))
+
+        def gauge(name: str, documentation: str) -> Gauge:
+            # Each worker reports its own; the multiprocess collector adds the live workers' values up.
+            return Gauge(name, documentation, registry=registry, multiprocess_mode="livesum")
+
+        self.graphql_requests = counter(
+            "accord_graphql_requests",
+            "GraphQL operations answered over HTTP, by operation name and outcome.",
+            "operation",
+            "outcome",
         )
         self.graphql_seconds = Labelled(
             Histogram(
@@ -71,30 +77,13 @@ class Metrics:
                 registry=registry,
             )
         )
-        self.http_requests = Labelled(
-            Counter(
-                "accord_http_requests",
-                "HTTP requests by route and status code.",
-                ["route", "status"],
-                registry=registry,
-            )
+        self.http_requests = counter(
+            "accord_http_requests", "HTTP requests by route and status code.", "route", "status"
         )
-        self.cache = Labelled(
-            Counter("accord_response_cache", "Response cache lookups.", ["result"], registry=registry)
-        )
-        self.fast_path = Labelled(
-            Counter("accord_fast_path", "Reads answered by the compiled path.", ["result"], registry=registry)
-        )
-        # Each worker reports its own; the multiprocess collector adds the live workers' values up.
-        self.websocket_connections = Gauge(
-            "accord_websocket_connections",
-            "Open WebSocket connections.",
-            registry=registry,
-            multiprocess_mode="livesum",
-        )
-        self.subscriptions = Gauge(
-            "accord_subscriptions", "Active subscriptions.", registry=registry, multiprocess_mode="livesum"
-        )
+        self.cache = counter("accord_response_cache", "Response cache lookups.", "result")
+        self.fast_path = counter("accord_fast_path", "Reads answered by the compiled path.", "result")
+        self.websocket_connections = gauge("accord_websocket_connections", "Open WebSocket connections.")
+        self.subscriptions = gauge("accord_subscriptions", "Active subscriptions.")
         self._operations: set[str] = set()
 
     def operation_label(self, name: str | None) -> str:
