@@ -24,18 +24,16 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 8192
 
 
-class DatabaseURLError(ValueError):
-    """The configured database URL cannot be used."""
+# The driver of each backend, blocking and asyncio; accord.settings refuses a URL of any other backend.
+DRIVERS = {
+    "sqlite": ("sqlite+pysqlite", "sqlite+aiosqlite"),
+    "postgresql": ("postgresql+psycopg", "postgresql+asyncpg"),
+}
 
 
 def driver_url(url: str | URL, *, use_async: bool) -> URL:
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite" if use_async else "sqlite+pysqlite")
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+asyncpg" if use_async else "postgresql+psycopg")
-    raise DatabaseURLError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+    return parsed.set(drivername=DRIVERS[parsed.get_backend_name()][use_async])
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
