@@ -187,10 +187,8 @@ class TracedRequests:
         request_id = REQUEST_ID.get()
         if request_id is not None:
             attributes[REQUEST_ID_ATTRIBUTE] = request_id
-        if kind == "websocket":
-            name = f"WebSocket {route}" if route != "other" else "WebSocket"
-        else:
-            name = f"{method} {route}" if route != "other" else method
+        verb = "WebSocket" if kind == "websocket" else method
+        name = f"{verb} {route}" if route != "other" else verb
         parent = propagate.extract(scope.get("headers") or [], getter=ASGI_HEADERS)
         with self.tracer.start_as_current_span(
             name, context=parent, kind=SpanKind.SERVER, attributes=attributes
