@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from accord.core.tables import changes, images
 from accord.db import create_sync_engine
+from accord.push.outbox import deliveries
 from accord.web.graphiql import example_tabs
 from tests.harness import images as files
 from tests.harness.databases import seed, sqlite_url
@@ -173,6 +174,33 @@ def test_the_cli_stores_both_alt_texts_and_the_credit(desk: Desk, tmp_path: Path
     )
     wanted = {"id": image_id, "en": "Delegates signing", "zh": "代表簽署", "credit": "Customs Museum"}
     assert found == [wanted]
+
+
+def test_a_picture_added_from_the_cli_owes_the_webhooks_what_an_upload_owes(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """`accord media add` writes through the server's writer: the event it pictures is updated, and
+    an endpoint registered for content.updated is owed that change, as for an upload over GraphQL."""
+    desk.create_event("hooked-from-the-cli", status="PUBLISHED")
+    env = desk.server.env | {"ACCORD_WEBHOOK_ALLOW_PRIVATE": "true"}
+    hook = run_accord("webhook", "add", "http://127.0.0.1:9/cli-hook", "--events", "content.updated", env=env)
+    assert hook.returncode == 0, hook.stderr
+    path = tmp_path / "hooked.png"
+    path.write_bytes(files.encode(files.marked((610, 300)), "PNG"))
+    _, before = stored(desk)
+    added = run_accord(
+        "media", "add", str(path), "--event", "hooked-from-the-cli", "--alt-en", "A hook", env=env
+    )
+    assert added.returncode == 0, added.stderr
+    engine = create_sync_engine(env["ACCORD_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            owed = conn.execute(
+                select(deliveries.c.event_type).where(deliveries.c.change_id > before)
+            ).scalars()
+            assert list(owed) == ["content.updated"]
+    finally:
+        engine.dispose()
 
 
 def test_graphiql_opens_with_the_images_example(desk: Desk) -> None:

@@ -678,22 +678,21 @@ async def _upload_with_writer(
     settings: Settings, data: bytes, description: Any, owner: Any, limits: Any
 ) -> tuple[Any, bool]:
     """An upload through the writer, as a mutation makes it: one transaction with the image, the
-    item's revision and the change log; a PostgreSQL NOTIFY tells running servers at once (SQLite
-    servers see the change log on their next poll)."""
+    item's revision, the change log and the webhooks' deliveries; a PostgreSQL NOTIFY tells running
+    servers at once (SQLite servers see the change log on their next poll)."""
     from accord.core.auth import Role, Viewer
     from accord.db import create_async_db_engine
-    from accord.live.signals import notify_in_transaction
-    from accord.write.content import ContentWriter
+    from accord.services import committing_writer
     from accord.write.images import ImageWriter
     from accord.write.transaction import create_write_engine
 
     primary = create_async_db_engine(settings.database_url)
     write_engine = create_write_engine(settings.database_url, primary)
     try:
-        writer = ContentWriter(write_engine)
-        writer.in_transaction.append(notify_in_transaction)
         operator = Viewer(CLI_ACTOR, Role.EDITOR)
-        return await ImageWriter(writer, limits).upload(operator, data, description, [owner])
+        return await ImageWriter(committing_writer(write_engine), limits).upload(
+            operator, data, description, [owner]
+        )
     finally:
         for engine in {id(e): e for e in (write_engine, primary)}.values():
             await engine.dispose()

@@ -88,6 +88,17 @@ class Services:
             self.tracing.shutdown()  # sends the spans still queued
 
 
+def committing_writer(write_engine: AsyncEngine) -> ContentWriter:
+    """The writer of every write, the server's and the CLI's: inside each transaction PostgreSQL is
+    told of the change (LISTEN/NOTIFY reaches the running servers) and the deliveries the write
+    owes go into the push outbox, so a write made from the command line owes webhooks what the
+    same write over GraphQL owes."""
+    writer = ContentWriter(write_engine)
+    writer.in_transaction.append(notify_in_transaction)
+    writer.in_transaction.append(enqueue_for_write)
+    return writer
+
+
 def build_services(settings: Settings, tracing: Tracing | None = None) -> Services:
     """Every part, wired. ``tracing``: where spans go (default: ACCORD_OTEL_ENDPOINT and the OTEL_*
     variables decide, and with neither set tracing is off)."""
@@ -115,7 +126,7 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
             [*statement_engines(engine), *statement_engines(primary), write_engine.sync_engine]
         )
     hub = MilestoneHub(primary, create_signal(settings))
-    writer = ContentWriter(write_engine)
+    writer = committing_writer(write_engine)
     instance = uuid.uuid4().hex[:12]
     # Background tasks (the scheduler, the push deliverer) look for due work on connections of their
     # own (the primary's database): their polls never wait for one of the requests' connections,
@@ -133,13 +144,9 @@ def build_services(settings: Settings, tracing: Tracing | None = None) -> Servic
         instance=instance,
         version_changed=hub.version_changed,
     )
-    # The writer tells the live layer of every commit: PostgreSQL is told inside the transaction;
-    # this worker's subscribers and caches, and the other processes, once it has committed.
-    writer.in_transaction.append(notify_in_transaction)
+    # This worker's subscribers and caches, and the other processes, learn of a commit once it is
+    # made; the deliverer wakes when the hub sees the change (this worker's and other processes').
     writer.after_commit.append(hub.committed_write)
-    # Push delivery: the deliveries a write owes are inserted in its transaction (the outbox); the
-    # deliverer wakes when the hub sees the change (this worker's commits and other processes').
-    writer.in_transaction.append(enqueue_for_write)
     # The schema `accord serve` serves: the model's, with push delivery's admin fields.
     push_fields = PushFields(push.admin, push.hub)
     schema = build_schema(
