@@ -123,10 +123,6 @@ WIDTH_BANDS: tuple[WidthBand, ...] = (
 )
 
 
-def band_of(image_width: int) -> WidthBand:
-    return next(band for band in WIDTH_BANDS if band.up_to is None or image_width <= band.up_to)
-
-
 def media_url(
     base: str, content_hash: str, image_width: int, width: int | None = None, fmt: VariantFormat | None = None
 ) -> str:

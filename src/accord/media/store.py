@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Exists, Select, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Exists, Select, Table, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from accord.content.row_types import ImageRow
@@ -349,7 +349,3 @@ def _require(conn: Connection, table: Table, id_: int, field: str, noun: str) ->
 
 def _description_values(description: ImageDescription) -> dict[str, Any]:
     return {"alt_en": description.alt.en, "alt_zh": description.alt.zh_tw, "credit": description.credit}
-
-
-def count_images(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(images)).scalar_one())
