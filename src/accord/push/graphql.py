@@ -9,9 +9,10 @@ numbers ``accord webhook list`` and ``accord webhook deliveries`` show.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import strawberry
 
@@ -40,6 +41,7 @@ from accord.push.events import CATALOGUE
 from accord.push.websub import HubRequestError, WebSubHub
 from accord.schema.types import Info
 
+T = TypeVar("T")
 ACTION = "manage_webhooks"
 EVENTS_DESCRIPTION = "Event types: " + ", ".join(CATALOGUE) + " (docs/webhooks.md)."
 # The form fields of a WebSub request, by the input field that carries them in subscribeWebSub.
@@ -49,6 +51,16 @@ HUB_PARAMS = {
     "hub.lease_seconds": "input.leaseSeconds",
     "hub.secret": "input.secret",
 }
+
+
+def _from_view(graphql_type: type[T], view: Any, **computed: object) -> T:
+    """The GraphQL object of an admin view: each field read from the view's field of the same name
+    (the id as a strawberry.ID), except those ``computed``."""
+    values = {"id": strawberry.ID(str(view.id)), **computed}
+    for item in fields(cast(Any, graphql_type)):
+        if item.init and item.name not in values:
+            values[item.name] = getattr(view, item.name)
+    return graphql_type(**values)
 
 
 @strawberry.enum(description="Where a delivery stands.")
@@ -77,19 +89,7 @@ class WebhookDelivery:
 
     @classmethod
     def of(cls, view: DeliveryView) -> WebhookDelivery:
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            webhook_id=view.webhook_id,
-            event_type=view.event_type,
-            change_id=view.change_id,
-            status=WebhookDeliveryStatus(view.status),
-            attempts=view.attempts,
-            next_attempt_at=view.next_attempt_at,
-            last_status_code=view.last_status_code,
-            last_error=view.last_error,
-            created_at=view.created_at,
-            delivered_at=view.delivered_at,
-        )
+        return _from_view(cls, view, status=WebhookDeliveryStatus(view.status))
 
 
 @strawberry.type(description="An endpoint that receives signed webhook calls. Admins only.")
@@ -109,20 +109,7 @@ class Webhook:
 
     @classmethod
     def of(cls, view: WebhookView, admin: PushAdmin) -> Webhook:
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            url=view.url,
-            events=view.events,
-            partner=view.partner,
-            tag=view.tag,
-            description=view.description,
-            enabled=view.enabled,
-            consecutive_failures=view.consecutive_failures,
-            disabled_reason=view.disabled_reason,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            admin=admin,
-        )
+        return _from_view(cls, view, admin=admin)
 
     @strawberry.field(description="Its most recent deliveries, newest first (first: 1 to 200).")
     async def deliveries(
@@ -158,15 +145,7 @@ class WebSubSubscription:
 
     @classmethod
     def of(cls, view: SubscriptionView) -> WebSubSubscription:
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            topic=view.topic,
-            callback=view.callback,
-            state=view.state,
-            state_reason=view.state_reason,
-            lease_expires_at=view.lease_expires_at,
-            signed=view.signed,
-        )
+        return _from_view(cls, view)
 
 
 @strawberry.input(description="A webhook endpoint to register.")
