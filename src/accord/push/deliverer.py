@@ -46,7 +46,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.core.tasks import cancel_and_wait
-from accord.models.columns import utcnow
+from accord.models.columns import copy_into, utcnow
 from accord.push.outbox import (
     ACTIVE,
     CANCELLED,
@@ -356,22 +356,7 @@ class Deliverer:
                 expires = row.lease_expires_at
                 live = row.state == ACTIVE and expires is not None and expires > now
                 url, secret = row.callback, row.subscription_secret
-            result.append(
-                Claimed(
-                    id=row.id,
-                    webhook_id=row.webhook_id,
-                    event_type=row.event_type,
-                    body=row.body,
-                    attempts=row.attempts,
-                    endpoint_id=row.endpoint_id,
-                    subscription_id=row.subscription_id,
-                    url=url,
-                    secret=secret,
-                    live=live,
-                    topic=row.topic,
-                    send_by=send_by,
-                )
-            )
+            result.append(copy_into(Claimed, row, url=url, secret=secret, live=live, send_by=send_by))
         return result
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:

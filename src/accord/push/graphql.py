@@ -9,16 +9,16 @@ numbers ``accord webhook list`` and ``accord webhook deliveries`` show.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import strawberry
 
 from accord.core.auth import Viewer, require
 from accord.core.errors import BadInput, NotFound
 from accord.core.numbers import parse_natural
+from accord.models.columns import copy_into
 from accord.push.admin import (
     KEEP,
     DeliveryView,
@@ -41,7 +41,6 @@ from accord.push.events import CATALOGUE
 from accord.push.websub import HubRequestError, WebSubHub
 from accord.schema.types import Info
 
-T = TypeVar("T")
 ACTION = "manage_webhooks"
 EVENTS_DESCRIPTION = "Event types: " + ", ".join(CATALOGUE) + " (docs/webhooks.md)."
 # The form fields of a WebSub request, by the input field that carries them in subscribeWebSub.
@@ -51,16 +50,6 @@ HUB_PARAMS = {
     "hub.lease_seconds": "input.leaseSeconds",
     "hub.secret": "input.secret",
 }
-
-
-def _from_view(graphql_type: type[T], view: Any, **computed: object) -> T:
-    """The GraphQL object of an admin view: each field read from the view's field of the same name
-    (the id as a strawberry.ID), except those ``computed``."""
-    values = {"id": strawberry.ID(str(view.id)), **computed}
-    for item in fields(cast(Any, graphql_type)):
-        if item.init and item.name not in values:
-            values[item.name] = getattr(view, item.name)
-    return graphql_type(**values)
 
 
 @strawberry.enum(description="Where a delivery stands.")
@@ -89,7 +78,7 @@ class WebhookDelivery:
 
     @classmethod
     def of(cls, view: DeliveryView) -> WebhookDelivery:
-        return _from_view(cls, view, status=WebhookDeliveryStatus(view.status))
+        return copy_into(cls, view, id=strawberry.ID(str(view.id)), status=WebhookDeliveryStatus(view.status))
 
 
 @strawberry.type(description="An endpoint that receives signed webhook calls. Admins only.")
@@ -109,7 +98,7 @@ class Webhook:
 
     @classmethod
     def of(cls, view: WebhookView, admin: PushAdmin) -> Webhook:
-        return _from_view(cls, view, admin=admin)
+        return copy_into(cls, view, id=strawberry.ID(str(view.id)), admin=admin)
 
     @strawberry.field(description="Its most recent deliveries, newest first (first: 1 to 200).")
     async def deliveries(
@@ -145,7 +134,7 @@ class WebSubSubscription:
 
     @classmethod
     def of(cls, view: SubscriptionView) -> WebSubSubscription:
-        return _from_view(cls, view)
+        return copy_into(cls, view, id=strawberry.ID(str(view.id)))
 
 
 @strawberry.input(description="A webhook endpoint to register.")
