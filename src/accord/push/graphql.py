@@ -9,6 +9,7 @@ numbers ``accord webhook list`` and ``accord webhook deliveries`` show.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -235,17 +236,8 @@ class PushFields:
         admin, hub = self.admin, self.hub
 
         async def create(info: Info, input: WebhookInput) -> CreatedWebhook:
-            created = await create_webhook(
-                admin,
-                _admin(info),
-                url=input.url,
-                events=input.events,
-                partner=input.partner,
-                tag=input.tag,
-                description=input.description,
-                secret=input.secret,
-                enabled=input.enabled,
-            )
+            # WebhookInput's fields are create_webhook's keyword arguments, by name.
+            created = await create_webhook(admin, _admin(info), **asdict(input))
             return CreatedWebhook(webhook=Webhook.of(created.webhook, admin), secret=created.secret)
 
         async def update(info: Info, id: strawberry.ID, input: WebhookPatch) -> Webhook:
