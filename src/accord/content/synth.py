@@ -92,6 +92,8 @@ TAGS = [
     "regional",
 ]
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# Partners, agreements and exhibits are published, created and last edited at EPOCH.
+AT_EPOCH = dict.fromkeys(("published_at", "created_at", "updated_at"), EPOCH)
 # Built with model_construct (see synthesize), so typed loosely: the record types are made at run time.
 PartnerRecord: Any = RECORD_TYPES["Partner"]
 AgreementRecord: Any = RECORD_TYPES["Agreement"]
@@ -133,9 +135,7 @@ def synthesize(
             short_name=f"SP{i}" if rng.random() < 0.8 else None,
             kind=rng.choice(PARTNER_KINDS),
             country=rng.choice(COUNTRIES) if rng.random() < 0.97 else None,
-            published_at=EPOCH,
-            created_at=EPOCH,
-            updated_at=EPOCH,
+            **AT_EPOCH,
         )
         for i in range(1, partners + 1)
     ]
@@ -151,9 +151,7 @@ def synthesize(
             if rng.random() < 0.95
             else None,
             parties=[partner_records[p].slug for p in sorted(rng.sample(range(partners), 2))],
-            published_at=EPOCH,
-            created_at=EPOCH,
-            updated_at=EPOCH,
+            **AT_EPOCH,
         )
         for i in range(1, agreements + 1)
     ]
@@ -166,9 +164,7 @@ def synthesize(
             ),
             kind=rng.choice(EXHIBIT_KINDS),
             origin=partner_records[rng.randrange(partners)].slug if rng.random() < 0.5 else None,
-            published_at=EPOCH,
-            created_at=EPOCH,
-            updated_at=EPOCH,
+            **AT_EPOCH,
         )
         for i in range(1, exhibits + 1)
     ]

@@ -5,6 +5,7 @@ by one SQL statement (accord.fastpath.sql_json); the connections around them bui
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import orjson
@@ -56,34 +57,26 @@ def _enum_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+@dataclass(eq=False)  # one execution: compared and hashed by identity
 class Run:
     """One execution: the request's database reader, locale, visibility and coerced variables."""
 
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-        variables: Any,
-        db: Reader,
-        locale: Locale,
-        visibility: Visibility,
-        sql_cache: SqlCache | None = None,
-        want_version: bool = False,
-        media_base: str = "",
-    ) -> None:
-        self.schema = schema
-        self.media_base = media_base  # what image URLs start with (the same for every request)
-        self.sql_cache = sql_cache
-        # The content version, read by the first statement in its own snapshot (see
-        # accord.http.response_cache): one round trip for an uncached answer instead of two.
-        self.want_version = want_version
-        self.version: int | None = None
-        self.operation = operation
-        self.variables = variables
-        self.db = db
-        self.locale = locale
-        self.visibility = visibility
+    schema: GraphQLSchema
+    document: InitVar[DocumentNode]
+    operation: OperationDefinitionNode
+    variables: Any
+    db: Reader
+    locale: Locale
+    visibility: Visibility
+    sql_cache: SqlCache | None = None
+    # The content version, read by the first statement in its own snapshot (see
+    # accord.http.response_cache): one round trip for an uncached answer instead of two.
+    want_version: bool = False
+    media_base: str = ""  # what image URLs start with (the same for every request)
+    version: int | None = field(default=None, init=False)
+    fragments: dict[str, FragmentDetails] = field(init=False)
+
+    def __post_init__(self, document: DocumentNode) -> None:
         self.fragments = {
             d.name.value: FragmentDetails(d)
             for d in document.definitions

@@ -73,10 +73,6 @@ def entry_text(date_label: str, text: str, locale: Locale) -> str:
     return f"{date_label}：{text}" if locale is Locale.ZH_TW else f"{date_label}: {text}"
 
 
-def event_urn(event_id: int) -> str:
-    return f"urn:accord:event:{to_global_id('Event', event_id)}"
-
-
 async def published_events(
     db: Reader, event_filter: Filter, limit: int, visibility: Visibility = PUBLIC
 ) -> Sequence[EventRow]:
@@ -135,7 +131,7 @@ async def feed_items(
         summary = pick(row.summary_en, row.summary_zh, locale)
         items.append(
             FeedItem(
-                id=event_urn(row.id),
+                id=f"urn:accord:event:{to_global_id(EVENT.name, row.id)}",
                 url=event_url(public_url, row.slug),
                 title=entry_text(date_label, pick(row.title_en, row.title_zh, locale), locale),
                 summary=summary,

@@ -36,7 +36,8 @@ def empty() -> ImageRefused:
 def too_large(size: int, limit: int) -> ImageRefused:
     return ImageRefused(
         Refusal.TOO_LARGE,
-        f"the file is {size:,} bytes, over the upload limit of {limit:,} bytes ({_mib(limit)})",
+        f"the file is {size:,} bytes, "
+        f"over the upload limit of {limit:,} bytes ({limit / (1024 * 1024):g} MiB)",
     )
 
 
@@ -49,7 +50,8 @@ def not_an_image() -> ImageRefused:
 def svg() -> ImageRefused:
     return ImageRefused(
         Refusal.SVG,
-        f"SVG images are refused because they can carry scripts; upload a {_or_list()} instead",
+        "SVG images are refused because they can carry scripts; "
+        f"upload a {ACCEPTED_UPLOADS.replace(' and ', ' or ')} instead",
     )
 
 
@@ -69,11 +71,3 @@ def too_many_pixels(width: int, height: int, limit: int) -> ImageRefused:
 
 def damaged(problem: str) -> ImageRefused:
     return ImageRefused(Refusal.DAMAGED, f"the image is truncated or damaged ({problem})")
-
-
-def _mib(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MiB"
-
-
-def _or_list() -> str:
-    return ACCEPTED_UPLOADS.replace(" and ", " or ")

@@ -19,7 +19,15 @@ WIDTHS = (320, 640, 1280, 2048)
 LARGEST_WIDTH_DIGITS = 5  # a width in a URL has at most this many digits (99999 snaps to the largest)
 
 
-class UploadFormat(StrEnum):
+class _PillowFormat(StrEnum):
+    """A format Pillow names by its value in capitals (unless a subclass says otherwise)."""
+
+    @property
+    def pillow_name(self) -> str:
+        return self.value.upper()
+
+
+class UploadFormat(_PillowFormat):
     """Formats accepted for upload, by their real content (never by file name)."""
 
     JPEG = "jpeg"
@@ -27,15 +35,11 @@ class UploadFormat(StrEnum):
     WEBP = "webp"
     GIF = "gif"
 
-    @property
-    def pillow_name(self) -> str:
-        return self.value.upper()
-
 
 ACCEPTED_UPLOADS = "JPEG, PNG, WebP and GIF"
 
 
-class OriginalFormat(StrEnum):
+class OriginalFormat(_PillowFormat):
     """Formats of the stored original: JPEG stays JPEG; PNG and GIF become PNG (lossless); WebP stays
     WebP (lossless when the upload was)."""
 
@@ -43,12 +47,8 @@ class OriginalFormat(StrEnum):
     PNG = "png"
     WEBP = "webp"
 
-    @property
-    def pillow_name(self) -> str:
-        return self.value.upper()
 
-
-class VariantFormat(StrEnum):
+class VariantFormat(_PillowFormat):
     """Formats variants are served in; the value is the URL's file extension. GraphQL knows it as
     ``ImageFormat`` (AVIF, WEBP, JPEG)."""
 
@@ -62,7 +62,7 @@ class VariantFormat(StrEnum):
 
     @property
     def pillow_name(self) -> str:
-        return "JPEG" if self is VariantFormat.JPEG else self.value.upper()
+        return "JPEG" if self is VariantFormat.JPEG else super().pillow_name
 
 
 _MEDIA_TYPES = {
@@ -121,10 +121,6 @@ WIDTH_BANDS: tuple[WidthBand, ...] = (
     *(WidthBand(width, WIDTHS[:index]) for index, width in enumerate(WIDTHS)),
     WidthBand(None, WIDTHS),
 )
-
-
-def band_of(image_width: int) -> WidthBand:
-    return next(band for band in WIDTH_BANDS if band.up_to is None or image_width <= band.up_to)
 
 
 def media_url(

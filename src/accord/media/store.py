@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Exists, Select, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Exists, Select, Table, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from accord.core.errors import BadInput, NotFound
@@ -27,7 +27,7 @@ from accord.core.visibility import PUBLIC, Visibility
 from accord.media.formats import OriginalFormat
 from accord.media.processing import ProcessedImage
 from accord.media.records import ImageDescription, LocalizedAlt
-from accord.models.columns import utcnow
+from accord.models.columns import copy_into, utcnow
 
 IMAGE_TYPE = "Image"  # the global id type (accord.core.ids)
 
@@ -95,21 +95,7 @@ class StoredImage:
 
     @classmethod
     def from_row(cls, row: ImageRow) -> StoredImage:
-        return cls(
-            id=row.id,
-            content_hash=row.content_hash,
-            format=OriginalFormat(row.format),
-            width=row.width,
-            height=row.height,
-            byte_size=row.byte_size,
-            alt_en=row.alt_en,
-            alt_zh=row.alt_zh,
-            credit=row.credit,
-            placeholder=row.placeholder,
-            dominant_color=row.dominant_color,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return copy_into(cls, row, format=OriginalFormat(row.format))
 
 
 # -- statements (shared by the blocking functions below and by request-time readers) ------------------
@@ -349,7 +335,3 @@ def _require(conn: Connection, table: Table, id_: int, field: str, noun: str) ->
 
 def _description_values(description: ImageDescription) -> dict[str, Any]:
     return {"alt_en": description.alt.en, "alt_zh": description.alt.zh_tw, "credit": description.credit}
-
-
-def count_images(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(images)).scalar_one())

@@ -1,9 +1,10 @@
-"""Column types and defaults shared by every content table."""
+"""Column types and defaults shared by every content table, and reading columns by name."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -12,10 +13,21 @@ from sqlalchemy.types import TypeDecorator
 SLUG_LENGTH = 120
 TITLE_LENGTH = 300
 KIND_LENGTH = 32
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def copy_into(dataclass: type[T], source: object, **computed: Any) -> T:
+    """A dataclass (a strawberry type is one) whose fields are read from the attributes of the same
+    name of ``source`` (a row, a view), except those ``computed``."""
+    values = dict(computed)
+    for item in fields(cast(Any, dataclass)):
+        if item.init and item.name not in values:
+            values[item.name] = getattr(source, item.name)
+    return dataclass(**values)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -22,7 +22,7 @@ from accord.content.document import SLUG_RE
 from accord.core.auth import Viewer, require
 from accord.core.errors import BadInput, NotFound
 from accord.core.row_types import ResultRow
-from accord.models.columns import utcnow
+from accord.models.columns import copy_into, utcnow
 from accord.push.addresses import UnsafeURL, check_url
 from accord.push.events import CATALOGUE, WEBHOOK_TEST
 from accord.push.outbox import CANCELLED, FAILED, PENDING, deliveries, endpoints, new_delivery, subscriptions
@@ -71,7 +71,7 @@ class WebhookView:
 
     @classmethod
     def of(cls, row: ResultRow) -> WebhookView:
-        return cls(**_columns(cls, row, events=list(row.events)))
+        return copy_into(cls, row, events=list(row.events))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ class DeliveryView:
     @classmethod
     def of(cls, row: ResultRow) -> DeliveryView:
         pending = row.status == PENDING
-        return cls(**_columns(cls, row, next_attempt_at=row.next_attempt_at if pending else None))
+        return copy_into(cls, row, next_attempt_at=row.next_attempt_at if pending else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +114,7 @@ class SubscriptionView:
 
     @classmethod
     def of(cls, row: ResultRow) -> SubscriptionView:
-        return cls(**_columns(cls, row, signed=row.secret is not None))
-
-
-def _columns(view: type[Any], row: ResultRow, **computed: object) -> dict[str, Any]:
-    """A view's fields read from the row's columns of the same name, except those ``computed``."""
-    return {f.name: computed[f.name] if f.name in computed else row._mapping[f.name] for f in fields(view)}
+        return copy_into(cls, row, signed=row.secret is not None)
 
 
 # ---------------------------------------------------------------------- validation

@@ -42,11 +42,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.core.tasks import cancel_and_wait
-from accord.models.columns import utcnow
+from accord.models.columns import copy_into, utcnow
 from accord.push.outbox import (
     ACTIVE,
     CANCELLED,
@@ -287,15 +287,7 @@ class Deliverer:
         def both(sync: Connection) -> list[Claimed]:
             self._record_sync(sync, outcomes)
             if handed_back:
-                sync.execute(
-                    update(deliveries)
-                    .where(
-                        deliveries.c.id.in_(list(handed_back)),
-                        deliveries.c.claimed_by == self.instance,
-                        deliveries.c.status == PENDING,
-                    )
-                    .values(claimed_by=None, claimed_until=None)
-                )
+                sync.execute(self._unclaim(deliveries.c.id.in_(list(handed_back))))
             return self._claim_sync(sync, limit, None) if limit > 0 else []
 
         async with self.transaction() as conn:
@@ -356,22 +348,7 @@ class Deliverer:
                 expires = row.lease_expires_at
                 live = row.state == ACTIVE and expires is not None and expires > now
                 url, secret = row.callback, row.subscription_secret
-            result.append(
-                Claimed(
-                    id=row.id,
-                    webhook_id=row.webhook_id,
-                    event_type=row.event_type,
-                    body=row.body,
-                    attempts=row.attempts,
-                    endpoint_id=row.endpoint_id,
-                    subscription_id=row.subscription_id,
-                    url=url,
-                    secret=secret,
-                    live=live,
-                    topic=row.topic,
-                    send_by=send_by,
-                )
-            )
+            result.append(copy_into(Claimed, row, url=url, secret=secret, live=live, send_by=send_by))
         return result
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
@@ -517,11 +494,15 @@ class Deliverer:
     async def _release(self) -> None:
         """On a clean stop, hand this process's unfinished claims back at once."""
         async with self.transaction() as conn:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.claimed_by == self.instance, deliveries.c.status == PENDING)
-                .values(claimed_by=None, claimed_until=None)
-            )
+            await conn.execute(self._unclaim())
+
+    def _unclaim(self, *only: ColumnElement[bool]) -> Update:
+        """Hand this process's pending claims back (``only`` those matching)."""
+        return (
+            update(deliveries)
+            .where(*only, deliveries.c.claimed_by == self.instance, deliveries.c.status == PENDING)
+            .values(claimed_by=None, claimed_until=None)
+        )
 
     async def _until_next_due(self) -> float:
         """Seconds until a delivery this process could claim is due (0 or less: one is due now;

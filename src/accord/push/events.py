@@ -19,6 +19,7 @@ CONTENT_UPDATED = "content.updated"
 CONTENT_UNPUBLISHED = "content.unpublished"
 CONTENT_ARCHIVED = "content.archived"
 CONTENT_DELETED = "content.deleted"
+# Sent to every endpoint on request (`accord webhook test`), whatever it subscribed to.
 WEBHOOK_TEST = "webhook.test"
 WEBSUB_DISTRIBUTION = "websub.distribution"
 
@@ -31,8 +32,6 @@ CATALOGUE: dict[str, str] = {
     CONTENT_ARCHIVED: "published content was ARCHIVED",
     CONTENT_DELETED: "content that had been published was deleted",
 }
-# Sent to every endpoint on request (`accord webhook test`), whatever it subscribed to.
-ALL_TYPES = (*CATALOGUE, WEBHOOK_TEST)
 
 
 @dataclass(frozen=True, slots=True)

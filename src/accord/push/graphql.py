@@ -9,6 +9,7 @@ numbers ``accord webhook list`` and ``accord webhook deliveries`` show.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -18,6 +19,7 @@ import strawberry
 from accord.core.auth import Viewer, require
 from accord.core.errors import BadInput, NotFound
 from accord.core.numbers import parse_natural
+from accord.models.columns import copy_into
 from accord.push.admin import (
     KEEP,
     DeliveryView,
@@ -77,19 +79,7 @@ class WebhookDelivery:
 
     @classmethod
     def of(cls, view: DeliveryView) -> WebhookDelivery:
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            webhook_id=view.webhook_id,
-            event_type=view.event_type,
-            change_id=view.change_id,
-            status=WebhookDeliveryStatus(view.status),
-            attempts=view.attempts,
-            next_attempt_at=view.next_attempt_at,
-            last_status_code=view.last_status_code,
-            last_error=view.last_error,
-            created_at=view.created_at,
-            delivered_at=view.delivered_at,
-        )
+        return copy_into(cls, view, id=strawberry.ID(str(view.id)), status=WebhookDeliveryStatus(view.status))
 
 
 @strawberry.type(description="An endpoint that receives signed webhook calls. Admins only.")
@@ -109,20 +99,7 @@ class Webhook:
 
     @classmethod
     def of(cls, view: WebhookView, admin: PushAdmin) -> Webhook:
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            url=view.url,
-            events=view.events,
-            partner=view.partner,
-            tag=view.tag,
-            description=view.description,
-            enabled=view.enabled,
-            consecutive_failures=view.consecutive_failures,
-            disabled_reason=view.disabled_reason,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            admin=admin,
-        )
+        return copy_into(cls, view, id=strawberry.ID(str(view.id)), admin=admin)
 
     @strawberry.field(description="Its most recent deliveries, newest first (first: 1 to 200).")
     async def deliveries(
@@ -158,15 +135,7 @@ class WebSubSubscription:
 
     @classmethod
     def of(cls, view: SubscriptionView) -> WebSubSubscription:
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            topic=view.topic,
-            callback=view.callback,
-            state=view.state,
-            state_reason=view.state_reason,
-            lease_expires_at=view.lease_expires_at,
-            signed=view.signed,
-        )
+        return copy_into(cls, view, id=strawberry.ID(str(view.id)))
 
 
 @strawberry.input(description="A webhook endpoint to register.")
@@ -267,17 +236,8 @@ class PushFields:
         admin, hub = self.admin, self.hub
 
         async def create(info: Info, input: WebhookInput) -> CreatedWebhook:
-            created = await create_webhook(
-                admin,
-                _admin(info),
-                url=input.url,
-                events=input.events,
-                partner=input.partner,
-                tag=input.tag,
-                description=input.description,
-                secret=input.secret,
-                enabled=input.enabled,
-            )
+            # WebhookInput's fields are create_webhook's keyword arguments, by name.
+            created = await create_webhook(admin, _admin(info), **asdict(input))
             return CreatedWebhook(webhook=Webhook.of(created.webhook, admin), secret=created.secret)
 
         async def update(info: Info, id: strawberry.ID, input: WebhookPatch) -> Webhook:

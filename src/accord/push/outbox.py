@@ -27,7 +27,7 @@ from accord.content.reader import read_records
 from accord.core.visibility import PUBLIC
 from accord.media import IMAGE_TYPE, owners_of
 from accord.models import PushDelivery, WebhookEndpoint, WebSubSubscription
-from accord.models.columns import utcnow
+from accord.models.columns import copy_into, utcnow
 from accord.models.enums import Status
 from accord.push.events import WEBSUB_DISTRIBUTION, ContentChange, events_of, partners_of, tags_of
 from accord.push.payload import content_data, event_body
@@ -58,16 +58,7 @@ async def enqueue_for_write(conn: AsyncConnection, result: WriteResult) -> None:
         return
     if result.type_name not in BY_NAME:
         return
-    change = ContentChange(
-        result.type_name,
-        result.id,
-        result.action,
-        result.change_id,
-        result.milestone_published,
-        result.before,
-        result.after,
-    )
-    await enqueue_for_change(conn, change)
+    await enqueue_for_change(conn, copy_into(ContentChange, result))  # its fields are the result's
 
 
 async def enqueue_for_change(conn: AsyncConnection, change: ContentChange) -> int:

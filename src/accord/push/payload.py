@@ -42,7 +42,7 @@ from accord.core.row_types import ContentRow
 from accord.core.visibility import PUBLIC
 from accord.live.sse import SSE_QUERY
 from accord.models.enums import Locale
-from accord.push.events import ContentChange
+from accord.push.events import WEBHOOK_TEST, ContentChange
 from accord.read.relations import linked_query
 
 LOCALES = (Locale.EN, Locale.ZH_TW)
@@ -196,30 +196,23 @@ def content_data(conn: Connection, change: ContentChange) -> dict[str, Any] | No
 
 def event_body(event_type: str, change: ContentChange, data: dict[str, Any] | None, at: datetime) -> str:
     """The body of one event: the same for every endpoint that gets it."""
-    return orjson.dumps(
-        {
-            "type": event_type,
-            "timestamp": at.isoformat(),
-            "changeId": change.change_id,
-            "contentType": change.type_name,
-            "id": to_global_id(change.type_name, change.id),
-            "slug": change.record.slug,
-            "action": change.action,
-            "data": data,
-        }
-    ).decode()
+    about = {
+        "changeId": change.change_id,
+        "contentType": change.type_name,
+        "id": to_global_id(change.type_name, change.id),
+        "slug": change.record.slug,
+        "action": change.action,
+    }
+    return _body(event_type, at, about, data)
 
 
 def test_body(endpoint_id: int, at: datetime) -> str:
-    return orjson.dumps(
-        {
-            "type": "webhook.test",
-            "timestamp": at.isoformat(),
-            "changeId": None,
-            "contentType": None,
-            "id": None,
-            "slug": None,
-            "action": "test",
-            "data": {"endpoint": endpoint_id, "message": "a test event sent on request"},
-        }
-    ).decode()
+    about = {"changeId": None, "contentType": None, "id": None, "slug": None, "action": "test"}
+    return _body(
+        WEBHOOK_TEST, at, about, {"endpoint": endpoint_id, "message": "a test event sent on request"}
+    )
+
+
+def _body(event_type: str, at: datetime, about: dict[str, Any], data: dict[str, Any] | None) -> str:
+    """Every event's JSON: its type and time, what it is about, then its data."""
+    return orjson.dumps({"type": event_type, "timestamp": at.isoformat(), **about, "data": data}).decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -90,13 +91,8 @@ async def _page(
     page: PageRequest,
     columns: Columns,
 ) -> Page:
-    async def run(statement: Select[Any]) -> list[ResultRow]:
-        return await fetch_all(db, statement)
-
-    async def total() -> int:
-        return await count(db, query)
-
-    return await paginate(run, query, content.order(order), page, total, columns)
+    total = partial(count, db, query)
+    return await paginate(partial(fetch_all, db), query, content.order(order), page, total, columns)
 
 
 async def list_items(

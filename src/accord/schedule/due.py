@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,16 +27,13 @@ class Scheduled:
         return self.at, ROOT_ORDER.index(self.content), self.id
 
 
-def next_due_statement() -> Any:
-    """One row: the earliest scheduled time of each content type (NULL where none)."""
-    return select(
-        *(select(func.min(c.table.c.scheduled_at)).scalar_subquery().label(c.singular) for c in CONTENT_TYPES)
-    )
-
-
 async def next_due(conn: AsyncConnection) -> datetime | None:
     """The earliest scheduled time, past or future (None: nothing is scheduled)."""
-    row = (await conn.execute(next_due_statement())).one()
+    # One row: the earliest scheduled time of each content type (NULL where none).
+    earliest = (
+        select(func.min(c.table.c.scheduled_at)).scalar_subquery().label(c.singular) for c in CONTENT_TYPES
+    )
+    row = (await conn.execute(select(*earliest))).one()
     found = [value for value in row if value is not None]
     return min(found) if found else None
 

@@ -65,7 +65,8 @@ class Scheduler:
             self._wake.clear()
             try:
                 round_ = await self.publish_due()
-                upcoming = await self._next_due()
+                async with self.engine.connect() as conn:
+                    upcoming = await next_due(conn)
             except Exception:
                 log.exception("the scheduler could not read what is due; trying again")
                 delay = RETRY_SECONDS
@@ -79,10 +80,6 @@ class Scheduler:
             return self.poll_seconds
         ahead = (upcoming - utcnow()).total_seconds()
         return min(self.poll_seconds, BUSY_SECONDS if ahead <= 0 else ahead)
-
-    async def _next_due(self) -> datetime | None:
-        async with self.engine.connect() as conn:
-            return await next_due(conn)
 
     async def publish_due(self) -> Round:
         """Publish everything due now, in scheduled order. An item that fails to publish is logged

@@ -33,6 +33,7 @@ from accord.media import (
     served_formats,
     srcset,
 )
+from accord.models.columns import copy_into
 from accord.models.enums import Locale
 from accord.schema import enums as _enums  # noqa: F401  (registers ImageFormat with strawberry)
 from accord.schema.context import Context
@@ -74,17 +75,7 @@ class Image:
     @classmethod
     def of(cls, row: ImageRow | StoredImage) -> Image:
         """From an image row, or a stored image (the same attribute names)."""
-        return cls(
-            id=strawberry.ID(to_global_id(IMAGE_TYPE, row.id)),
-            width=row.width,
-            height=row.height,
-            credit=row.credit,
-            placeholder=row.placeholder,
-            dominant_color=row.dominant_color,
-            alt_en=row.alt_en,
-            alt_zh=row.alt_zh,
-            content_hash=row.content_hash,
-        )
+        return copy_into(cls, row, id=strawberry.ID(to_global_id(IMAGE_TYPE, row.id)))
 
     @strawberry.field(description="What the picture shows, for people who cannot see it.")
     def alt(self, info: Info, locale: Locale | None = None) -> str:

@@ -4,6 +4,7 @@ input and patch, and their conversion to the writer's plain values."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import cache
 from typing import Any
 
@@ -135,24 +136,17 @@ def patch_input(content: ContentType) -> Any:
     return _input_type(f"{content.name}Patch", fields, PATCH_DESCRIPTION)
 
 
-def _text(value: LocalizedTextInput) -> dict[str, Any]:
-    return {"en": value.en, "zh_tw": value.zh_tw}
-
-
-def _date(value: PartialDateInput) -> dict[str, Any]:
-    return {"year": value.year, "month": value.month, "day": value.day}
-
-
-# How a given value becomes a record value, per kind; None for a null the field does not take in a
-# patch (a required or list field cannot be cleared: leaving it out keeps it).
-_RECORD_VALUE: dict[type[Field], Callable[[Any, Any], Any]] = {
-    Localized: lambda spec, value: _text(value) if value is not None else {"en": "", "zh_tw": None},
-    Date: lambda spec, value: None if value is None else _date(value),
-    Choice: lambda spec, value: value,
-    Flag: lambda spec, value: value,
-    Places: lambda spec, value: [_text(place) for place in value or []],
-    Tags: lambda spec, value: list(value or []),
-    Text: lambda spec, value: value,
+# How a given value becomes a record value, per kind (an input's fields are named as the record's:
+# ``asdict``); None for a null the field does not take in a patch (a required or list field cannot
+# be cleared: leaving it out keeps it).
+_RECORD_VALUE: dict[type[Field], Callable[[Any], Any]] = {
+    Localized: lambda value: asdict(value) if value is not None else {"en": "", "zh_tw": None},
+    Date: lambda value: None if value is None else asdict(value),
+    Choice: lambda value: value,
+    Flag: lambda value: value,
+    Places: lambda value: [asdict(place) for place in value or []],
+    Tags: lambda value: list(value or []),
+    Text: lambda value: value,
 }
 
 
@@ -179,7 +173,7 @@ def to_request(content: ContentType, data: Any, *, patch: bool) -> WriteRequest:
         elif patch and value is None and _keeps_on_null(spec):
             continue
         else:
-            request.values[spec.record] = _RECORD_VALUE[type(spec)](spec, value)
+            request.values[spec.record] = _RECORD_VALUE[type(spec)](value)
     if not patch:
         request.values["status"] = data.status
     return request

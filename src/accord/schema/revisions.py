@@ -13,6 +13,7 @@ from accord.core.auth import require
 from accord.core.ids import from_global_id, to_global_id
 from accord.core.row_types import RevisionRow
 from accord.core.tables import revisions as revisions_table
+from accord.models.columns import copy_into
 from accord.read.db import fetch_all
 from accord.schema.types import Info
 
@@ -44,15 +45,5 @@ async def revisions_of(info: Info, id: strawberry.ID) -> list[Revision]:
         .where(revisions_table.c.content_type == type_name, revisions_table.c.content_id == number)
         .order_by(revisions_table.c.id.desc()),
     )
-    return [
-        Revision(
-            id=strawberry.ID(str(row.id)),
-            action=row.action,
-            token_name=row.token_name,
-            at=row.at,
-            content_id=strawberry.ID(to_global_id(type_name, number)),
-            before=JSON(row.before),
-            after=JSON(row.after),
-        )
-        for row in rows
-    ]
+    content_id = strawberry.ID(to_global_id(type_name, number))
+    return [copy_into(Revision, row, id=strawberry.ID(str(row.id)), content_id=content_id) for row in rows]

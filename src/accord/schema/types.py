@@ -40,6 +40,7 @@ from accord.core.dates import PartialDate as PartialDateValue
 from accord.core.ids import to_global_id
 from accord.core.locale import pick
 from accord.core.row_types import ContentRow
+from accord.models.columns import copy_into
 from accord.models.enums import Locale, Status
 from accord.read import lists
 from accord.read.pagination import Page, PageRequest
@@ -87,15 +88,7 @@ class PartialDate:
     ) -> PartialDate | None:
         if value is None:
             return None
-        return cls(
-            year=value.year,
-            month=value.month,
-            day=value.day,
-            precision=value.precision,
-            iso=value.iso,
-            value=value,
-            period_end=period_end,
-        )
+        return copy_into(cls, value, value=value, period_end=period_end)
 
     @strawberry.field(description="Human label in the requested locale: 'August 2015', '2015年8月'.")
     def label(self, info: Info, locale: Locale | None = None) -> str:

@@ -484,31 +484,16 @@ class ContentWriter:
     ) -> None:
         for spec in content.links:
             targets = resolved.get(spec.input_name)
-            if targets is None:
-                continue
-            relation = spec.relation
-            link = relation.link
-            if replace:
-                await conn.execute(delete(link).where(link.c[relation.own_column] == id_))
-            if targets:
-                await conn.execute(
-                    insert(link), [{relation.own_column: id_, relation.target_column: t} for t in targets]
-                )
+            if targets is not None:
+                own, other = spec.relation.own_column, spec.relation.target_column
+                rows = [{own: id_, other: t} for t in targets]
+                await _put_rows(conn, spec.relation.link, own, id_, rows, replace=replace)
         for pictures in content.of_kind(Images):
             chosen = resolved.get(pictures.input_name)
-            if chosen is None:
-                continue
-            link = pictures.link
-            if replace:
-                await conn.execute(delete(link).where(link.c[pictures.own_column] == id_))
-            if chosen:
-                await conn.execute(
-                    insert(link),
-                    [
-                        {pictures.own_column: id_, "image_id": image_id, "position": position}
-                        for position, image_id in enumerate(chosen)
-                    ],
-                )
+            if chosen is not None:
+                own = pictures.own_column
+                rows = [{own: id_, "image_id": image, "position": n} for n, image in enumerate(chosen)]
+                await _put_rows(conn, pictures.link, own, id_, rows, replace=replace)
         for origin in content.of_kind(Origin):
             if origin.input_name in resolved:
                 target = resolved[origin.input_name]
@@ -523,15 +508,11 @@ class ContentWriter:
         self, conn: AsyncConnection, content: ContentType, record: ContentRecord, id_: int, *, replace: bool
     ) -> None:
         for spec in content.of_kind(Tags):
-            tags = spec.table
-            if replace:
-                await conn.execute(delete(tags).where(tags.c.event_id == id_))
-            values = getattr(record, spec.record)
-            if values:
-                await conn.execute(
-                    insert(tags),
-                    [{"event_id": id_, "tag": tag, "position": n} for n, tag in enumerate(values)],
-                )
+            rows = [
+                {"event_id": id_, "tag": tag, "position": n}
+                for n, tag in enumerate(getattr(record, spec.record))
+            ]
+            await _put_rows(conn, spec.table, "event_id", id_, rows, replace=replace)
 
     async def _restore_record(
         self, conn: AsyncConnection, content: ContentType, id_: int, snapshot: dict[str, Any]
@@ -585,6 +566,22 @@ async def _check_exist(
         if id_ not in found:
             where = path if path.endswith("Id") else f"{path}[{position}]"
             raise NotFound(f"{where}: no {singular} with id {global_id}", field=where)
+
+
+async def _put_rows(
+    conn: AsyncConnection,
+    table: Table,
+    own_column: str,
+    id_: int,
+    rows: list[dict[str, Any]],
+    *,
+    replace: bool,
+) -> None:
+    """An item's rows in a link or tag table: its old ones deleted first when ``replace``."""
+    if replace:
+        await conn.execute(delete(table).where(table.c[own_column] == id_))
+    if rows:
+        await conn.execute(insert(table), rows)
 
 
 def _english_title(content: ContentType, values: dict[str, Any]) -> str:
