@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Match
 
@@ -120,7 +121,10 @@ class TopicFeeds:
             match, child = route.matches(scope)
             if match is not Match.FULL:
                 continue
-            response = await route.endpoint(Request({**scope, **child}))
+            try:
+                response = await route.endpoint(Request({**scope, **child}))
+            except HTTPException:  # a client mistake the feed answers with a 4xx: no feed there
+                return None
             if response.status_code != 200:
                 return None
             media_type = response.headers.get("content-type", "application/octet-stream")
